@@ -1,0 +1,21 @@
+# One entry point for humans and CI. `make install` needs only Python 3.11 and pip.
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+export UV_LINK_MODE = copy
+
+.PHONY: install up demo test lint bench
+install:  ## install uv (if missing) and every workspace package into .venv, from the lock file
+	@command -v uv >/dev/null 2>&1 || test -x $(UV) || python3 -m pip install --user --quiet uv
+	$(UV) sync --all-packages --frozen
+
+up:  ## run the whole stack on embedded PostgreSQL + the local broker (Ctrl-C stops it)
+	.venv/bin/meterbot up
+
+test:  ## unit, integration and e2e tests over real PostgreSQL and the real broker
+	.venv/bin/python -m pytest
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+bench:
+	.venv/bin/python bench/eventstore.py
