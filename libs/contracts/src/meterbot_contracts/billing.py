@@ -1,0 +1,60 @@
+"""billing: the public topics billing systems read (readings) and write (registry)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from meterbot_contracts.readings import MeterType, Period
+from meterbot_contracts.registry import Message, contract
+
+
+class RegistryMeter(Message):
+    TYPE = "RegistryMeter"
+    meter_id: str = Field(min_length=1, max_length=64)
+    meter_type: MeterType
+    serial_number: str = Field(default="", max_length=64)
+    verified_until: date | None = None
+    last_value: Decimal | None = Field(default=None, ge=0)
+    last_value_date: date | None = None
+
+
+@contract
+class RegistryRecord(Message):
+    """One account with all its meters, as billing knows it (topic meterbot.billing.registry.v1)."""
+
+    TYPE = "RegistryRecord"
+    account_number: str = Field(min_length=1, max_length=32)
+    surname: str = Field(min_length=1, max_length=128)
+    address: str = Field(default="", max_length=512)
+    meters: list[RegistryMeter] = Field(default_factory=list)
+
+
+@contract
+class BillingReading(Message):
+    """One accepted reading, or its withdrawal, for billing (topic meterbot.billing.readings.v1)."""
+
+    TYPE = "BillingReading"
+    reading_id: UUID
+    status: Literal["accepted", "withdrawn"]
+    account_number: str
+    meter_id: str
+    meter_type: MeterType
+    value: Decimal | None
+    period: Period
+    submitted_at: datetime
+    replaces_reading_id: UUID | None = None
+
+
+@contract
+class PeriodClosed(Message):
+    """billing-export exported a period: readings for it are final."""
+
+    TYPE = "PeriodClosed"
+    period: Period
+    closed_at: datetime
+    readings_count: int = Field(ge=0)

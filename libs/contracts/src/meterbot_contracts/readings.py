@@ -1,0 +1,128 @@
+"""readings: meters and the readings residents hand in."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from meterbot_contracts.registry import Message, contract
+
+
+class MeterType(StrEnum):
+    COLD_WATER = "cold_water"
+    HOT_WATER = "hot_water"
+    HEAT = "heat"
+    ELECTRICITY = "electricity"
+    ELECTRICITY_DAY = "electricity_day"
+    ELECTRICITY_NIGHT = "electricity_night"
+    GAS = "gas"
+
+
+RejectionReason = Literal[
+    "not_linked",
+    "unknown_meter",
+    "meter_closed",
+    "verification_expired",
+    "below_previous",
+    "above_max_delta",
+    "not_a_number",
+    "not_an_integer",
+    "outside_window",
+    "period_closed",
+]
+Period = str  # "YYYY-MM", calendar month in the billing time zone
+
+
+@contract
+class ReadingSubmitted(Message):
+    """Command: a resident typed a value for a meter. The raw text is validated by readings."""
+
+    TYPE = "ReadingSubmitted"
+    chat_id: int
+    account_number: str = Field(min_length=1, max_length=32)
+    meter_id: str = Field(min_length=1, max_length=64)
+    raw_value: str = Field(max_length=64)
+
+
+@contract
+class ReadingWithdrawalRequested(Message):
+    """Command: «withdraw my last reading» for a meter, while its period is open."""
+
+    TYPE = "ReadingWithdrawalRequested"
+    chat_id: int
+    account_number: str
+    meter_id: str
+
+
+@contract
+class MeterRegistered(Message):
+    """A meter appeared in (or changed in) the billing registry."""
+
+    TYPE = "MeterRegistered"
+    meter_id: str
+    account_number: str
+    meter_type: MeterType
+    serial_number: str
+    verified_until: date | None
+    last_value: Decimal | None
+    last_value_date: date | None
+
+
+@contract
+class MeterClosed(Message):
+    """The registry no longer lists the meter for its account."""
+
+    TYPE = "MeterClosed"
+    meter_id: str
+    account_number: str
+
+
+@contract
+class ReadingAccepted(Message):
+    TYPE = "ReadingAccepted"
+    reading_id: UUID
+    chat_id: int
+    account_number: str
+    meter_id: str
+    meter_type: MeterType
+    value: Decimal
+    previous_value: Decimal | None
+    period: Period
+    submitted_at: datetime
+    replaces_reading_id: UUID | None = None
+
+
+@contract
+class ReadingRejected(Message):
+    TYPE = "ReadingRejected"
+    chat_id: int
+    account_number: str
+    meter_id: str
+    raw_value: str
+    reason: RejectionReason
+    previous_value: Decimal | None = None
+    max_allowed: Decimal | None = None
+
+
+@contract
+class ReadingWithdrawn(Message):
+    TYPE = "ReadingWithdrawn"
+    reading_id: UUID
+    chat_id: int
+    account_number: str
+    meter_id: str
+    period: Period
+
+
+@contract
+class ReadingWithdrawalRefused(Message):
+    TYPE = "ReadingWithdrawalRefused"
+    chat_id: int
+    account_number: str
+    meter_id: str
+    reason: Literal["nothing_to_withdraw", "period_closed", "not_linked"]
