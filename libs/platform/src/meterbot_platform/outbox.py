@@ -1,0 +1,83 @@
+"""Outbox relay: publishes the events table to `meterbot.<service>.events` in commit order.
+
+At least once: the checkpoint moves only after Kafka acknowledged the batch; consumers dedupe by
+message id. Woken by NOTIFY from append, with a polling fallback. With several replicas, the row
+lock on the checkpoint keeps one relay publishing at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+import asyncpg
+
+from meterbot_platform import checkpoints
+from meterbot_platform.eventstore import NOTIFY_CHANNEL, EventStore, RecordedEvent
+from meterbot_platform.metrics import OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED, OUTBOX_UNPUBLISHED
+
+log = logging.getLogger(__name__)
+
+# Publishes a batch in order and returns once the broker acknowledged all of it.
+PublishBatch = Callable[[Sequence[RecordedEvent]], Awaitable[None]]
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        publish: PublishBatch,
+        *,
+        service: str,
+        checkpoint: str = "outbox",
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self._pool, self._publish, self._service = pool, publish, service
+        self._checkpoint, self._batch_size, self._poll_interval = checkpoint, batch_size, poll_interval
+        self._store = EventStore()
+        self._wake = asyncio.Event()
+
+    async def publish_pending(self) -> int:
+        """Publish everything committed so far; return how many events went out."""
+        total = 0
+        while True:
+            async with self._pool.acquire() as conn, conn.transaction():
+                cursor = await checkpoints.load(conn, self._checkpoint, lock=True)
+                batch = await self._store.read_committed(conn, cursor, self._batch_size)
+                if not batch:
+                    await self._observe_lag(conn, cursor)
+                    return total
+                await self._publish(batch)
+                await checkpoints.save(conn, self._checkpoint, batch[-1].cursor)
+            OUTBOX_PUBLISHED.labels(self._service).inc(len(batch))
+            total += len(batch)
+
+    async def _observe_lag(self, conn: asyncpg.Connection, cursor: checkpoints.Cursor) -> None:
+        pending, age = await self._store.pending_after(conn, cursor)
+        OUTBOX_UNPUBLISHED.labels(self._service).set(pending)
+        OUTBOX_OLDEST_AGE.labels(self._service).set(age)
+
+    async def run(self) -> None:
+        """Relay until cancelled; broker or database errors are logged and retried."""
+        conn: asyncpg.Connection = await self._pool.acquire()
+        def wake(*_: object) -> None:
+            self._wake.set()
+
+        await conn.add_listener(NOTIFY_CHANNEL, wake)
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    await self.publish_pending()
+                except Exception as exc:  # noqa: BLE001 - a relay outlives broker and database outages
+                    log.warning("outbox relay failed, retrying: %s", exc)
+                    await asyncio.sleep(self._poll_interval)
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+        finally:
+            with contextlib.suppress(Exception):
+                await conn.remove_listener(NOTIFY_CHANNEL, wake)
+                await self._pool.release(conn)

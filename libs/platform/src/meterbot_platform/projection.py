@@ -1,0 +1,88 @@
+"""Projections: a view updated from the service's own events, with its checkpoint saved in the
+same transaction as the update, and rebuildable from zero (DESIGN §2)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Protocol
+
+import asyncpg
+
+from meterbot_platform import checkpoints
+from meterbot_platform.eventstore import NOTIFY_CHANNEL, EventStore, RecordedEvent
+from meterbot_platform.metrics import PROJECTION_LAG
+
+log = logging.getLogger(__name__)
+
+
+class Projection(Protocol):
+    name: str
+
+    async def apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
+        """Update the view for one event (ignore types it does not care about)."""
+
+    async def clear(self, conn: asyncpg.Connection) -> None:
+        """Empty the view, before a rebuild."""
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        projection: Projection,
+        *,
+        service: str,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self._pool, self._projection, self._service = pool, projection, service
+        self._batch_size, self._poll_interval = batch_size, poll_interval
+        self._checkpoint = f"projection:{projection.name}"
+        self._store = EventStore()
+        self._wake = asyncio.Event()
+
+    async def catch_up(self) -> int:
+        """Apply every committed event not yet applied; return how many."""
+        total = 0
+        while True:
+            async with self._pool.acquire() as conn, conn.transaction():
+                cursor = await checkpoints.load(conn, self._checkpoint, lock=True)
+                batch = await self._store.read_committed(conn, cursor, self._batch_size)
+                if not batch:
+                    pending, _ = await self._store.pending_after(conn, cursor)
+                    PROJECTION_LAG.labels(self._service, self._projection.name).set(pending)
+                    return total
+                for event in batch:
+                    await self._projection.apply(conn, event)
+                await checkpoints.save(conn, self._checkpoint, batch[-1].cursor)
+            total += len(batch)
+
+    async def rebuild(self) -> int:
+        """Clear the view and replay every event from the beginning."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await checkpoints.load(conn, self._checkpoint, lock=True)
+            await self._projection.clear(conn)
+            await checkpoints.reset(conn, self._checkpoint)
+        return await self.catch_up()
+
+    async def run(self) -> None:
+        conn: asyncpg.Connection = await self._pool.acquire()
+        def wake(*_: object) -> None:
+            self._wake.set()
+
+        await conn.add_listener(NOTIFY_CHANNEL, wake)
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    await self.catch_up()
+                except Exception as exc:  # noqa: BLE001 - keep projecting after outages
+                    log.warning("projection %s failed, retrying: %s", self._projection.name, exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+        finally:
+            with contextlib.suppress(Exception):
+                await conn.remove_listener(NOTIFY_CHANNEL, wake)
+                await self._pool.release(conn)

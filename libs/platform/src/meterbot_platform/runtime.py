@@ -1,0 +1,143 @@
+"""The life of one service process: settings -> logging -> database -> broker -> wiring -> run
+until SIGTERM/SIGINT -> clean stop. Each service's main.py passes its own wiring."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+from faststream.kafka import KafkaBroker
+
+from meterbot_contracts.topics import ALL_TOPICS_WITH_DLQ, events_topic
+from meterbot_platform import checkpoints, eventstore, inbox
+from meterbot_platform.broker import ensure_topics, event_publisher, make_broker
+from meterbot_platform.db import create_pool, ensure_database
+from meterbot_platform.eventstore import EventStore
+from meterbot_platform.http import health_app, start_http
+from meterbot_platform.logs import configure_logging
+from meterbot_platform.migrations import Migration, migrate
+from meterbot_platform.outbox import OutboxRelay
+from meterbot_platform.settings import HttpSettings, KafkaSettings, LogSettings, PostgresSettings
+
+log = logging.getLogger(__name__)
+
+PLATFORM_MIGRATIONS: tuple[Migration, ...] = (
+    eventstore.MIGRATIONS + checkpoints.MIGRATIONS + inbox.MIGRATIONS
+)
+Background = Callable[[], Coroutine[Any, Any, None]]
+
+
+@dataclass
+class Runtime:
+    """What a service's wiring gets: connections made, nothing started yet."""
+
+    service: str
+    pool: asyncpg.Pool
+    broker: KafkaBroker
+    store: EventStore = field(default_factory=EventStore)
+    background: list[Background] = field(default_factory=list)
+    routes: list[web.RouteDef] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str  # as in topic names: "identity", "billing-export", ...
+    database: str  # its own database on the server
+    migrations: Sequence[Migration] = ()
+    wire: Callable[[Runtime], Awaitable[None]] | None = None
+    publishes_events: bool = True  # run an outbox relay to meterbot.<name>.events
+
+
+async def _retry(what: str, action: Callable[[], Awaitable[Any]], attempts: int = 60) -> Any:
+    """Dependencies may start after us (compose, k8s): wait for them, loudly."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await action()
+        except Exception as exc:  # noqa: BLE001 - any failure to reach it means "not yet"
+            if attempt == attempts:
+                raise
+            log.warning("%s not reachable yet (%s); retry %d/%d", what, exc, attempt, attempts)
+            await asyncio.sleep(1)
+
+
+async def run_service(spec: ServiceSpec, stop: asyncio.Event | None = None) -> None:
+    logs, pg, kafka, http = LogSettings(), PostgresSettings(), KafkaSettings(), HttpSettings()
+    configure_logging(spec.name, logs.log_level, logs.log_format)
+    stop = stop or _stop_on_signals()
+
+    dsn = await _retry("PostgreSQL", lambda: ensure_database(pg.postgres_dsn, spec.database))
+    pool = await create_pool(dsn, pg.postgres_pool_min, pg.postgres_pool_max)
+    tasks: list[asyncio.Task[None]] = []
+    runner: web.AppRunner | None = None
+    broker = make_broker(kafka, spec.name)
+    try:
+        applied = await migrate(pool, (*PLATFORM_MIGRATIONS, *spec.migrations))
+        if applied:
+            log.info("migrations applied: %s", ", ".join(applied))
+        if kafka.kafka_create_topics:
+            await _retry("Kafka", lambda: ensure_topics(
+                kafka.kafka_bootstrap, ALL_TOPICS_WITH_DLQ,
+                partitions=kafka.kafka_partitions, replication_factor=kafka.kafka_replication_factor))
+        runtime = Runtime(spec.name, pool, broker)
+        if spec.wire is not None:
+            await spec.wire(runtime)
+        if spec.publishes_events:
+            relay = OutboxRelay(pool, event_publisher(broker, events_topic(spec.name)), service=spec.name)
+            runtime.background.append(relay.run)
+
+        async def db_ready() -> bool:
+            return bool(await pool.fetchval("SELECT 1"))
+
+        async def broker_ready() -> bool:
+            return await broker.ping(timeout=2)
+
+        runner = await start_http(
+            health_app({"postgres": db_ready, "kafka": broker_ready}, runtime.routes),
+            http.http_host, http.http_port,
+        )
+        await _retry("Kafka", broker.start)
+        tasks = [asyncio.create_task(job(), name=job.__qualname__) for job in runtime.background]
+        log.info("%s started (http :%d)", spec.name, http.http_port)
+        await _until(stop, tasks)
+    finally:
+        log.info("%s stopping", spec.name)
+        for task in tasks:
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.gather(*tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await broker.stop()
+        if runner is not None:
+            await runner.cleanup()
+        await pool.close()
+        log.info("%s stopped", spec.name)
+
+
+async def _until(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
+    """Return on stop; a background task that dies takes the process down (the supervisor restarts)."""
+    waiter = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
+    for task in done:
+        if task is not waiter and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def main(spec: ServiceSpec) -> None:
+    """Console-script entry point for a service."""
+    asyncio.run(run_service(spec))

@@ -1,0 +1,43 @@
+"""Settings from the environment (METERBOT_* names are fixed: DESIGN §6), one class per concern."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class _Meterbot(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="METERBOT_", extra="ignore")
+
+
+class PostgresSettings(_Meterbot):
+    # A *server* DSN: each service creates and uses its own database on it.
+    postgres_dsn: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    postgres_pool_min: int = 1
+    postgres_pool_max: int = 10
+
+
+class KafkaSettings(_Meterbot):
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    # On for Apache Kafka; the local tansu broker has no InitProducerId, so `meterbot up` turns it off.
+    kafka_idempotent: bool = True
+    kafka_client_id: str | None = None
+    kafka_create_topics: bool = True
+    kafka_partitions: int = Field(default=6, ge=1)
+    kafka_replication_factor: int = Field(default=1, ge=1)
+
+
+class HttpSettings(_Meterbot):
+    http_host: str = "0.0.0.0"  # noqa: S104 - containers must listen on all interfaces
+    http_port: int = 8080
+
+
+class LogSettings(_Meterbot):
+    log_level: str = "INFO"
+    log_format: str = Field(default="console", pattern="^(console|json)$")
+
+
+class TelegramSettings(_Meterbot):
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    admin_chat_id: int | None = None

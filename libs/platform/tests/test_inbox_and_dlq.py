@@ -1,0 +1,140 @@
+"""Consumers over the real broker: redelivery has no second effect; bad messages are parked."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from uuid import UUID, uuid4
+
+import asyncpg
+import pytest
+
+from meterbot_contracts import Envelope, MessageRegistry, new_envelope
+from meterbot_contracts.registry import Message
+from meterbot_contracts.topics import dlq_topic
+from meterbot_platform import inbox
+from meterbot_platform.broker import ensure_topics, make_broker, publish_envelope
+from meterbot_platform.consumer import subscribe
+from meterbot_platform.settings import KafkaSettings
+
+from .kafka_io import header, read_topic
+
+pytestmark = pytest.mark.integration
+
+registry = MessageRegistry()
+
+
+@registry.register
+class CounterIncremented(Message):
+    TYPE = "CounterIncremented"
+    amount: int
+
+
+async def _effects(pool: asyncpg.Pool) -> int:
+    return int(await pool.fetchval("SELECT coalesce(sum(amount), 0) FROM effects"))
+
+
+async def _wait_until(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not await predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def effects_table(pool: asyncpg.Pool) -> asyncpg.Pool:
+    await pool.execute("CREATE TABLE effects (message_id uuid, amount int)")
+    return pool
+
+
+def _handler(pool: asyncpg.Pool):  # type: ignore[no-untyped-def]
+    async def handle(envelope: Envelope, message: CounterIncremented) -> str:
+        async with pool.acquire() as conn, conn.transaction():
+            if not await inbox.claim(conn, "counter", envelope.message_id):
+                return "duplicate"
+            await conn.execute(
+                "INSERT INTO effects VALUES ($1, $2)", envelope.message_id, message.amount
+            )
+        return "accepted"
+
+    return handle
+
+
+async def test_claim_is_once_per_consumer_and_message(pool: asyncpg.Pool) -> None:
+    mid = uuid4()
+    async with pool.acquire() as conn:
+        assert await inbox.claim(conn, "a", mid) is True
+        assert await inbox.claim(conn, "a", mid) is False
+        assert await inbox.claim(conn, "b", mid) is True  # another consumer's inbox
+
+
+async def test_a_rolled_back_effect_releases_the_claim(pool: asyncpg.Pool) -> None:
+    mid = uuid4()
+    async with pool.acquire() as conn:
+        with pytest.raises(RuntimeError):
+            async with conn.transaction():
+                assert await inbox.claim(conn, "a", mid)
+                raise RuntimeError("crash before commit")
+        assert await inbox.claim(conn, "a", mid) is True  # so the redelivery is processed
+
+
+async def test_redelivered_message_has_no_second_effect(
+    effects_table: asyncpg.Pool, kafka_settings: KafkaSettings, topic_suffix: str
+) -> None:
+    pool = effects_table
+    topic = f"inbox-test.{topic_suffix}"
+    await ensure_topics(kafka_settings.kafka_bootstrap, [topic, dlq_topic(topic)], partitions=3)
+    broker = make_broker(kafka_settings, "inbox-test")
+    subscribe(broker, topic, service="inbox-test", group_id=f"g-{topic_suffix}", registry=registry,
+              handlers={CounterIncremented: _handler(pool)})
+    await broker.start()
+    try:
+        once = new_envelope(CounterIncremented(amount=5))
+        for _ in range(3):  # the same message delivered three times (producer retry, replay, ...)
+            await publish_envelope(broker, topic, once, key="k")
+        await publish_envelope(broker, topic, new_envelope(CounterIncremented(amount=1)), key="k")
+
+        async def processed_both() -> bool:
+            return int(await pool.fetchval("SELECT count(*) FROM inbox")) == 2
+
+        await _wait_until(processed_both)
+        await asyncio.sleep(0.5)  # time for any wrongful second effect to show
+    finally:
+        await broker.stop()
+    assert await _effects(pool) == 6
+    assert await pool.fetchval("SELECT count(*) FROM effects WHERE message_id = $1", once.message_id) == 1
+
+
+async def test_malformed_and_unknown_messages_are_parked_and_the_consumer_carries_on(
+    effects_table: asyncpg.Pool, kafka_settings: KafkaSettings, topic_suffix: str
+) -> None:
+    pool = effects_table
+    topic = f"dlq-test.{topic_suffix}"
+    await ensure_topics(kafka_settings.kafka_bootstrap, [topic, dlq_topic(topic)], partitions=1)
+    broker = make_broker(kafka_settings, "dlq-test")
+    subscribe(broker, topic, service="dlq-test", group_id=f"g-{topic_suffix}", registry=registry,
+              handlers={CounterIncremented: _handler(pool)})
+    await broker.start()
+    good = new_envelope(CounterIncremented(amount=7))
+    unknown = good.model_copy(update={"message_id": uuid4(), "type": "NoSuchThing"})
+    bad_payload = good.model_copy(update={"message_id": uuid4(), "payload": {"amount": "many"}})
+    try:
+        await broker.publish(b"\xff not json at all", topic, key=b"k")
+        await broker.publish(b'{"type": "CounterIncremented"}', topic, key=b"k")
+        await broker.publish(unknown.to_bytes(), topic, key=b"k")
+        await broker.publish(bad_payload.to_bytes(), topic, key=b"k")
+        await publish_envelope(broker, topic, good, key="k")
+
+        async def good_one_handled() -> bool:
+            return await _effects(pool) == 7
+
+        await _wait_until(good_one_handled)
+        parked = await read_topic(kafka_settings.kafka_bootstrap, dlq_topic(topic), expect=4)
+    finally:
+        await broker.stop()
+    reasons = [header(r, "x-dlq-reason") for r in parked]
+    assert reasons == ["invalid_envelope", "invalid_envelope", "unknown_type", "invalid_payload"]
+    assert all(header(r, "x-original-topic") == topic for r in parked)
+    assert parked[0].value == b"\xff not json at all"  # the original bytes, untouched
+    assert "amount" in (header(parked[3], "x-dlq-detail") or "")
+    assert UUID(str(good.message_id)) == await pool.fetchval("SELECT message_id FROM effects")

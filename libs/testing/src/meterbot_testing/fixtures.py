@@ -1,0 +1,72 @@
+"""pytest fixtures: session-wide servers, a fresh database and fresh topic names per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from meterbot_platform.db import database_dsn
+from meterbot_platform.migrations import migrate
+from meterbot_platform.runtime import PLATFORM_MIGRATIONS
+from meterbot_platform.settings import KafkaSettings
+from meterbot_testing.infra import Kafka, Postgres, kafka_broker, postgres_server
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
+    try:
+        with postgres_server(Path(tmp_path_factory.mktemp("postgres"))) as server:
+            yield server
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Iterator[Kafka]:
+    try:
+        with kafka_broker() as broker:
+            yield broker
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def kafka_settings(kafka: Kafka) -> KafkaSettings:
+    return KafkaSettings(
+        kafka_bootstrap=kafka.bootstrap, kafka_idempotent=kafka.idempotent, kafka_partitions=3
+    )
+
+
+@pytest.fixture
+async def database(postgres: Postgres) -> AsyncIterator[str]:
+    """A fresh, empty database for one test; its DSN."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(postgres.dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield database_dsn(postgres.dsn, name)
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def pool(database: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on a fresh database with the platform tables (events, checkpoints, inbox)."""
+    pool = await asyncpg.create_pool(database, min_size=1, max_size=40)
+    assert pool is not None
+    await migrate(pool, PLATFORM_MIGRATIONS)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@pytest.fixture
+def topic_suffix() -> str:
+    """Tests that publish share one broker: suffix topic names to keep them apart."""
+    return uuid.uuid4().hex[:8]

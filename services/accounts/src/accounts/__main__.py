@@ -1,0 +1,3 @@
+from accounts.main import main
+
+main()

@@ -1,0 +1,3 @@
+from billing_export.main import main
+
+main()

@@ -1,0 +1,30 @@
+"""Composition root of the identity service: nothing is built at import time."""
+
+from __future__ import annotations
+
+from meterbot_contracts.all import default_registry
+from meterbot_contracts.topics import IDENTITY_COMMANDS
+from meterbot_platform.consumer import subscribe
+from meterbot_platform.runtime import Runtime, ServiceSpec
+from meterbot_platform.runtime import main as run_main
+
+SERVICE = "identity"
+
+
+async def wire(runtime: Runtime) -> None:
+    for topic in (IDENTITY_COMMANDS,):
+        subscribe(
+            runtime.broker,
+            topic,
+            service=SERVICE,
+            group_id=SERVICE,
+            registry=default_registry,
+            handlers={},
+        )
+
+
+SPEC = ServiceSpec(name=SERVICE, database="identity", wire=wire)
+
+
+def main() -> None:
+    run_main(SPEC)

@@ -1,0 +1,3 @@
+from readings.main import main
+
+main()
