@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from faststream import AckPolicy
@@ -33,7 +33,7 @@ class DeadLetter(Exception):
 
 def subscribe(
     broker: KafkaBroker,
-    topic: str,
+    topics: str | Sequence[str],
     *,
     service: str,
     group_id: str,
@@ -42,16 +42,19 @@ def subscribe(
     max_attempts: int = 5,
     retry_delay: float = 0.5,
 ) -> None:
-    """Subscribe `handlers` to `topic` in consumer group `group_id`.
+    """Subscribe `handlers` to `topics` with one consumer in group `group_id` (one group join,
+    however many topics: joins are what makes a consumer slow to start).
 
     Types known to the registry but without a handler here are skipped (a topic carries many).
     A handler that keeps failing (database down, a bug) is retried in place `max_attempts`
     times with backoff, then parked with reason handler_error."""
+    topic_list = [topics] if isinstance(topics, str) else list(topics)
     by_type = {(cls.TYPE, cls.VERSION): handler for cls, handler in handlers.items()}
-    failures: dict[tuple[int, int], int] = {}
+    failures: dict[tuple[str, int, int], int] = {}
 
     async def park(msg: KafkaMessage, reason: str, detail: str) -> None:
         raw = msg.raw_message
+        topic = getattr(raw, "topic", topic_list[0])
         headers = {
             "x-dlq-reason": reason,
             "x-dlq-detail": detail[:1000],
@@ -65,11 +68,11 @@ def subscribe(
         log.warning("parked message on %s: %s %s", dlq_topic(topic), reason, detail[:200])
 
     @broker.subscriber(
-        topic,
+        *topic_list,
         group_id=group_id,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        title=f"{service}:{topic}",
+        title=f"{service}:{','.join(topic_list)}",
     )
     async def on_message(msg: KafkaMessage) -> None:
         try:
@@ -92,7 +95,7 @@ def subscribe(
 
     async def _handle(msg: KafkaMessage, envelope: Envelope, message: Message, handler: Handler) -> None:
         raw = msg.raw_message
-        place = (getattr(raw, "partition", 0), getattr(raw, "offset", 0))
+        place = (getattr(raw, "topic", ""), getattr(raw, "partition", 0), getattr(raw, "offset", 0))
         started = time.perf_counter()
         try:
             outcome = await handler(envelope, message)

@@ -98,12 +98,18 @@ async def run_service(spec: ServiceSpec, stop: asyncio.Event | None = None) -> N
         async def broker_ready() -> bool:
             return await broker.ping(timeout=2)
 
+        started = asyncio.Event()
+
+        async def consuming() -> bool:
+            return started.is_set()
+
         runner = await start_http(
-            health_app({"postgres": db_ready, "kafka": broker_ready}, runtime.routes),
+            health_app({"postgres": db_ready, "kafka": broker_ready, "consuming": consuming}, runtime.routes),
             http.http_host, http.http_port,
         )
         await _retry("Kafka", broker.start)
         tasks = [asyncio.create_task(job(), name=job.__qualname__) for job in runtime.background]
+        started.set()
         log.info("%s started (http :%d)", spec.name, http.http_port)
         await _until(stop, tasks)
     finally:

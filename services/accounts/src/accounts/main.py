@@ -12,15 +12,14 @@ SERVICE = "accounts"
 
 
 async def wire(runtime: Runtime) -> None:
-    for topic in (ACCOUNTS_COMMANDS, BILLING_REGISTRY_V1,):
-        subscribe(
-            runtime.broker,
-            topic,
-            service=SERVICE,
-            group_id=SERVICE,
-            registry=default_registry,
-            handlers={},
-        )
+    subscribe(
+        runtime.broker,
+        [ACCOUNTS_COMMANDS, BILLING_REGISTRY_V1],
+        service=SERVICE,
+        group_id=SERVICE,
+        registry=default_registry,
+        handlers={},
+    )
 
 
 SPEC = ServiceSpec(name=SERVICE, database="accounts", wire=wire)

@@ -12,15 +12,14 @@ SERVICE = "billing-export"
 
 
 async def wire(runtime: Runtime) -> None:
-    for topic in (READINGS_EVENTS,):
-        subscribe(
-            runtime.broker,
-            topic,
-            service=SERVICE,
-            group_id=SERVICE,
-            registry=default_registry,
-            handlers={},
-        )
+    subscribe(
+        runtime.broker,
+        [READINGS_EVENTS],
+        service=SERVICE,
+        group_id=SERVICE,
+        registry=default_registry,
+        handlers={},
+    )
 
 
 SPEC = ServiceSpec(name=SERVICE, database="billing_export", wire=wire)

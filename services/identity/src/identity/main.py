@@ -12,15 +12,14 @@ SERVICE = "identity"
 
 
 async def wire(runtime: Runtime) -> None:
-    for topic in (IDENTITY_COMMANDS,):
-        subscribe(
-            runtime.broker,
-            topic,
-            service=SERVICE,
-            group_id=SERVICE,
-            registry=default_registry,
-            handlers={},
-        )
+    subscribe(
+        runtime.broker,
+        [IDENTITY_COMMANDS],
+        service=SERVICE,
+        group_id=SERVICE,
+        registry=default_registry,
+        handlers={},
+    )
 
 
 SPEC = ServiceSpec(name=SERVICE, database="identity", wire=wire)

@@ -12,15 +12,14 @@ SERVICE = "readings"
 
 
 async def wire(runtime: Runtime) -> None:
-    for topic in (READINGS_COMMANDS, ACCOUNTS_EVENTS, BILLING_EXPORT_EVENTS,):
-        subscribe(
-            runtime.broker,
-            topic,
-            service=SERVICE,
-            group_id=SERVICE,
-            registry=default_registry,
-            handlers={},
-        )
+    subscribe(
+        runtime.broker,
+        [READINGS_COMMANDS, ACCOUNTS_EVENTS, BILLING_EXPORT_EVENTS],
+        service=SERVICE,
+        group_id=SERVICE,
+        registry=default_registry,
+        handlers={},
+    )
 
 
 SPEC = ServiceSpec(name=SERVICE, database="readings", wire=wire)

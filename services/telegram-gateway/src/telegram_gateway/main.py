@@ -12,15 +12,14 @@ SERVICE = "telegram-gateway"
 
 
 async def wire(runtime: Runtime) -> None:
-    for topic in (IDENTITY_EVENTS, ACCOUNTS_EVENTS, READINGS_EVENTS,):
-        subscribe(
-            runtime.broker,
-            topic,
-            service=SERVICE,
-            group_id=SERVICE,
-            registry=default_registry,
-            handlers={},
-        )
+    subscribe(
+        runtime.broker,
+        [IDENTITY_EVENTS, ACCOUNTS_EVENTS, READINGS_EVENTS],
+        service=SERVICE,
+        group_id=SERVICE,
+        registry=default_registry,
+        handlers={},
+    )
 
 
 SPEC = ServiceSpec(name=SERVICE, database="gateway", wire=wire)

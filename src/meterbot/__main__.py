@@ -1,0 +1,3 @@
+from meterbot.cli import main
+
+main()

@@ -1,0 +1,44 @@
+"""The `meterbot` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+
+from meterbot import state
+
+
+def _up(args: argparse.Namespace) -> int:
+    from meterbot.stack import Stack
+
+    return Stack(state.home(), port_base=args.port_base).run()
+
+
+def _status(_: argparse.Namespace) -> int:
+    running = state.read_running()
+    if running is None:
+        print("no meterbot stack is running on this machine")
+        return 1
+    print(json.dumps(running.__dict__, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="meterbot", description="meterbot: utility meter readings bot")
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="run the whole stack on this machine (Ctrl-C stops it)")
+    up.add_argument("--port-base", type=int, default=int(os.environ.get("METERBOT_PORT_BASE", "8100")),
+                    help="services listen on base+1..base+5; 0 picks free ports (default 8100)")
+    up.set_defaults(func=_up)
+    status = sub.add_parser("status", help="show the running stack, if any")
+    status.set_defaults(func=_status)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    sys.exit(args.func(args))
