@@ -1,10 +1,11 @@
 # One entry point for humans and CI. `make install` needs only Python 3.11 and pip.
-UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export UV_LINK_MODE = copy
+export UV_PYTHON_DOWNLOADS = never  # use the machine's Python 3.11; nothing is fetched at run time
 
 .PHONY: install up demo test lint bench
 install:  ## install uv (if missing) and every workspace package into .venv, from the lock file
-	@command -v uv >/dev/null 2>&1 || test -x $(UV) || python3 -m pip install --user --quiet uv
+	@command -v uv >/dev/null 2>&1 || test -x $(UV) || (python3 -m venv .tools && .tools/bin/pip install --quiet uv)
 	$(UV) sync --all-packages --frozen
 
 up:  ## run the whole stack on embedded PostgreSQL + the local broker (Ctrl-C stops it)
