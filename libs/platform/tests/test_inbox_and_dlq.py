@@ -138,3 +138,40 @@ async def test_malformed_and_unknown_messages_are_parked_and_the_consumer_carrie
     assert parked[0].value == b"\xff not json at all"  # the original bytes, untouched
     assert "amount" in (header(parked[3], "x-dlq-detail") or "")
     assert UUID(str(good.message_id)) == await pool.fetchval("SELECT message_id FROM effects")
+
+
+async def test_a_failing_handler_is_retried_then_parked_and_later_messages_still_flow(
+    effects_table: asyncpg.Pool, kafka_settings: KafkaSettings, topic_suffix: str
+) -> None:
+    pool = effects_table
+    topic = f"retry-test.{topic_suffix}"
+    await ensure_topics(kafka_settings.kafka_bootstrap, [topic, dlq_topic(topic)], partitions=1)
+    attempts: dict[int, int] = {}
+    effect = _handler(pool)
+
+    async def flaky(envelope: Envelope, message: CounterIncremented) -> str:
+        attempts[message.amount] = attempts.get(message.amount, 0) + 1
+        if message.amount == 2 and attempts[2] < 3:
+            raise ConnectionError("database blinked")  # transient: succeeds on the 3rd delivery
+        if message.amount == 13:
+            raise RuntimeError("a bug")  # never succeeds
+        return await effect(envelope, message)
+
+    broker = make_broker(kafka_settings, "retry-test")
+    subscribe(broker, topic, service="retry-test", group_id=f"g-{topic_suffix}", registry=registry,
+              handlers={CounterIncremented: flaky}, max_attempts=4, retry_delay=0.01)
+    await broker.start()
+    try:
+        for amount in (2, 13, 100):
+            await publish_envelope(broker, topic, new_envelope(CounterIncremented(amount=amount)), key="k")
+
+        async def all_done() -> bool:
+            return await _effects(pool) == 102
+
+        await _wait_until(all_done, timeout=30)
+        parked = await read_topic(kafka_settings.kafka_bootstrap, dlq_topic(topic), expect=1)
+    finally:
+        await broker.stop()
+    assert attempts[2] == 3 and attempts[13] == 4 and attempts[100] == 1
+    assert [header(r, "x-dlq-reason") for r in parked] == ["handler_error"]
+    assert "a bug" in (header(parked[0], "x-dlq-detail") or "")
