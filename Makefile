@@ -1,7 +1,8 @@
 # One entry point for humans and CI. `make install` needs only Python 3.11 and pip.
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export UV_LINK_MODE = copy
-export UV_PYTHON_DOWNLOADS = never  # use the machine's Python 3.11; nothing is fetched at run time
+# use the machine's Python 3.11: nothing is fetched at run time
+export UV_PYTHON_DOWNLOADS = never
 
 .PHONY: install up demo test lint bench
 install:  ## install uv (if missing) and every workspace package into .venv, from the lock file

@@ -1,1 +1,63 @@
+"""A local, in-memory Telegram Bot API server over real HTTP, for end-to-end tests and trying the bot.
 
+Bots talk to it exactly as to Telegram::
+
+    async with BotApiServer(host="127.0.0.1", port=0) as server:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(server.base_url))
+        bot = Bot("123456:secret", session=session)
+
+``POST/GET {base}/bot{token}/{method}`` takes query, JSON, urlencoded or multipart parameters and answers
+``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code": 400, "description": "Bad Request: ..."}``.
+Any ``<bot_id>:<secret>`` token creates its bot on first use (a second secret for the same id is 401);
+unknown methods are 404. Implemented: getMe, getUpdates, setWebhook, deleteWebhook, getWebhookInfo,
+sendMessage, editMessageText, editMessageCaption, editMessageReplyMarkup, deleteMessage,
+answerCallbackQuery, setMyCommands, getMyCommands, deleteMyCommands, sendChatAction, getChat,
+forwardMessage, copyMessage, sendPhoto, sendDocument, getFile; downloads at ``{base}/file/bot{token}/{path}``.
+
+The resident side acts as users: in Python ``server.resident(bot, user_id, first_name=...)`` (a
+:class:`Resident`) or ``server.residents(bot)`` (a :class:`ResidentApi`); over HTTP (``{bot}`` = bot id or
+token; an optional ``"user": {first_name, last_name, username, language_code, phone_number}`` in an action
+body creates/updates the acting user)::
+
+    GET  /_test/bots                                   bots, their webhook and chats
+    PUT  /_test/users/{user_id}                        create/update a user profile
+    POST /_test/bots/{bot}/users/{user_id}/text        {text}                      -> Message
+    POST /_test/bots/{bot}/users/{user_id}/contact     {contact_user_id?, phone_number?, first_name?, last_name?}
+    POST /_test/bots/{bot}/users/{user_id}/button      {text}  press a reply-keyboard button
+    POST /_test/bots/{bot}/users/{user_id}/callback    {message_id, data? | text?} -> CallbackQuery
+    POST /_test/bots/{bot}/users/{user_id}/photo       multipart "photo" (or none: a tiny PNG), caption?
+    POST /_test/bots/{bot}/users/{user_id}/document    multipart "document" or {file_name, content}, caption?
+    POST /_test/bots/{bot}/users/{user_id}/sticker     {emoji?}
+    GET  /_test/bots/{bot}/chats/{chat_id}/messages    ?who=bot|user|all&after=ID  -> [ChatMessage]
+    GET  /_test/bots/{bot}/chats/{chat_id}/next        ?after=ID&timeout=S  next bot message (408 on timeout)
+    GET  /_test/bots/{bot}/chats/{chat_id}/changes     ?since=VERSION&timeout=S  -> {version, messages}
+    GET  /_test/bots/{bot}/chats/{chat_id}/actions     chat actions the bot sent
+    GET  /_test/bots/{bot}/callback_answers            all answerCallbackQuery calls
+    GET  /_test/bots/{bot}/callback_answers/{query_id} ?timeout=S  wait for one answer
+    GET  /_test/bots/{bot}/files/{file_id}             raw bytes of an uploaded file
+    POST /_test/reset                                  forget all bots and users
+
+Standalone: ``python -m meterbot_botapi --port 8081 [--host H] [--token T ...]``.
+"""
+
+from .app import create_app
+from .base import ApiError
+from .media import tiny_png
+from .records import UserProfile
+from .resident import Resident, ResidentApi
+from .server import BotApiServer
+from .state import World
+from .views import CallbackAnswer, ChatMessage
+
+__all__ = [
+    "ApiError",
+    "BotApiServer",
+    "CallbackAnswer",
+    "ChatMessage",
+    "Resident",
+    "ResidentApi",
+    "UserProfile",
+    "World",
+    "create_app",
+    "tiny_png",
+]
