@@ -106,7 +106,9 @@ class ReadingRejected(Message):
     raw_value: str
     reason: RejectionReason
     previous_value: Decimal | None = None
+    min_allowed: Decimal | None = None
     max_allowed: Decimal | None = None
+    verified_until: date | None = None
 
 
 @contract

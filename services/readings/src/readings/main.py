@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from meterbot_contracts.all import default_registry
-from meterbot_contracts.topics import READINGS_COMMANDS, ACCOUNTS_EVENTS, BILLING_EXPORT_EVENTS
+from meterbot_contracts.topics import ACCOUNTS_EVENTS, BILLING_EXPORT_EVENTS, READINGS_COMMANDS
 from meterbot_platform.consumer import subscribe
 from meterbot_platform.runtime import Runtime, ServiceSpec
 from meterbot_platform.runtime import main as run_main

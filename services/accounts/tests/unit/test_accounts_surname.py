@@ -1,0 +1,75 @@
+"""Surname check: case, spaces and hyphens do not matter, ё = е (DESIGN §5, seed 000)."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import unicodedata
+
+import pytest
+from accounts.domain import normalize_surname, surname_digest, surname_matches
+from accounts.domain.surname import DASHES
+from hypothesis import given
+from hypothesis import strategies as st
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Мамин-Сибиряк",
+        "маминсибиряк",
+        "МАМИН СИБИРЯК",
+        "мамин – сибиряк",  # en dash
+        "Мамин—Сибиряк",  # em dash
+        "Мамин\u2011Сибиряк",  # non-breaking hyphen
+        "Мамин\u2212Сибиряк",  # minus sign
+        "  Мамин\u00a0Сибиряк\t",
+    ],
+)
+def test_compound_surname_variants_are_equal(typed: str) -> None:
+    assert normalize_surname(typed) == "маминсибиряк"
+    assert surname_digest(typed) == surname_digest("Мамин-Сибиряк")
+
+
+def test_yo_folds_to_ye_in_any_form() -> None:
+    assert normalize_surname("Ёлкин") == normalize_surname("елкин") == "елкин"
+    assert normalize_surname("Е\u0308лкин") == "елкин"  # decomposed Ё
+
+
+def test_different_surnames_differ() -> None:
+    assert surname_digest("Иванов") != surname_digest("Иванова")
+
+
+def test_digest_is_sha256_hex_of_the_normalised_surname() -> None:
+    assert surname_digest("Мамин-Сибиряк") == hashlib.sha256("маминсибиряк".encode()).hexdigest()
+
+
+def test_keyed_digest_differs_and_still_matches_with_the_key() -> None:
+    digest = surname_digest("Ёлкин", key=b"secret")
+    assert digest != surname_digest("Ёлкин")
+    assert surname_matches("елкин", digest, key=b"secret")
+    assert not surname_matches("елкин", digest)
+
+
+surname_text = st.text(alphabet="абвгдеёжзийклмнопрстуфхцчшщъыьэюяABCxyz", min_size=1, max_size=20)
+
+
+@given(surname_text, st.lists(st.sampled_from([" ", "-", "–", "\u00a0"]), max_size=3), st.booleans())
+def test_inserting_separators_or_changing_case_never_changes_the_digest(
+    surname: str, separators: list[str], upper: bool
+) -> None:
+    noisy = "".join(separators) + (surname.upper() if upper else surname) + "".join(separators)
+    assert surname_digest(noisy) == surname_digest(surname)
+
+
+@given(st.text(max_size=30))
+def test_normalisation_is_idempotent(text: str) -> None:
+    once = normalize_surname(text)
+    assert normalize_surname(once) == once
+
+
+def test_dash_list_covers_every_unicode_dash() -> None:
+    pd = {chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Pd"}
+    assert pd <= set(DASHES)

@@ -1,0 +1,165 @@
+"""Meter aggregate state (stream per meter id): what the registry says about a meter and the readings
+accepted for it, one per period. `evolve` folds events; registry decisions live here too.
+
+Which previous value a reading is checked against (`previous_value`):
+- the last accepted reading of an EARLIER period than the one being submitted, so a second reading in
+  the same open period replaces the first and is checked against the same previous value;
+- unless the registry's last_value is at least as recent (its last_value_date falls in the same or a
+  later period than that reading, or there is no such reading): billing is the source of truth for
+  what it has already booked. A registry value without a date loses to any reading of ours."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Set
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TypeAlias
+from uuid import UUID
+
+from meterbot_contracts.billing import RegistryMeter
+from meterbot_contracts.readings import (
+    MeterClosed,
+    MeterRegistered,
+    MeterType,
+    Period,
+    ReadingAccepted,
+    ReadingRejected,
+    ReadingWithdrawalRefused,
+    ReadingWithdrawn,
+)
+from pydantic import BaseModel, ConfigDict, Field
+
+from readings.domain.period import period_of_date
+
+MeterEvent: TypeAlias = (
+    MeterRegistered
+    | MeterClosed
+    | ReadingAccepted
+    | ReadingRejected
+    | ReadingWithdrawn
+    | ReadingWithdrawalRefused
+)
+
+
+class MeterInfo(BaseModel):
+    """The meter as the billing registry last described it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    meter_id: str
+    account_number: str
+    meter_type: MeterType
+    serial_number: str = ""
+    verified_until: date | None = None
+    last_value: Decimal | None = None
+    last_value_date: date | None = None
+
+
+class AcceptedReading(BaseModel):
+    """The reading that currently counts for one period (replacements overwrite, withdrawal removes)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reading_id: UUID
+    chat_id: int
+    value: Decimal
+    period: Period
+    submitted_at: datetime
+
+
+class MeterState(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    info: MeterInfo | None = None
+    closed: bool = False
+    readings: dict[Period, AcceptedReading] = Field(default_factory=dict)
+
+    def reading_in(self, period: Period) -> AcceptedReading | None:
+        return self.readings.get(period)
+
+    def previous_value(self, period: Period) -> Decimal | None:
+        """The value a reading for `period` is checked against (see the module docstring)."""
+        earlier = [r for p, r in self.readings.items() if p < period]
+        ours = max(earlier, key=lambda r: r.period) if earlier else None
+        registry_value = self.info.last_value if self.info else None
+        registry_date = self.info.last_value_date if self.info else None
+        if ours is None:
+            return registry_value
+        registry_is_newer = registry_date is not None and period_of_date(registry_date) >= ours.period
+        if registry_value is not None and registry_is_newer:
+            return registry_value
+        return ours.value
+
+
+def _info_of(event: MeterRegistered) -> MeterInfo:
+    return MeterInfo(
+        meter_id=event.meter_id,
+        account_number=event.account_number,
+        meter_type=event.meter_type,
+        serial_number=event.serial_number,
+        verified_until=event.verified_until,
+        last_value=event.last_value,
+        last_value_date=event.last_value_date,
+    )
+
+
+def evolve(state: MeterState, event: MeterEvent) -> MeterState:
+    if isinstance(event, MeterRegistered):
+        return state.model_copy(update={"info": _info_of(event), "closed": False})
+    if isinstance(event, MeterClosed):
+        return state.model_copy(update={"closed": True})
+    if isinstance(event, ReadingAccepted):
+        reading = AcceptedReading(
+            reading_id=event.reading_id,
+            chat_id=event.chat_id,
+            value=event.value,
+            period=event.period,
+            submitted_at=event.submitted_at,
+        )
+        return state.model_copy(update={"readings": {**state.readings, event.period: reading}})
+    if isinstance(event, ReadingWithdrawn):
+        current = state.readings.get(event.period)
+        if current is None or current.reading_id != event.reading_id:
+            return state
+        readings = {p: r for p, r in state.readings.items() if p != event.period}
+        return state.model_copy(update={"readings": readings})
+    return state  # refusals are recorded for the resident's reply; they change nothing
+
+
+def fold(events: Iterable[MeterEvent], state: MeterState | None = None) -> MeterState:
+    current = state if state is not None else MeterState()
+    for event in events:
+        current = evolve(current, event)
+    return current
+
+
+def decide_registration(
+    state: MeterState, account_number: str, meter: RegistryMeter
+) -> list[MeterRegistered]:
+    """A registry record lists this meter: MeterRegistered unless nothing changed (idempotent by content).
+    A closed meter listed again is reopened."""
+    event = MeterRegistered(
+        meter_id=meter.meter_id,
+        account_number=account_number,
+        meter_type=meter.meter_type,
+        serial_number=meter.serial_number,
+        verified_until=meter.verified_until,
+        last_value=meter.last_value,
+        last_value_date=meter.last_value_date,
+    )
+    if not state.closed and state.info == _info_of(event):
+        return []
+    return [event]
+
+
+def decide_closure(state: MeterState, account_number: str) -> list[MeterClosed]:
+    """The registry record of `account_number` no longer lists this meter. Nothing happens if the
+    meter is unknown, already closed, or now belongs to another account."""
+    if state.info is None or state.closed or state.info.account_number != account_number:
+        return []
+    return [MeterClosed(meter_id=state.info.meter_id, account_number=account_number)]
+
+
+def meters_to_close(known_meter_ids: Set[str], listed: Iterable[RegistryMeter]) -> set[str]:
+    """Meter ids an account had that its new registry record no longer lists."""
+    return set(known_meter_ids) - {m.meter_id for m in listed}
