@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import os
 import sys
 
 from meterbot import state
+
+
+COMMAND_MODULES: tuple[str, ...] = ()  # e.g. "registry", "export": meterbot/commands/<name>.py
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -35,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.set_defaults(func=_up)
     status = sub.add_parser("status", help="show the running stack, if any")
     status.set_defaults(func=_status)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"meterbot.commands.{name}").register(sub)
     return parser
 
 

@@ -175,3 +175,45 @@ async def test_a_failing_handler_is_retried_then_parked_and_later_messages_still
     assert attempts[2] == 3 and attempts[13] == 4 and attempts[100] == 1
     assert [header(r, "x-dlq-reason") for r in parked] == ["handler_error"]
     assert "a bug" in (header(parked[0], "x-dlq-detail") or "")
+
+
+async def test_batch_consumer_applies_each_message_once_and_parks_bad_ones(
+    effects_table: asyncpg.Pool, kafka_settings: KafkaSettings, topic_suffix: str
+) -> None:
+    from meterbot_platform.consumer import subscribe_batch
+
+    pool = effects_table
+    topic = f"batch-test.{topic_suffix}"
+    await ensure_topics(kafka_settings.kafka_bootstrap, [topic, dlq_topic(topic)], partitions=2)
+
+    async def apply_batch(items: list[tuple[Envelope, CounterIncremented]]) -> int:
+        applied = 0
+        async with pool.acquire() as conn, conn.transaction():
+            for envelope, message in items:
+                if await inbox.claim(conn, "batch", envelope.message_id):
+                    await conn.execute("INSERT INTO effects VALUES ($1, $2)", envelope.message_id,
+                                       message.amount)
+                    applied += 1
+        return applied
+
+    broker = make_broker(kafka_settings, "batch-test")
+    subscribe_batch(broker, topic, service="batch-test", group_id=f"g-{topic_suffix}", registry=registry,
+                    handled=[CounterIncremented], handler=apply_batch, max_records=100)
+    await broker.start()
+    try:
+        envelopes = [new_envelope(CounterIncremented(amount=1)) for _ in range(300)]
+        for i, env in enumerate(envelopes):
+            await publish_envelope(broker, topic, env, key=str(i % 7))
+        await publish_envelope(broker, topic, envelopes[0], key="0")  # a redelivery
+        await broker.publish(b"garbage", topic, key=b"x")
+
+        async def all_applied() -> bool:
+            return await _effects(pool) == 300
+
+        await _wait_until(all_applied, timeout=30)
+        parked = await read_topic(kafka_settings.kafka_bootstrap, dlq_topic(topic), expect=1)
+        await asyncio.sleep(0.5)
+    finally:
+        await broker.stop()
+    assert await _effects(pool) == 300
+    assert [header(r, "x-dlq-reason") for r in parked] == ["invalid_message"]

@@ -121,3 +121,90 @@ def subscribe(
 
 def _short(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+
+
+# A batch handler gets the parsed messages of one poll, in order, and applies them in one go
+# (e.g. one transaction with an inbox claim per message). Returns how many had an effect.
+BatchHandler = Callable[[list[tuple[Envelope, Any]]], Awaitable[int]]
+
+
+def subscribe_batch(
+    broker: KafkaBroker,
+    topics: str | Sequence[str],
+    *,
+    service: str,
+    group_id: str,
+    registry: MessageRegistry,
+    handled: Sequence[type[Message]],
+    handler: BatchHandler,
+    max_records: int = 500,
+    max_attempts: int = 5,
+    retry_delay: float = 0.5,
+) -> None:
+    """Like subscribe(), for high-volume topics (the billing registry): one call per poll.
+
+    Bad records are parked one by one; a batch that keeps failing is parked whole, with reason
+    handler_error, so the consumer carries on."""
+    topic_list = [topics] if isinstance(topics, str) else list(topics)
+    wanted = {(cls.TYPE, cls.VERSION) for cls in handled}
+    failures: dict[tuple[str, int, int], int] = {}
+
+    async def park(record: Any, reason: str, detail: str) -> None:
+        headers = {
+            "x-dlq-reason": reason,
+            "x-dlq-detail": detail[:1000],
+            "x-original-topic": record.topic,
+            "x-original-partition": str(record.partition),
+            "x-original-offset": str(record.offset),
+            "x-consumer-group": group_id,
+        }
+        await broker.publish(record.value, dlq_topic(record.topic), key=record.key, headers=headers)
+        DLQ_MESSAGES.labels(service, record.topic, reason).inc()
+
+    @broker.subscriber(
+        *topic_list,
+        batch=True,
+        max_records=max_records,
+        group_id=group_id,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        title=f"{service}:{','.join(topic_list)}:batch",
+    )
+    async def on_batch(msg: KafkaMessage) -> None:
+        records = list(msg.raw_message)
+        items: list[tuple[Envelope, Any]] = []
+        for record in records:
+            try:
+                envelope = Envelope.from_bytes(record.value or b"")
+                message = registry.parse(envelope)
+            except UnknownMessageType as exc:
+                await park(record, "unknown_type", str(exc))
+                continue
+            except ValidationError as exc:
+                await park(record, "invalid_message", _short(exc))
+                continue
+            if (envelope.type, envelope.version) in wanted:
+                items.append((envelope, message))
+        if not items:
+            return
+        first = records[0]
+        place = (first.topic, first.partition, first.offset)
+        started = time.perf_counter()
+        try:
+            applied = await handler(items)
+        except Exception as exc:
+            attempt = failures[place] = failures.get(place, 0) + 1
+            if attempt >= max_attempts:
+                failures.pop(place, None)
+                log.exception("giving up on a batch of %d after %d attempts", len(records), attempt)
+                for record in records:
+                    await park(record, "handler_error", f"{type(exc).__name__}: {exc}")
+                return
+            log.warning("batch failed (attempt %d), will retry: %s", attempt, exc)
+            await asyncio.sleep(retry_delay * attempt)
+            raise
+        failures.pop(place, None)
+        type_name = items[0][0].type
+        HANDLER_DURATION.labels(service, type_name).observe(time.perf_counter() - started)
+        COMMANDS_HANDLED.labels(service, type_name, "accepted").inc(applied)
+        COMMANDS_HANDLED.labels(service, type_name, "duplicate").inc(len(items) - applied)

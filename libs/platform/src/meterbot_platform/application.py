@@ -1,0 +1,58 @@
+"""The shape every command handler shares: one transaction holding the inbox claim, the load of
+the stream, the decision and the append; retried when another writer moved the stream first."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+import asyncpg
+
+from meterbot_contracts import Envelope, Message, MessageRegistry
+from meterbot_platform import inbox
+from meterbot_platform.eventstore import ConcurrencyConflict, EventStore, NewEvent, RecordedEvent
+
+T = TypeVar("T")
+DUPLICATE = "duplicate"
+
+
+async def in_transaction(
+    pool: asyncpg.Pool,
+    *,
+    consumer: str,
+    envelope: Envelope,
+    work: Callable[[asyncpg.Connection], Awaitable[str]],
+    attempts: int = 5,
+) -> str:
+    """Run `work` once per message id; its return value is the outcome for the metrics."""
+    for attempt in range(1, attempts + 1):
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                if not await inbox.claim(conn, consumer, envelope.message_id):
+                    return DUPLICATE
+                return await work(conn)
+        except ConcurrencyConflict:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
+def caused_by(envelope: Envelope, messages: Sequence[Message]) -> list[NewEvent]:
+    """Events that carry the command's correlation id and name it as their cause."""
+    return [
+        NewEvent.of(m, correlation_id=envelope.correlation_id, causation_id=str(envelope.message_id))
+        for m in messages
+    ]
+
+
+async def load_stream(
+    conn: asyncpg.Connection, store: EventStore, stream_id: str
+) -> tuple[list[RecordedEvent], int]:
+    """The stream's events and its version (for the expected version of the next append)."""
+    events = await store.read_stream(conn, stream_id)
+    return events, (events[-1].stream_version if events else 0)
+
+
+def as_messages(events: Sequence[RecordedEvent], registry: MessageRegistry) -> list[Message]:
+    """Typed contract messages of recorded events (for the domain's evolve/fold)."""
+    return [registry.parse_data(e.type, e.version, e.data) for e in events]

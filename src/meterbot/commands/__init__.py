@@ -1,0 +1,1 @@
+"""Subcommands beside `up`/`status`; each module has `register(subparsers)`."""
