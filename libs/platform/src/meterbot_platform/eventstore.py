@@ -230,7 +230,7 @@ class EventStore:
             SELECT {_COLUMNS} FROM events
             WHERE (transaction_id, position) > ($1::text::xid8, $2::bigint)
               AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-            ORDER BY transaction_id, position
+            ORDER BY events.transaction_id, events.position  -- the table columns: uses the index
             LIMIT $3
             """,
             str(after.transaction_id),
