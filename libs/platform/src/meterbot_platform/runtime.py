@@ -16,8 +16,9 @@ from aiohttp import web
 from faststream.kafka import KafkaBroker
 
 from meterbot_contracts.topics import ALL_TOPICS_WITH_DLQ, events_topic
-from meterbot_platform import checkpoints, eventstore, inbox
+from meterbot_platform import checkpoints, consumer_lag, eventstore, inbox
 from meterbot_platform.broker import ensure_topics, event_publisher, make_broker
+from meterbot_platform.consumer_lag import groups_of
 from meterbot_platform.db import create_pool, ensure_database
 from meterbot_platform.eventstore import EventStore
 from meterbot_platform.http import health_app, start_http
@@ -88,6 +89,8 @@ async def run_service(spec: ServiceSpec, stop: asyncio.Event | None = None) -> N
         runtime = Runtime(spec.name, pool, broker)
         if spec.wire is not None:
             await spec.wire(runtime)
+        if groups_of(broker):
+            runtime.background.append(lambda: consumer_lag.monitor(spec.name, kafka.kafka_bootstrap, broker))
         if spec.publishes_events:
             relay = OutboxRelay(pool, event_publisher(broker, events_topic(spec.name)), service=spec.name)
             runtime.background.append(relay.run)
