@@ -21,13 +21,15 @@ body creates/updates the acting user)::
 
     GET  /_test/bots                                   bots, their webhook and chats
     PUT  /_test/users/{user_id}                        create/update a user profile
+    PUT  /_test/bots/{bot}/groups/{chat_id}            {title}  a group (negative id) the bot can post to
     POST /_test/bots/{bot}/users/{user_id}/text        {text}                      -> Message
-    POST /_test/bots/{bot}/users/{user_id}/contact     {contact_user_id?, phone_number?, first_name?, last_name?}
+    POST /_test/bots/{bot}/users/{user_id}/contact     {contact_user_id?, phone_number?, first_name?, ...}
     POST /_test/bots/{bot}/users/{user_id}/button      {text}  press a reply-keyboard button
     POST /_test/bots/{bot}/users/{user_id}/callback    {message_id, data? | text?} -> CallbackQuery
     POST /_test/bots/{bot}/users/{user_id}/photo       multipart "photo" (or none: a tiny PNG), caption?
     POST /_test/bots/{bot}/users/{user_id}/document    multipart "document" or {file_name, content}, caption?
     POST /_test/bots/{bot}/users/{user_id}/sticker     {emoji?}
+    POST /_test/bots/{bot}/users/{user_id}/block       (and /unblock) -> the my_chat_member update
     GET  /_test/bots/{bot}/chats/{chat_id}/messages    ?who=bot|user|all&after=ID  -> [ChatMessage]
     GET  /_test/bots/{bot}/chats/{chat_id}/next        ?after=ID&timeout=S  next bot message (408 on timeout)
     GET  /_test/bots/{bot}/chats/{chat_id}/changes     ?since=VERSION&timeout=S  -> {version, messages}
@@ -42,9 +44,10 @@ Standalone: ``python -m meterbot_botapi --port 8081 [--host H] [--token T ...]``
 
 from .app import create_app
 from .base import ApiError
+from .conversation import Resident
 from .media import tiny_png
 from .records import UserProfile
-from .resident import Resident, ResidentApi
+from .resident import ResidentApi
 from .server import BotApiServer
 from .state import World
 from .views import CallbackAnswer, ChatMessage
