@@ -18,7 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = ()  # e.g. "registry", "export": meterbot/com
 def _up(args: argparse.Namespace) -> int:
     from meterbot.stack import Stack
 
-    return Stack(state.home(), port_base=args.port_base).run()
+    return Stack(state.home(), port_base=args.port_base).run(demo=args.demo)
 
 
 def _status(_: argparse.Namespace) -> int:
@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="run the whole stack on this machine (Ctrl-C stops it)")
     up.add_argument("--port-base", type=int, default=int(os.environ.get("METERBOT_PORT_BASE", "8100")),
                     help="services listen on base+1..base+5; 0 picks free ports (default 8100)")
+    up.add_argument("--demo", action="store_true",
+                    help="import a small sample registry so the bot can be tried at once")
     up.set_defaults(func=_up)
     status = sub.add_parser("status", help="show the running stack, if any")
     status.set_defaults(func=_status)

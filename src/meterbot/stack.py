@@ -21,7 +21,7 @@ from pathlib import Path
 from meterbot import state
 from meterbot_contracts.topics import ALL_TOPICS_WITH_DLQ
 from meterbot_localstack import LocalBroker, LocalPostgres, free_port
-from meterbot_localstack.ports import die_with_parent
+from meterbot_localstack.ports import die_with_parent, wait_for_port
 from meterbot_platform.broker import ensure_topics
 
 log = logging.getLogger("meterbot.up")
@@ -32,6 +32,9 @@ class ServiceProcess:
     name: str
     module: str
 
+
+LOCAL_BOT_TOKEN = "7000000001:local-meterbot-bot"  # accepted by the local Bot API server only
+LOCAL_ADMIN_CHAT_ID = 1000
 
 SERVICES = (
     ServiceProcess("identity", "identity"),
@@ -51,6 +54,8 @@ class Stack:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.ports: dict[str, int] = {}
         self._stopping = False
+        self.local_chat: dict[str, str] = {}
+        self.bot_api: subprocess.Popen[bytes] | None = None
 
     # -- infrastructure ----------------------------------------------------------------------
     def _start_infrastructure(self) -> tuple[str, str, bool]:
@@ -101,7 +106,37 @@ class Stack:
                 raise TimeoutError(f"not ready after {timeout}s: {', '.join(sorted(pending))}")
             time.sleep(0.1)
 
-    def run(self) -> int:
+    def _start_local_bot_api(self, env: dict[str, str]) -> dict[str, str]:
+        """No METERBOT_TELEGRAM_TOKEN: run the local Bot API server (with its chat page) and point
+        the gateway at it with a made-up token, so the bot can be tried without Telegram."""
+        if os.environ.get("METERBOT_TELEGRAM_TOKEN"):
+            return {}
+        port = self.port_base + 80 if self.port_base else free_port()
+        self.bot_api = subprocess.Popen(
+            [sys.executable, "-m", "meterbot_botapi", "--host", "127.0.0.1", "--port", str(port),
+             "--log-level", "WARNING"],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            start_new_session=True, preexec_fn=die_with_parent,
+        )
+        wait_for_port("127.0.0.1", port, 30, "local Bot API server")
+        url = f"http://127.0.0.1:{port}"
+        self.local_chat = {"chat_url": f"{url}/", "admin_url": f"{url}/admin?admin={LOCAL_ADMIN_CHAT_ID}"}
+        return {
+            "METERBOT_TELEGRAM_TOKEN": LOCAL_BOT_TOKEN,
+            "METERBOT_TELEGRAM_API_URL": url,
+            "METERBOT_ADMIN_CHAT_ID": os.environ.get("METERBOT_ADMIN_CHAT_ID", str(LOCAL_ADMIN_CHAT_ID)),
+        }
+
+    def _import_demo_registry(self, env: dict[str, str]) -> None:
+        demo = Path(__file__).parent / "data" / "demo_registry.csv"
+        done = subprocess.run([sys.executable, "-m", "meterbot", "registry", "import", str(demo)],
+                              env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            log.error("demo registry import failed:\n%s%s", done.stdout, done.stderr)
+        else:
+            log.info("demo registry imported: accounts 100001 (Иванов), 100002 (Мамин-Сибиряк), 100003 (Ёлкина)")
+
+    def run(self, demo: bool = False) -> int:
         self.home.mkdir(parents=True, exist_ok=True)
         lock = open(self.home / "up.lock", "w")  # noqa: SIM115 - held for our lifetime
         try:
@@ -120,6 +155,7 @@ class Stack:
                 "METERBOT_KAFKA_IDEMPOTENT": str(idempotent).lower(),
                 "METERBOT_KAFKA_CREATE_TOPICS": "false",
             }
+            env.update(self._start_local_bot_api(env))
             for service in SERVICES:
                 self._spawn(service, env)
             self._wait_ready()
@@ -129,9 +165,13 @@ class Stack:
                 services={n: {"pid": p.pid, "port": self.ports[n], "url": f"http://127.0.0.1:{self.ports[n]}"}
                           for n, p in self.procs.items()},
                 extras={k: str(v) for k, v in (("postgres_pid", self.postgres and self.postgres.pid),
-                                                ("broker_pid", self.broker and self.broker.pid)) if v},
+                                                ("broker_pid", self.broker and self.broker.pid),
+                                                ("bot_api_pid", self.bot_api and self.bot_api.pid)) if v},
             )
+            st.extras.update(self.local_chat)
             st.write()
+            if demo:
+                self._import_demo_registry({**env, "METERBOT_HOME": str(self.home)})
             self._print_ready(st)
             self._supervise(env)
             return 0
@@ -151,6 +191,9 @@ class Stack:
         print(f"  Kafka       {st.kafka_bootstrap}")
         for name, info in st.services.items():
             print(f"  {name:<17} {info['url']}/healthz  /readyz  /metrics")
+        if self.local_chat:
+            print(f"\n  No METERBOT_TELEGRAM_TOKEN: chat with the bot at {self.local_chat['chat_url']}")
+            print(f"  administrator's view: {self.local_chat['admin_url']}")
         print(flush=True)
 
     def _supervise(self, env: dict[str, str]) -> None:
@@ -184,6 +227,12 @@ class Stack:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        if self.bot_api is not None and self.bot_api.poll() is None:
+            self.bot_api.terminate()
+            try:
+                self.bot_api.wait(10)
+            except subprocess.TimeoutExpired:
+                self.bot_api.kill()
         if self.broker:
             self.broker.stop()
         if self.postgres:

@@ -52,8 +52,11 @@ def test_up_runs_five_healthy_services_and_ctrl_c_leaves_nothing(tmp_path: Path)
             with urllib.request.urlopen(f"{info['url']}/healthz", timeout=5) as resp:
                 assert resp.status == 200, name
         pids = [int(i["pid"]) for i in state["services"].values()]
-        pids += [int(state["extras"]["postgres_pid"]), int(state["extras"]["broker_pid"])]
+        pids += [int(state["extras"][k]) for k in ("postgres_pid", "broker_pid", "bot_api_pid")]
         assert all(_alive(p) for p in pids)
+        # no METERBOT_TELEGRAM_TOKEN: the local Bot API server answers for the gateway
+        with urllib.request.urlopen(f"{state['extras']['chat_url']}_test/bots", timeout=5) as resp:
+            assert resp.status == 200
 
         proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
         assert proc.wait(timeout=60) == 0
