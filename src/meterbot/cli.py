@@ -11,7 +11,6 @@ import sys
 
 from meterbot import state
 
-
 COMMAND_MODULES: tuple[str, ...] = ()  # e.g. "registry", "export": meterbot/commands/<name>.py
 
 
@@ -34,10 +33,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="meterbot", description="meterbot: utility meter readings bot")
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="run the whole stack on this machine (Ctrl-C stops it)")
-    up.add_argument("--port-base", type=int, default=int(os.environ.get("METERBOT_PORT_BASE", "8100")),
-                    help="services listen on base+1..base+5; 0 picks free ports (default 8100)")
-    up.add_argument("--demo", action="store_true",
-                    help="import a small sample registry so the bot can be tried at once")
+    up.add_argument(
+        "--port-base",
+        type=int,
+        default=int(os.environ.get("METERBOT_PORT_BASE", "8100")),
+        help="services listen on base+1..base+5; 0 picks free ports (default 8100)",
+    )
+    up.add_argument(
+        "--demo", action="store_true", help="import a small sample registry so the bot can be tried at once"
+    )
     up.set_defaults(func=_up)
     status = sub.add_parser("status", help="show the running stack, if any")
     status.set_defaults(func=_status)

@@ -18,11 +18,12 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from meterbot import state
 from meterbot_contracts.topics import ALL_TOPICS_WITH_DLQ
 from meterbot_localstack import LocalBroker, LocalPostgres, free_port
 from meterbot_localstack.ports import die_with_parent, wait_for_port
 from meterbot_platform.broker import ensure_topics
+
+from meterbot import state
 
 log = logging.getLogger("meterbot.up")
 
@@ -113,10 +114,22 @@ class Stack:
             return {}
         port = self.port_base + 80 if self.port_base else free_port()
         self.bot_api = subprocess.Popen(
-            [sys.executable, "-m", "meterbot_botapi", "--host", "127.0.0.1", "--port", str(port),
-             "--log-level", "WARNING"],
-            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            start_new_session=True, preexec_fn=die_with_parent,
+            [
+                sys.executable,
+                "-m",
+                "meterbot_botapi",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "WARNING",
+            ],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         wait_for_port("127.0.0.1", port, 30, "local Bot API server")
         url = f"http://127.0.0.1:{port}"
@@ -129,12 +142,18 @@ class Stack:
 
     def _import_demo_registry(self, env: dict[str, str]) -> None:
         demo = Path(__file__).parent / "data" / "demo_registry.csv"
-        done = subprocess.run([sys.executable, "-m", "meterbot", "registry", "import", str(demo)],
-                              env=env, capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "meterbot", "registry", "import", str(demo)],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0:
             log.error("demo registry import failed:\n%s%s", done.stdout, done.stderr)
         else:
-            log.info("demo registry imported: accounts 100001 (Иванов), 100002 (Мамин-Сибиряк), 100003 (Ёлкина)")
+            log.info(
+                "demo registry imported: accounts 100001 (Иванов), 100002 (Мамин-Сибиряк), 100003 (Ёлкина)"
+            )
 
     def run(self, demo: bool = False) -> int:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -160,13 +179,23 @@ class Stack:
                 self._spawn(service, env)
             self._wait_ready()
             st = state.StackState(
-                postgres_dsn=dsn, kafka_bootstrap=bootstrap, kafka_idempotent=idempotent,
+                postgres_dsn=dsn,
+                kafka_bootstrap=bootstrap,
+                kafka_idempotent=idempotent,
                 supervisor_pid=os.getpid(),
-                services={n: {"pid": p.pid, "port": self.ports[n], "url": f"http://127.0.0.1:{self.ports[n]}"}
-                          for n, p in self.procs.items()},
-                extras={k: str(v) for k, v in (("postgres_pid", self.postgres and self.postgres.pid),
-                                                ("broker_pid", self.broker and self.broker.pid),
-                                                ("bot_api_pid", self.bot_api and self.bot_api.pid)) if v},
+                services={
+                    n: {"pid": p.pid, "port": self.ports[n], "url": f"http://127.0.0.1:{self.ports[n]}"}
+                    for n, p in self.procs.items()
+                },
+                extras={
+                    k: str(v)
+                    for k, v in (
+                        ("postgres_pid", self.postgres and self.postgres.pid),
+                        ("broker_pid", self.broker and self.broker.pid),
+                        ("bot_api_pid", self.bot_api and self.bot_api.pid),
+                    )
+                    if v
+                },
             )
             st.extras.update(self.local_chat)
             st.write()

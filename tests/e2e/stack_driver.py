@@ -16,7 +16,6 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-
 from meterbot_contracts import Envelope, new_envelope
 from meterbot_contracts.registry import Message
 from meterbot_platform.db import database_dsn
@@ -36,7 +35,10 @@ class StackProcess:
         log = open(self.home / "up.log", "wb")  # noqa: SIM115 - closed by the child's exit
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "meterbot", "up", "--port-base", "0"],
-            env=self.env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+            env=self.env,
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
         )
         path = self.home / "stack.json"
         deadline = time.monotonic() + timeout
@@ -73,11 +75,17 @@ class StackProcess:
     def dsn(self, database: str) -> str:
         return database_dsn(self.state["postgres_dsn"], database)
 
-    def cli(self, *args: str, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, stdin: str | None = None, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
         """A `meterbot` CLI command, as typed in another terminal (finds the stack by METERBOT_HOME)."""
         return subprocess.run(
-            [sys.executable, "-m", "meterbot", *args], env=self.env, input=stdin,
-            capture_output=True, text=True, timeout=timeout,
+            [sys.executable, "-m", "meterbot", *args],
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
 
 
@@ -95,8 +103,12 @@ class Bus:
     async def __aenter__(self) -> Bus:
         self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap)
         await self._producer.start()
-        self._consumer = AIOKafkaConsumer(*self.topics, bootstrap_servers=self.bootstrap,
-                                          auto_offset_reset="earliest", enable_auto_commit=False)
+        self._consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
         await self._consumer.start()
         self._task = asyncio.create_task(self._read())
         return self
@@ -129,7 +141,7 @@ class Bus:
 
     async def answer(self, command: Envelope, timeout: float = 20) -> Envelope:
         """The first event caused by `command`."""
-        return (await self.wait(lambda e: e.correlation_id == command.correlation_id, timeout))
+        return await self.wait(lambda e: e.correlation_id == command.correlation_id, timeout)
 
     async def wait(self, match: Callable[[Envelope], bool], timeout: float = 20) -> Envelope:
         async with self._changed:

@@ -13,7 +13,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from meterbot_contracts.accounts import AccountLinkRequested
 from meterbot_contracts.readings import ReadingSubmitted
 from meterbot_contracts.topics import ACCOUNTS_COMMANDS, ACCOUNTS_EVENTS, READINGS_COMMANDS, READINGS_EVENTS
@@ -67,9 +66,14 @@ async def test_prometheus_scrapes_the_stack_and_counts_accepted_readings(tmp_pat
         f"    file_sd_configs: [{{files: ['{tmp_path / 'targets.json'}']}}]\n"
     )
     prometheus = subprocess.Popen(
-        [binary, f"--config.file={tmp_path / 'prometheus.yml'}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-         f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL, stderr=open(tmp_path / "prometheus.log", "wb"),  # noqa: SIM115
+        [
+            binary,
+            f"--config.file={tmp_path / 'prometheus.yml'}",
+            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp_path / "prometheus.log", "wb"),  # noqa: SIM115
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -77,24 +81,38 @@ async def test_prometheus_scrapes_the_stack_and_counts_accepted_readings(tmp_pat
         stack.cli("registry", "import", str(tmp_path / "registry.csv"))
         async with Bus(stack.bootstrap, [ACCOUNTS_EVENTS, READINGS_EVENTS]) as bus:
             await bus.wait(lambda e: e.type == "MeterRegistered" and e.payload["meter_id"] == "hw-1001", 60)
-            linked = await bus.answer(await bus.send(ACCOUNTS_COMMANDS, AccountLinkRequested(
-                chat_id=777, account_number="1001", surname="Мамин-Сибиряк"), key="1001"))
+            linked = await bus.answer(
+                await bus.send(
+                    ACCOUNTS_COMMANDS,
+                    AccountLinkRequested(chat_id=777, account_number="1001", surname="Мамин-Сибиряк"),
+                    key="1001",
+                )
+            )
             assert linked.type == "AccountLinked"
 
             async def processed() -> bool:
-                return bool(await fetchval(stack.dsn("readings"),
-                                           "SELECT 1 FROM inbox WHERE message_id = $1", linked.message_id))
+                return bool(
+                    await fetchval(
+                        stack.dsn("readings"), "SELECT 1 FROM inbox WHERE message_id = $1", linked.message_id
+                    )
+                )
 
             await wait_for_value(processed, True)
             for meter, value in (("cw-1001", "251"), ("hw-1001", "101"), ("hw-1001", "1")):
-                answer = await bus.answer(await bus.send(READINGS_COMMANDS, ReadingSubmitted(
-                    chat_id=777, account_number="1001", meter_id=meter, raw_value=value), key=meter))
+                answer = await bus.answer(
+                    await bus.send(
+                        READINGS_COMMANDS,
+                        ReadingSubmitted(chat_id=777, account_number="1001", meter_id=meter, raw_value=value),
+                        key=meter,
+                    )
+                )
                 assert answer.type in {"ReadingAccepted", "ReadingRejected"}
 
         up = await _until_value(base, 'up{service="readings"}', lambda v: v == 1)
         accepted = await _until_value(base, "sum(meterbot_readings_accepted_total)", lambda v: v >= 2)
         rejected = await _until_value(
-            base, 'sum(meterbot_readings_rejected_total{reason="below_previous"})', lambda v: v >= 1)
+            base, 'sum(meterbot_readings_rejected_total{reason="below_previous"})', lambda v: v >= 1
+        )
         assert (up, accepted, rejected) == (1, 2, 1)
         services_up = _query(base, "up == 1")
         assert {r["metric"]["service"] for r in services_up} == set(state["services"])

@@ -6,13 +6,12 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from pydantic import ValidationError
-
 from meterbot_contracts import Envelope, MessageRegistry, UnknownMessageType, new_envelope
 from meterbot_contracts.all import default_registry
 from meterbot_contracts.readings import ReadingSubmitted
 from meterbot_contracts.registry import Message
 from meterbot_contracts.topics import ALL_TOPICS, dlq_topic, events_topic
+from pydantic import ValidationError
 
 pytestmark = pytest.mark.unit
 
@@ -25,8 +24,15 @@ def test_envelope_has_the_fixed_fields_and_rfc3339_utc_time() -> None:
         occurred_at=datetime(2026, 11, 1, 12, 0, tzinfo=msk),
     )
     wire = json.loads(env.to_bytes())
-    assert set(wire) == {"message_id", "type", "version", "occurred_at", "correlation_id",
-                         "causation_id", "payload"}
+    assert set(wire) == {
+        "message_id",
+        "type",
+        "version",
+        "occurred_at",
+        "correlation_id",
+        "causation_id",
+        "payload",
+    }
     assert wire["occurred_at"] == "2026-11-01T09:00:00Z"
     assert wire["type"] == "ReadingSubmitted" and wire["version"] == 1
     assert Envelope.from_bytes(env.to_bytes()) == env
@@ -50,8 +56,9 @@ def test_a_payload_that_breaks_the_contract_is_rejected() -> None:
 
 
 def test_envelope_without_timezone_is_invalid() -> None:
-    env = json.loads(new_envelope(ReadingSubmitted(chat_id=1, account_number="1", meter_id="m",
-                                                   raw_value="1")).to_bytes())
+    env = json.loads(
+        new_envelope(ReadingSubmitted(chat_id=1, account_number="1", meter_id="m", raw_value="1")).to_bytes()
+    )
     env["occurred_at"] = "2026-11-01T09:00:00"
     with pytest.raises(ValidationError):
         Envelope.model_validate(env)

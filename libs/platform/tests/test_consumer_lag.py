@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
-
 from meterbot_platform.broker import ensure_topics
 from meterbot_platform.consumer_lag import groups_of, measure
 from meterbot_platform.settings import KafkaSettings
@@ -28,8 +27,13 @@ async def test_lag_counts_messages_not_yet_committed_by_the_group(
 
     assert await measure(bootstrap, {group: {topic}}) == {(group, topic): 10}
 
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     try:
         seen = 0

@@ -6,7 +6,6 @@ import asyncio
 
 import asyncpg
 import pytest
-
 from meterbot_platform.eventstore import ConcurrencyConflict, EventStore, NewEvent
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,6 @@ from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
-
 from meterbot_contracts import Envelope, MessageRegistry, new_envelope
 from meterbot_contracts.registry import Message
 from meterbot_contracts.topics import dlq_topic
@@ -52,9 +51,7 @@ def _handler(pool: asyncpg.Pool):  # type: ignore[no-untyped-def]
         async with pool.acquire() as conn, conn.transaction():
             if not await inbox.claim(conn, "counter", envelope.message_id):
                 return "duplicate"
-            await conn.execute(
-                "INSERT INTO effects VALUES ($1, $2)", envelope.message_id, message.amount
-            )
+            await conn.execute("INSERT INTO effects VALUES ($1, $2)", envelope.message_id, message.amount)
         return "accepted"
 
     return handle
@@ -85,8 +82,14 @@ async def test_redelivered_message_has_no_second_effect(
     topic = f"inbox-test.{topic_suffix}"
     await ensure_topics(kafka_settings.kafka_bootstrap, [topic, dlq_topic(topic)], partitions=3)
     broker = make_broker(kafka_settings, "inbox-test")
-    subscribe(broker, topic, service="inbox-test", group_id=f"g-{topic_suffix}", registry=registry,
-              handlers={CounterIncremented: _handler(pool)})
+    subscribe(
+        broker,
+        topic,
+        service="inbox-test",
+        group_id=f"g-{topic_suffix}",
+        registry=registry,
+        handlers={CounterIncremented: _handler(pool)},
+    )
     await broker.start()
     try:
         once = new_envelope(CounterIncremented(amount=5))
@@ -112,8 +115,14 @@ async def test_malformed_and_unknown_messages_are_parked_and_the_consumer_carrie
     topic = f"dlq-test.{topic_suffix}"
     await ensure_topics(kafka_settings.kafka_bootstrap, [topic, dlq_topic(topic)], partitions=1)
     broker = make_broker(kafka_settings, "dlq-test")
-    subscribe(broker, topic, service="dlq-test", group_id=f"g-{topic_suffix}", registry=registry,
-              handlers={CounterIncremented: _handler(pool)})
+    subscribe(
+        broker,
+        topic,
+        service="dlq-test",
+        group_id=f"g-{topic_suffix}",
+        registry=registry,
+        handlers={CounterIncremented: _handler(pool)},
+    )
     await broker.start()
     good = new_envelope(CounterIncremented(amount=7))
     unknown = good.model_copy(update={"message_id": uuid4(), "type": "NoSuchThing"})
@@ -158,8 +167,16 @@ async def test_a_failing_handler_is_retried_then_parked_and_later_messages_still
         return await effect(envelope, message)
 
     broker = make_broker(kafka_settings, "retry-test")
-    subscribe(broker, topic, service="retry-test", group_id=f"g-{topic_suffix}", registry=registry,
-              handlers={CounterIncremented: flaky}, max_attempts=4, retry_delay=0.01)
+    subscribe(
+        broker,
+        topic,
+        service="retry-test",
+        group_id=f"g-{topic_suffix}",
+        registry=registry,
+        handlers={CounterIncremented: flaky},
+        max_attempts=4,
+        retry_delay=0.01,
+    )
     await broker.start()
     try:
         for amount in (2, 13, 100):
@@ -191,14 +208,23 @@ async def test_batch_consumer_applies_each_message_once_and_parks_bad_ones(
         async with pool.acquire() as conn, conn.transaction():
             for envelope, message in items:
                 if await inbox.claim(conn, "batch", envelope.message_id):
-                    await conn.execute("INSERT INTO effects VALUES ($1, $2)", envelope.message_id,
-                                       message.amount)
+                    await conn.execute(
+                        "INSERT INTO effects VALUES ($1, $2)", envelope.message_id, message.amount
+                    )
                     applied += 1
         return applied
 
     broker = make_broker(kafka_settings, "batch-test")
-    subscribe_batch(broker, topic, service="batch-test", group_id=f"g-{topic_suffix}", registry=registry,
-                    handled=[CounterIncremented], handler=apply_batch, max_records=100)
+    subscribe_batch(
+        broker,
+        topic,
+        service="batch-test",
+        group_id=f"g-{topic_suffix}",
+        registry=registry,
+        handled=[CounterIncremented],
+        handler=apply_batch,
+        max_records=100,
+    )
     await broker.start()
     try:
         envelopes = [new_envelope(CounterIncremented(amount=1)) for _ in range(300)]

@@ -4,7 +4,6 @@ import asyncio
 
 import asyncpg
 import pytest
-
 from meterbot_platform.migrations import Migration, migrate
 
 pytestmark = pytest.mark.integration

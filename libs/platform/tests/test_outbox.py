@@ -9,7 +9,6 @@ from collections import defaultdict
 
 import asyncpg
 import pytest
-
 from meterbot_platform.broker import ensure_topics, event_publisher, make_broker
 from meterbot_platform.eventstore import EventStore, NewEvent
 from meterbot_platform.outbox import OutboxRelay
@@ -40,7 +39,8 @@ async def test_concurrent_appenders_nothing_skipped_nothing_lost(
                 stream = f"w{w}-s{i % 3}"
                 version = await store.stream_version(conn, stream)
                 await store.append(
-                    conn, stream,
+                    conn,
+                    stream,
                     [NewEvent(type="Tick", version=1, data={"w": w, "i": i}, correlation_id="c")],
                     expected_version=version,
                 )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
-
 from meterbot_platform import checkpoints
 from meterbot_platform.eventstore import EventStore, NewEvent, RecordedEvent
 from meterbot_platform.migrations import Migration, migrate
@@ -23,7 +22,8 @@ class Totals:
             await conn.execute(
                 "INSERT INTO totals VALUES ($1, $2) ON CONFLICT (stream) DO UPDATE"
                 " SET total = totals.total + excluded.total",
-                event.stream_id, event.data["amount"],
+                event.stream_id,
+                event.data["amount"],
             )
         if event.type == "Poison":
             raise RuntimeError("cannot apply")
@@ -34,7 +34,9 @@ class Totals:
 
 @pytest.fixture
 async def totals(pool: asyncpg.Pool) -> asyncpg.Pool:
-    await migrate(pool, [Migration("test/totals", "CREATE TABLE totals (stream text PRIMARY KEY, total int)")])
+    await migrate(
+        pool, [Migration("test/totals", "CREATE TABLE totals (stream text PRIMARY KEY, total int)")]
+    )
     return pool
 
 
@@ -42,9 +44,7 @@ async def _append(pool: asyncpg.Pool, stream: str, *amounts: int, type_: str = "
     store = EventStore()
     async with pool.acquire() as conn:
         version = await store.stream_version(conn, stream)
-        await store.append(
-            conn, stream, [NewEvent(type_, 1, {"amount": a}, "c") for a in amounts], version
-        )
+        await store.append(conn, stream, [NewEvent(type_, 1, {"amount": a}, "c") for a in amounts], version)
 
 
 async def _view(pool: asyncpg.Pool) -> dict[str, int]:

@@ -80,20 +80,40 @@ class LocalPostgres:
             self.data_dir.mkdir(mode=0o700)
             self._owned(self.data_dir, user)
             subprocess.run(
-                [_bin("initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
-                 "--encoding=UTF8", "--locale=C.UTF-8"],
-                check=True, capture_output=True, user=user,
+                [
+                    _bin("initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                ],
+                check=True,
+                capture_output=True,
+                user=user,
             )
         self._log_file.touch()
         self._owned(self._log_file, user)
-        settings = ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
-                    "-c", "max_connections=300"]
+        settings = [
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "unix_socket_directories=",
+            "-c",
+            "max_connections=300",
+        ]
         if not self.durable:
             settings += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
         log = open(self._log_file, "ab")  # noqa: SIM115 - held by the child
         self._proc = subprocess.Popen(
             [_bin("postgres"), "-D", str(self.data_dir), "-p", str(self.port), *settings],
-            stdout=log, stderr=log, stdin=subprocess.DEVNULL, user=user, preexec_fn=die_with_parent,
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            user=user,
+            preexec_fn=die_with_parent,
         )
         self._wait_ready(timeout)
         return self.dsn

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 import asyncpg
-
 from meterbot_contracts import Envelope, Message, MessageRegistry
+
 from meterbot_platform import inbox
 from meterbot_platform.eventstore import ConcurrencyConflict, EventStore, NewEvent, RecordedEvent
 

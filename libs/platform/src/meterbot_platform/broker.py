@@ -9,9 +9,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from meterbot_contracts import Envelope
 from prometheus_client import REGISTRY
 
-from meterbot_contracts import Envelope
 from meterbot_platform.eventstore import RecordedEvent
 from meterbot_platform.settings import KafkaSettings
 
@@ -41,9 +41,7 @@ async def ensure_topics(
         missing = [t for t in dict.fromkeys(topics) if t not in existing]
         if missing:
             try:
-                await admin.create_topics(
-                    [NewTopic(t, partitions, replication_factor) for t in missing]
-                )
+                await admin.create_topics([NewTopic(t, partitions, replication_factor) for t in missing])
             except TopicAlreadyExistsError:
                 pass  # a concurrent starter created them
         return missing
@@ -51,9 +49,7 @@ async def ensure_topics(
         await admin.close()
 
 
-async def publish_envelope(
-    broker: KafkaBroker, topic: str, envelope: Envelope, key: str | int
-) -> None:
+async def publish_envelope(broker: KafkaBroker, topic: str, envelope: Envelope, key: str | int) -> None:
     await broker.publish(
         envelope.to_bytes(),
         topic,

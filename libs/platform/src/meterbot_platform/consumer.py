@@ -11,10 +11,10 @@ from typing import Any
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
-from pydantic import ValidationError
-
 from meterbot_contracts import Envelope, Message, MessageRegistry, UnknownMessageType
 from meterbot_contracts.topics import dlq_topic
+from pydantic import ValidationError
+
 from meterbot_platform.metrics import COMMANDS_HANDLED, DLQ_MESSAGES, HANDLER_DURATION
 
 log = logging.getLogger(__name__)

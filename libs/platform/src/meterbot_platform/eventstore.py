@@ -15,8 +15,8 @@ from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
 import asyncpg
-
 from meterbot_contracts import Envelope, Message
+
 from meterbot_platform.migrations import Migration
 
 NOTIFY_CHANNEL = "meterbot_events"
@@ -62,8 +62,14 @@ class NewEvent:
     occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @classmethod
-    def of(cls, message: Message, *, correlation_id: str, causation_id: str | None = None,
-           occurred_at: datetime | None = None) -> NewEvent:
+    def of(
+        cls,
+        message: Message,
+        *,
+        correlation_id: str,
+        causation_id: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> NewEvent:
         return cls(
             type=message.TYPE,
             version=message.VERSION,

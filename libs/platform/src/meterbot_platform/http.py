@@ -11,8 +11,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
 
-def health_app(checks: Mapping[str, ReadinessCheck], extra_routes: list[web.RouteDef] | None = None
-               ) -> web.Application:
+def health_app(
+    checks: Mapping[str, ReadinessCheck], extra_routes: list[web.RouteDef] | None = None
+) -> web.Application:
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
@@ -21,7 +22,7 @@ def health_app(checks: Mapping[str, ReadinessCheck], extra_routes: list[web.Rout
         for name, check in checks.items():
             try:
                 results[name] = bool(await asyncio.wait_for(check(), timeout=2))
-            except Exception:  # noqa: BLE001 - any failure means not ready
+            except Exception:
                 results[name] = False
         ready = all(results.values())
         return web.json_response({"ready": ready, "checks": results}, status=200 if ready else 503)

@@ -62,6 +62,7 @@ class OutboxRelay:
     async def run(self) -> None:
         """Relay until cancelled; broker or database errors are logged and retried."""
         conn: asyncpg.Connection = await self._pool.acquire()
+
         def wake(*_: object) -> None:
             self._wake.set()
 
@@ -71,7 +72,7 @@ class OutboxRelay:
                 self._wake.clear()
                 try:
                     await self.publish_pending()
-                except Exception as exc:  # noqa: BLE001 - a relay outlives broker and database outages
+                except Exception as exc:
                     log.warning("outbox relay failed, retrying: %s", exc)
                     await asyncio.sleep(self._poll_interval)
                     continue

@@ -69,6 +69,7 @@ class ProjectionRunner:
 
     async def run(self) -> None:
         conn: asyncpg.Connection = await self._pool.acquire()
+
         def wake(*_: object) -> None:
             self._wake.set()
 
@@ -78,7 +79,7 @@ class ProjectionRunner:
                 self._wake.clear()
                 try:
                     await self.catch_up()
-                except Exception as exc:  # noqa: BLE001 - keep projecting after outages
+                except Exception as exc:
                     log.warning("projection %s failed, retrying: %s", self._projection.name, exc)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval)

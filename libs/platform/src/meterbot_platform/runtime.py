@@ -14,8 +14,8 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 from faststream.kafka import KafkaBroker
-
 from meterbot_contracts.topics import ALL_TOPICS_WITH_DLQ, events_topic
+
 from meterbot_platform import checkpoints, consumer_lag, eventstore, inbox
 from meterbot_platform.broker import ensure_topics, event_publisher, make_broker
 from meterbot_platform.consumer_lag import groups_of
@@ -29,9 +29,7 @@ from meterbot_platform.settings import HttpSettings, KafkaSettings, LogSettings,
 
 log = logging.getLogger(__name__)
 
-PLATFORM_MIGRATIONS: tuple[Migration, ...] = (
-    eventstore.MIGRATIONS + checkpoints.MIGRATIONS + inbox.MIGRATIONS
-)
+PLATFORM_MIGRATIONS: tuple[Migration, ...] = eventstore.MIGRATIONS + checkpoints.MIGRATIONS + inbox.MIGRATIONS
 Background = Callable[[], Coroutine[Any, Any, None]]
 
 
@@ -61,7 +59,7 @@ async def _retry(what: str, action: Callable[[], Awaitable[Any]], attempts: int 
     for attempt in range(1, attempts + 1):
         try:
             return await action()
-        except Exception as exc:  # noqa: BLE001 - any failure to reach it means "not yet"
+        except Exception as exc:
             if attempt == attempts:
                 raise
             log.warning("%s not reachable yet (%s); retry %d/%d", what, exc, attempt, attempts)
@@ -83,9 +81,15 @@ async def run_service(spec: ServiceSpec, stop: asyncio.Event | None = None) -> N
         if applied:
             log.info("migrations applied: %s", ", ".join(applied))
         if kafka.kafka_create_topics:
-            await _retry("Kafka", lambda: ensure_topics(
-                kafka.kafka_bootstrap, ALL_TOPICS_WITH_DLQ,
-                partitions=kafka.kafka_partitions, replication_factor=kafka.kafka_replication_factor))
+            await _retry(
+                "Kafka",
+                lambda: ensure_topics(
+                    kafka.kafka_bootstrap,
+                    ALL_TOPICS_WITH_DLQ,
+                    partitions=kafka.kafka_partitions,
+                    replication_factor=kafka.kafka_replication_factor,
+                ),
+            )
         runtime = Runtime(spec.name, pool, broker)
         if spec.wire is not None:
             await spec.wire(runtime)
@@ -108,7 +112,8 @@ async def run_service(spec: ServiceSpec, stop: asyncio.Event | None = None) -> N
 
         runner = await start_http(
             health_app({"postgres": db_ready, "kafka": broker_ready, "consuming": consuming}, runtime.routes),
-            http.http_host, http.http_port,
+            http.http_host,
+            http.http_port,
         )
         await _retry("Kafka", broker.start)
         tasks = [asyncio.create_task(job(), name=job.__qualname__) for job in runtime.background]

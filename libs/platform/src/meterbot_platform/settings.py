@@ -28,7 +28,7 @@ class KafkaSettings(_Meterbot):
 
 
 class HttpSettings(_Meterbot):
-    http_host: str = "0.0.0.0"  # noqa: S104 - containers must listen on all interfaces
+    http_host: str = "0.0.0.0"
     http_port: int = 8080
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-
 from meterbot_platform.db import database_dsn
 from meterbot_platform.migrations import migrate
 from meterbot_platform.runtime import PLATFORM_MIGRATIONS
 from meterbot_platform.settings import KafkaSettings
+
 from meterbot_testing.infra import Kafka, Postgres, kafka_broker, postgres_server
 
 

@@ -30,7 +30,7 @@ def docker_available() -> bool:
 
         docker.from_env(timeout=3).ping()
         return True
-    except Exception:  # noqa: BLE001 - any failure means: no engine to use
+    except Exception:
         return False
 
 
