@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import asyncpg
 
 from meterbot_platform import checkpoints
-from meterbot_platform.eventstore import NOTIFY_CHANNEL, EventStore, RecordedEvent
+from meterbot_platform.eventstore import NOTIFY_CHANNEL, Cursor, EventStore, RecordedEvent
 from meterbot_platform.metrics import OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED, OUTBOX_UNPUBLISHED
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class OutboxRelay:
             OUTBOX_PUBLISHED.labels(self._service).inc(len(batch))
             total += len(batch)
 
-    async def _observe_lag(self, conn: asyncpg.Connection, cursor: checkpoints.Cursor) -> None:
+    async def _observe_lag(self, conn: asyncpg.Connection, cursor: Cursor) -> None:
         pending, age = await self._store.pending_after(conn, cursor)
         OUTBOX_UNPUBLISHED.labels(self._service).set(pending)
         OUTBOX_OLDEST_AGE.labels(self._service).set(age)
