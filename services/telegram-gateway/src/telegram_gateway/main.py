@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from meterbot_contracts.all import default_registry
-from meterbot_contracts.topics import IDENTITY_EVENTS, ACCOUNTS_EVENTS, READINGS_EVENTS
-from meterbot_platform.consumer import subscribe
 from meterbot_platform.runtime import Runtime, ServiceSpec
 from meterbot_platform.runtime import main as run_main
+from meterbot_platform.settings import TelegramSettings
 
-SERVICE = "telegram-gateway"
+from telegram_gateway.app import SERVICE, attach
+from telegram_gateway.settings import GatewaySettings
+from telegram_gateway.storage.schema import MIGRATIONS
 
 
 async def wire(runtime: Runtime) -> None:
-    subscribe(
-        runtime.broker,
-        [IDENTITY_EVENTS, ACCOUNTS_EVENTS, READINGS_EVENTS],
-        service=SERVICE,
-        group_id=SERVICE,
-        registry=default_registry,
-        handlers={},
-    )
+    await attach(runtime, telegram=TelegramSettings(), settings=GatewaySettings())
 
 
-SPEC = ServiceSpec(name=SERVICE, database="gateway", wire=wire)
+# publishes_events=False: the gateway sends commands and keeps a read model; it appends no events.
+SPEC = ServiceSpec(name=SERVICE, database="gateway", migrations=MIGRATIONS, wire=wire, publishes_events=False)
 
 
 def main() -> None:

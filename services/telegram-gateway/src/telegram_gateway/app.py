@@ -1,0 +1,194 @@
+"""Assembling the gateway on a Runtime: bot, dispatcher with PostgreSQL FSM storage, event
+consumer, timeout sweeper, polling or webhook. main.py calls it with production settings; tests
+call it with suffixed topics and their own group id."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import BotCommand
+from meterbot_contracts.all import default_registry
+from meterbot_platform.consumer import subscribe
+from meterbot_platform.runtime import Runtime
+from meterbot_platform.settings import TelegramSettings
+
+from telegram_gateway.bot.context import Deps
+from telegram_gateway.bot.middlewares import GatewayMiddleware, MenuEscape
+from telegram_gateway.bot.ratelimit import RateLimiter
+from telegram_gateway.bot.routers import get_routers
+from telegram_gateway.commands import CommandBus
+from telegram_gateway.i18n import Catalogue, load_catalogue
+from telegram_gateway.messenger import BotMessenger, Messenger, NullMessenger
+from telegram_gateway.readmodel import ReadModel
+from telegram_gateway.responder import Responder
+from telegram_gateway.settings import GatewaySettings
+from telegram_gateway.storage.admin_relay import AdminRelay
+from telegram_gateway.storage.fsm import PostgresStorage
+from telegram_gateway.storage.pending import PendingStore
+from telegram_gateway.sweeper import TimeoutSweeper
+from telegram_gateway.topics import GatewayTopics
+from telegram_gateway.webhook import webhook_route
+
+log = logging.getLogger(__name__)
+
+SERVICE = "telegram-gateway"
+# Buttons that leave any input (see MenuEscape).
+ESCAPE_BUTTONS = (
+    "btn.write_admin",
+    "btn.start_work",
+    "btn.add_account",
+    "btn.select_account",
+    "btn.remove_account",
+    "btn.exit",
+)
+
+
+@dataclass
+class Gateway:
+    """What attach() built; tests reach into it, production only runs runtime.background."""
+
+    catalogue: Catalogue
+    responder: Responder
+    sweeper: TimeoutSweeper
+    bot: Bot | None = None
+    dispatcher: Dispatcher | None = None
+
+
+def build_bot(telegram: TelegramSettings) -> Bot | None:
+    if telegram.telegram_token is None:
+        return None
+    session = AiohttpSession(api=TelegramAPIServer.from_base(telegram.telegram_api_url))
+    return Bot(telegram.telegram_token.get_secret_value(), session=session)
+
+
+def build_dispatcher(deps: Deps, storage: PostgresStorage, limiter: RateLimiter) -> Dispatcher:
+    # SimpleEventIsolation: one update per chat at a time in this process, so FSM steps never race.
+    dp = Dispatcher(storage=storage, events_isolation=SimpleEventIsolation())
+    dp["deps"] = deps
+    exempt = [deps.admin_chat_id] if deps.admin_chat_id is not None else []
+    dp.update.outer_middleware(GatewayMiddleware(deps.catalogue, limiter, SERVICE, exempt))
+    dp.message.outer_middleware(
+        MenuEscape([lb for key in ESCAPE_BUTTONS for lb in deps.catalogue.labels(key)])
+    )
+    dp.include_routers(*get_routers(deps.catalogue, deps.admin_chat_id))
+    return dp
+
+
+async def setup_commands(bot: Bot, catalogue: Catalogue) -> None:
+    """The command menu: default (ru) and per locale."""
+    for locale in catalogue.locales:
+        t = catalogue.texts(locale)
+        commands = [BotCommand(command=c, description=t(f"cmd.{c}")) for c in ("start", "help", "exit")]
+        await bot.set_my_commands(commands, language_code=None if locale == catalogue.default else locale)
+
+
+async def attach(
+    runtime: Runtime,
+    *,
+    telegram: TelegramSettings,
+    settings: GatewaySettings,
+    topics: GatewayTopics | None = None,
+    group_id: str = SERVICE,
+) -> Gateway:
+    topics = topics or GatewayTopics()
+    pool = runtime.pool
+    catalogue = load_catalogue(params={"email": settings.support_email})
+    pending = PendingStore(pool, settings.gateway_reply_timeout)
+    read_model = ReadModel(pool)
+    bot = build_bot(telegram)
+    messenger: Messenger = BotMessenger(bot) if bot is not None else NullMessenger()
+    responder = Responder(
+        pool, messenger, catalogue, read_model=read_model, tz=settings.time_zone, service=SERVICE
+    )
+    subscribe(
+        runtime.broker,
+        topics.events,
+        service=SERVICE,
+        group_id=group_id,
+        registry=default_registry,
+        handlers=responder.handlers(),
+    )
+    sweeper = TimeoutSweeper(pending, messenger, catalogue, service=SERVICE)
+    runtime.background.append(sweeper.run)
+    gateway = Gateway(catalogue, responder, sweeper)
+    if bot is None:
+        log.warning(
+            "METERBOT_TELEGRAM_TOKEN is not set: the gateway runs without a Telegram bot "
+            "(it keeps its read model from events and serves /healthz, but answers nobody)"
+        )
+        return gateway
+    deps = Deps(
+        read_model,
+        CommandBus(runtime.broker, topics, pending),
+        AdminRelay(pool),
+        catalogue,
+        settings.time_zone,
+        telegram.admin_chat_id,
+    )
+    limiter = RateLimiter(settings.gateway_rate_limit_messages, settings.gateway_rate_limit_window)
+    dp = build_dispatcher(deps, PostgresStorage(pool), limiter)
+    gateway.bot, gateway.dispatcher = bot, dp
+    if settings.webhook_enabled:
+        secret = (
+            settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else ""
+        )
+        runtime.routes.append(webhook_route(settings.webhook_path, secret, dp, bot))
+        runtime.background.append(lambda: _serve_webhook(bot, dp, catalogue, settings, secret))
+    else:
+        runtime.background.append(lambda: _poll(bot, dp, catalogue))
+    return gateway
+
+
+async def _prepare(bot: Bot, catalogue: Catalogue) -> None:
+    try:
+        await setup_commands(bot, catalogue)
+    except TelegramAPIError as exc:  # cosmetic: the bot works without a command menu
+        log.warning("setMyCommands failed: %s", exc)
+
+
+async def _poll(bot: Bot, dp: Dispatcher, catalogue: Catalogue) -> None:
+    try:
+        await _prepare(bot, catalogue)
+        await bot.delete_webhook(drop_pending_updates=False)  # getUpdates is refused while one is set
+        polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, close_bot_session=False))
+        try:
+            await asyncio.shield(polling)
+        except asyncio.CancelledError:
+            # Cancelling start_polling leaves its inner getUpdates loop running: stop it properly.
+            await _stop_polling(dp, polling)
+            raise
+    finally:
+        await bot.session.close()  # after polling: event replies used the same session until now
+
+
+async def _stop_polling(dp: Dispatcher, polling: asyncio.Task[None]) -> None:
+    with contextlib.suppress(RuntimeError, TimeoutError):  # RuntimeError: it had not started yet
+        await asyncio.wait_for(dp.stop_polling(), 5)
+    polling.cancel()
+    with contextlib.suppress(BaseException):
+        await polling
+
+
+async def _serve_webhook(
+    bot: Bot, dp: Dispatcher, catalogue: Catalogue, settings: GatewaySettings, secret: str
+) -> None:
+    try:
+        await _prepare(bot, catalogue)
+        await bot.set_webhook(
+            str(settings.telegram_webhook_url),
+            secret_token=secret,
+            allowed_updates=dp.resolve_used_update_types(),
+        )
+        log.info("webhook set; updates arrive on %s", settings.webhook_path)
+        await asyncio.Event().wait()  # updates come in through the HTTP route
+    finally:
+        with contextlib.suppress(Exception):
+            await bot.session.close()

@@ -1,0 +1,1 @@
+"""The aiogram side: routers per feature, FSM states, typed callbacks, keyboards, middlewares."""

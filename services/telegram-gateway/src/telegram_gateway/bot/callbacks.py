@@ -1,0 +1,44 @@
+"""Typed inline-button payloads. They carry references, never authority: every handler checks the
+referenced account or meter against what this chat owns in the read model."""
+
+from __future__ import annotations
+
+import hashlib
+from enum import StrEnum
+
+from aiogram.filters.callback_data import MAX_CALLBACK_LENGTH, CallbackData
+
+_DIGEST = "#"
+_ROOM = MAX_CALLBACK_LENGTH - 8  # prefix, action and separators
+
+
+class AccountAction(StrEnum):
+    SELECT = "sel"  # show the actions for the account
+    ENTER = "ent"  # list its meters to enter readings
+    VIEW = "view"  # readings handed in this period
+    UNLINK = "unl"  # unlink it from the chat
+
+
+class AccountCb(CallbackData, prefix="acc"):
+    action: AccountAction
+    ref: str
+
+
+class MeterCb(CallbackData, prefix="mtr"):
+    ref: str
+
+
+class WithdrawCb(CallbackData, prefix="wdr"):
+    ref: str
+
+
+def ref_for(value: str) -> str:
+    """The value itself when it fits a button, else a digest of it: registry ids may be up to 64
+    characters or contain the separator, and Telegram allows 64 bytes of callback data."""
+    if ":" in value or value.startswith(_DIGEST) or len(value.encode()) > _ROOM:
+        return _DIGEST + hashlib.sha256(value.encode()).hexdigest()[:24]
+    return value
+
+
+def ref_matches(ref: str, value: str) -> bool:
+    return ref == ref_for(value)

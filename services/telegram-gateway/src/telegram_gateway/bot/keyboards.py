@@ -1,0 +1,110 @@
+"""Keyboards as pure functions of texts and data (no I/O): easy to test, one place for layout."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from meterbot_contracts.readings import MeterType
+
+from telegram_gateway.bot.callbacks import AccountAction, AccountCb, MeterCb, WithdrawCb, ref_for
+from telegram_gateway.i18n import Texts
+from telegram_gateway.readmodel import LinkedAccount, MeterView
+
+
+def meter_type_name(t: Texts, meter_type: MeterType) -> str:
+    return t(f"meter.{meter_type.value}")
+
+
+def meter_label(t: Texts, meter_type: MeterType, meter_id: str) -> str:
+    """How a meter is named on its button and in the prompt: its type in words and its registry id."""
+    return t("meter.label", type=meter_type_name(t, meter_type), meter_id=meter_id)
+
+
+def _reply(rows: Sequence[Sequence[KeyboardButton]]) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(keyboard=[list(r) for r in rows], resize_keyboard=True)
+
+
+def contact_keyboard(t: Texts) -> ReplyKeyboardMarkup:
+    return _reply([[KeyboardButton(text=t("btn.share_phone"), request_contact=True)]])
+
+
+def main_menu(t: Texts) -> ReplyKeyboardMarkup:
+    return _reply(
+        [
+            [KeyboardButton(text=t("btn.write_admin"))],
+            [KeyboardButton(text=t("btn.help")), KeyboardButton(text=t("btn.start_work"))],
+        ]
+    )
+
+
+def work_menu(t: Texts) -> ReplyKeyboardMarkup:
+    return _reply(
+        [
+            [KeyboardButton(text=t("btn.add_account")), KeyboardButton(text=t("btn.select_account"))],
+            [KeyboardButton(text=t("btn.remove_account")), KeyboardButton(text=t("btn.exit"))],
+        ]
+    )
+
+
+def accounts_keyboard(accounts: Sequence[LinkedAccount], action: AccountAction) -> InlineKeyboardMarkup:
+    """One button per linked account, captioned with its number."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=a.number, callback_data=AccountCb(action=action, ref=ref_for(a.number)).pack()
+                )
+            ]
+            for a in accounts
+        ]
+    )
+
+
+def account_actions(t: Texts, account_number: str) -> InlineKeyboardMarkup:
+    ref = ref_for(account_number)
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=t("btn.enter_readings"),
+                    callback_data=AccountCb(action=AccountAction.ENTER, ref=ref).pack(),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    text=t("btn.view_readings"),
+                    callback_data=AccountCb(action=AccountAction.VIEW, ref=ref).pack(),
+                )
+            ],
+        ]
+    )
+
+
+def meters_keyboard(t: Texts, meters: Sequence[MeterView]) -> InlineKeyboardMarkup:
+    """One button per meter, always -- even for a single meter (the seed insists on pressing it)."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=meter_label(t, m.meter_type, m.meter_id),
+                    callback_data=MeterCb(ref=ref_for(m.meter_id)).pack(),
+                )
+            ]
+            for m in meters
+        ]
+    )
+
+
+def withdraw_keyboard(t: Texts, meters: Sequence[MeterView]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=t("btn.withdraw", meter=meter_label(t, m.meter_type, m.meter_id)),
+                    callback_data=WithdrawCb(ref=ref_for(m.meter_id)).pack(),
+                )
+            ]
+            for m in meters
+        ]
+    )

@@ -1,0 +1,18 @@
+"""FSM states. Each has a valid-input handler and a fallback in its feature router."""
+
+from __future__ import annotations
+
+from aiogram.fsm.state import State, StatesGroup
+
+
+class AddAccount(StatesGroup):
+    number = State()  # waiting for the account number (digits)
+    surname = State()  # data: number; waiting for the owner's surname
+
+
+class EnterReading(StatesGroup):
+    value = State()  # data: account, meter_id, label; waiting for the meter value
+
+
+class WriteAdmin(StatesGroup):
+    text = State()  # waiting for the text to pass on to the admin chat

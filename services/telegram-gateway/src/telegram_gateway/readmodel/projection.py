@@ -1,0 +1,140 @@
+"""Apply one event to the read model, on the caller's connection (inside the transaction that also
+claims the event in the inbox, so a redelivery has no second effect)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+from meterbot_contracts import Message
+from meterbot_contracts.accounts import AccountLinked, AccountRegistered, AccountUnlinked
+from meterbot_contracts.identity import ResidentContactUpdated, ResidentErased, ResidentRegistered
+from meterbot_contracts.readings import MeterClosed, MeterRegistered, ReadingAccepted, ReadingWithdrawn
+
+Apply = Callable[[asyncpg.Connection, Any], Awaitable[None]]
+
+
+async def _registered(conn: asyncpg.Connection, e: ResidentRegistered) -> None:
+    await conn.execute(
+        "INSERT INTO rm_chats (chat_id, user_id, language) VALUES ($1, $2, $3) ON CONFLICT (chat_id)"
+        " DO UPDATE SET user_id = EXCLUDED.user_id,"
+        " language = coalesce(EXCLUDED.language, rm_chats.language)",
+        e.chat_id,
+        e.user_id,
+        e.language,
+    )
+
+
+async def _contact_updated(conn: asyncpg.Connection, e: ResidentContactUpdated) -> None:
+    await conn.execute("INSERT INTO rm_chats (chat_id) VALUES ($1) ON CONFLICT DO NOTHING", e.chat_id)
+
+
+async def _erased(conn: asyncpg.Connection, e: ResidentErased) -> None:
+    await conn.execute("DELETE FROM rm_links WHERE chat_id = $1", e.chat_id)
+    await conn.execute("DELETE FROM rm_chats WHERE chat_id = $1", e.chat_id)
+
+
+async def _account_registered(conn: asyncpg.Connection, e: AccountRegistered) -> None:
+    await conn.execute(
+        "INSERT INTO rm_accounts (account_number, address) VALUES ($1, $2)"
+        " ON CONFLICT (account_number) DO UPDATE SET address = EXCLUDED.address",
+        e.account_number,
+        e.address,
+    )
+    await conn.execute(
+        "UPDATE rm_links SET address = $2 WHERE account_number = $1", e.account_number, e.address
+    )
+
+
+async def _linked(conn: asyncpg.Connection, e: AccountLinked) -> None:
+    await conn.execute(
+        "INSERT INTO rm_links (chat_id, account_number, address) VALUES ($1, $2, $3)"
+        " ON CONFLICT (chat_id, account_number) DO UPDATE SET address = EXCLUDED.address",
+        e.chat_id,
+        e.account_number,
+        e.address,
+    )
+
+
+async def _unlinked(conn: asyncpg.Connection, e: AccountUnlinked) -> None:
+    await conn.execute(
+        "DELETE FROM rm_links WHERE chat_id = $1 AND account_number = $2", e.chat_id, e.account_number
+    )
+
+
+async def _meter_registered(conn: asyncpg.Connection, e: MeterRegistered) -> None:
+    await conn.execute(
+        """
+        INSERT INTO rm_meters (meter_id, account_number, meter_type, serial_number, verified_until,
+                               last_value, last_value_date, closed)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, false)
+        ON CONFLICT (meter_id) DO UPDATE SET account_number = EXCLUDED.account_number,
+            meter_type = EXCLUDED.meter_type, serial_number = EXCLUDED.serial_number,
+            verified_until = EXCLUDED.verified_until, last_value = EXCLUDED.last_value,
+            last_value_date = EXCLUDED.last_value_date, closed = false
+        """,
+        e.meter_id,
+        e.account_number,
+        e.meter_type.value,
+        e.serial_number,
+        e.verified_until,
+        e.last_value,
+        e.last_value_date,
+    )
+
+
+async def _meter_closed(conn: asyncpg.Connection, e: MeterClosed) -> None:
+    await conn.execute("UPDATE rm_meters SET closed = true WHERE meter_id = $1", e.meter_id)
+
+
+async def _accepted(conn: asyncpg.Connection, e: ReadingAccepted) -> None:
+    # A replacement supersedes the period's current reading -- unless that one is newer (events of
+    # one meter may be redelivered or arrive out of order across partitions).
+    await conn.execute(
+        "UPDATE rm_readings SET status = 'superseded' WHERE meter_id = $1 AND period = $2"
+        " AND status = 'current' AND submitted_at <= $3",
+        e.meter_id,
+        e.period,
+        e.submitted_at,
+    )
+    await conn.execute(
+        """
+        INSERT INTO rm_readings (reading_id, meter_id, account_number, period, value, submitted_at, status)
+        SELECT $1, $2, $3, $4, $5, $6,
+               CASE WHEN EXISTS (SELECT 1 FROM rm_readings WHERE meter_id = $2 AND period = $4
+                                 AND status = 'current') THEN 'superseded' ELSE 'current' END
+        ON CONFLICT (reading_id) DO NOTHING
+        """,
+        e.reading_id,
+        e.meter_id,
+        e.account_number,
+        e.period,
+        e.value,
+        e.submitted_at,
+    )
+
+
+async def _withdrawn(conn: asyncpg.Connection, e: ReadingWithdrawn) -> None:
+    await conn.execute("UPDATE rm_readings SET status = 'withdrawn' WHERE reading_id = $1", e.reading_id)
+
+
+APPLY: dict[type[Message], Apply] = {
+    ResidentRegistered: _registered,
+    ResidentContactUpdated: _contact_updated,
+    ResidentErased: _erased,
+    AccountRegistered: _account_registered,
+    AccountLinked: _linked,
+    AccountUnlinked: _unlinked,
+    MeterRegistered: _meter_registered,
+    MeterClosed: _meter_closed,
+    ReadingAccepted: _accepted,
+    ReadingWithdrawn: _withdrawn,
+}
+
+
+async def apply(conn: asyncpg.Connection, message: Message) -> None:
+    """Update the read model for `message`; events it does not keep are ignored."""
+    handler = APPLY.get(type(message))
+    if handler is not None:
+        await handler(conn, message)

@@ -1,0 +1,107 @@
+"""What the bot asks the read model. Every lookup by an id from a button is scoped to the chat,
+so a forged button finds nothing (callback data is never trusted)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import asyncpg
+from meterbot_contracts.readings import MeterType
+
+
+@dataclass(frozen=True)
+class LinkedAccount:
+    number: str
+    address: str
+
+
+@dataclass(frozen=True)
+class MeterView:
+    meter_id: str
+    account_number: str
+    meter_type: MeterType
+    serial_number: str
+    verified_until: date | None
+    last_value: Decimal | None
+
+
+@dataclass(frozen=True)
+class PeriodReading:
+    meter: MeterView
+    value: Decimal
+
+
+def _meter(row: asyncpg.Record) -> MeterView:
+    return MeterView(
+        row["meter_id"],
+        row["account_number"],
+        MeterType(row["meter_type"]),
+        row["serial_number"],
+        row["verified_until"],
+        row["last_value"],
+    )
+
+
+_METER_COLUMNS = "m.meter_id, m.account_number, m.meter_type, m.serial_number, m.verified_until, m.last_value"
+
+
+class ReadModel:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def is_registered(self, chat_id: int) -> bool:
+        return bool(await self._pool.fetchval("SELECT true FROM rm_chats WHERE chat_id = $1", chat_id))
+
+    async def accounts(self, chat_id: int) -> list[LinkedAccount]:
+        rows = await self._pool.fetch(
+            "SELECT account_number, address FROM rm_links WHERE chat_id = $1"
+            " ORDER BY linked_at, account_number",
+            chat_id,
+        )
+        return [LinkedAccount(r["account_number"], r["address"]) for r in rows]
+
+    async def meters(self, chat_id: int, account_number: str) -> list[MeterView]:
+        """Open meters of an account linked to this chat (none if it is not linked)."""
+        rows = await self._pool.fetch(
+            f"""SELECT {_METER_COLUMNS} FROM rm_meters m
+                JOIN rm_links l ON l.account_number = m.account_number AND l.chat_id = $1
+                WHERE m.account_number = $2 AND NOT m.closed ORDER BY m.meter_type, m.meter_id""",
+            chat_id,
+            account_number,
+        )
+        return [_meter(r) for r in rows]
+
+    async def meters_of_chat(self, chat_id: int) -> list[MeterView]:
+        rows = await self._pool.fetch(
+            f"""SELECT {_METER_COLUMNS} FROM rm_meters m
+                JOIN rm_links l ON l.account_number = m.account_number AND l.chat_id = $1
+                WHERE NOT m.closed ORDER BY m.account_number, m.meter_type, m.meter_id""",
+            chat_id,
+        )
+        return [_meter(r) for r in rows]
+
+    async def previous_value(self, meter: MeterView, period: str) -> Decimal | None:
+        """The value the next reading is checked against, as the resident is told: the last accepted
+        reading of an earlier period, else the registry's last value."""
+        value: Decimal | None = await self._pool.fetchval(
+            "SELECT value FROM rm_readings WHERE meter_id = $1 AND period < $2 AND status = 'current'"
+            " ORDER BY period DESC LIMIT 1",
+            meter.meter_id,
+            period,
+        )
+        return value if value is not None else meter.last_value
+
+    async def period_readings(self, chat_id: int, account_number: str, period: str) -> list[PeriodReading]:
+        rows = await self._pool.fetch(
+            f"""SELECT {_METER_COLUMNS}, r.value FROM rm_readings r
+                JOIN rm_meters m ON m.meter_id = r.meter_id
+                JOIN rm_links l ON l.account_number = r.account_number AND l.chat_id = $1
+                WHERE r.account_number = $2 AND r.period = $3 AND r.status = 'current'
+                ORDER BY m.meter_type, m.meter_id""",
+            chat_id,
+            account_number,
+            period,
+        )
+        return [PeriodReading(_meter(r), r["value"]) for r in rows]

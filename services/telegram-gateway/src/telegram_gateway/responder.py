@@ -1,0 +1,106 @@
+"""The event side: each event from identity/accounts/readings updates the read model and, if it
+answers a pending request (same correlation id), the resident gets the reply -- all effects in one
+transaction with the inbox claim; the reply is sent after commit (a redelivery never answers twice)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import asyncpg
+from meterbot_contracts import Envelope, Message
+from meterbot_contracts.accounts import AccountLinked, AccountLinkRefused, AccountUnlinked
+from meterbot_contracts.identity import (
+    ResidentContactUpdated,
+    ResidentRegistered,
+    ResidentRegistrationRefused,
+)
+from meterbot_contracts.readings import (
+    ReadingAccepted,
+    ReadingRejected,
+    ReadingWithdrawalRefused,
+    ReadingWithdrawn,
+)
+from meterbot_platform import inbox
+from meterbot_platform.consumer import Handler
+
+from telegram_gateway import replies
+from telegram_gateway.i18n import Catalogue
+from telegram_gateway.messenger import Messenger
+from telegram_gateway.metrics import REPLY_LATENCY
+from telegram_gateway.readmodel import ReadModel
+from telegram_gateway.readmodel.projection import APPLY, apply
+from telegram_gateway.storage.pending import Kind, Pending, PendingStore
+
+log = logging.getLogger(__name__)
+
+INBOX_CONSUMER = "gateway-read-model"
+
+# Which pending request an event answers.
+ANSWERS: Mapping[type[Message], Kind] = {
+    ResidentRegistered: "register",
+    ResidentContactUpdated: "register",
+    ResidentRegistrationRefused: "register",
+    AccountLinked: "link",
+    AccountLinkRefused: "link",
+    AccountUnlinked: "unlink",
+    ReadingAccepted: "reading",
+    ReadingRejected: "reading",
+    ReadingWithdrawn: "withdraw",
+    ReadingWithdrawalRefused: "withdraw",
+}
+
+
+class Responder:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        messenger: Messenger,
+        catalogue: Catalogue,
+        *,
+        read_model: ReadModel,
+        tz: ZoneInfo,
+        service: str,
+    ) -> None:
+        self._pool, self._messenger, self._catalogue = pool, messenger, catalogue
+        self._read_model, self._tz, self._service = read_model, tz, service
+
+    def handlers(self) -> dict[type[Message], Handler]:
+        return {cls: self.handle for cls in {*APPLY, *ANSWERS}}
+
+    async def handle(self, envelope: Envelope, message: Message) -> str:
+        kind = ANSWERS.get(type(message))
+        async with self._pool.acquire() as conn, conn.transaction():
+            if not await inbox.claim(conn, INBOX_CONSUMER, envelope.message_id):
+                return "duplicate"
+            await apply(conn, message)
+            pending = await PendingStore.take(conn, envelope.correlation_id, kind) if kind else None
+        if pending is not None:
+            await self._answer(pending, message)
+        return "accepted"
+
+    async def _answer(self, pending: Pending, message: Message) -> None:
+        t = self._catalogue.texts(pending.locale)
+        label = str(pending.data.get("label", ""))
+        match message:
+            case ResidentRegistered() | ResidentContactUpdated() | ResidentRegistrationRefused():
+                outgoing = replies.registration_reply(t, message)
+            case AccountLinked() | AccountLinkRefused():
+                outgoing = replies.link_reply(t, message, str(pending.data.get("surname", "")), self._tz)
+            case AccountUnlinked():
+                outgoing = replies.unlink_reply(t, message)
+            case ReadingAccepted() | ReadingRejected():
+                meters = await self._read_model.meters(pending.chat_id, message.account_number)
+                outgoing = replies.reading_reply(t, message, label, meters)
+            case ReadingWithdrawn() | ReadingWithdrawalRefused():
+                outgoing = replies.withdrawal_reply(t, message, label)
+            case _:
+                return
+        for reply in outgoing:
+            await self._messenger.send(pending.chat_id, reply.text, reply.markup)
+        latency = (datetime.now(UTC) - pending.started_at).total_seconds()
+        REPLY_LATENCY.labels(self._service).observe(max(latency, 0.0))
+        if pending.timed_out:
+            log.info("late answer delivered after %.1fs (%s)", latency, type(message).__name__)

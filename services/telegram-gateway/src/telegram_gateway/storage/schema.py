@@ -1,0 +1,103 @@
+"""Gateway migrations (database `gateway`). Forward-only: a change is a new migration."""
+
+from __future__ import annotations
+
+from meterbot_platform.migrations import Migration
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        "gateway/001_read_model",
+        """
+        CREATE TABLE rm_chats (
+            chat_id        bigint PRIMARY KEY,
+            user_id        bigint,
+            language       text,
+            registered_at  timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE TABLE rm_accounts (
+            account_number text PRIMARY KEY,
+            address        text NOT NULL DEFAULT ''
+        );
+        CREATE TABLE rm_links (
+            chat_id        bigint NOT NULL,
+            account_number text NOT NULL,
+            address        text NOT NULL DEFAULT '',
+            linked_at      timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (chat_id, account_number)
+        );
+        CREATE INDEX rm_links_account ON rm_links (account_number);
+        CREATE TABLE rm_meters (
+            meter_id        text PRIMARY KEY,
+            account_number  text NOT NULL,
+            meter_type      text NOT NULL,
+            serial_number   text NOT NULL DEFAULT '',
+            verified_until  date,
+            last_value      numeric,
+            last_value_date date,
+            closed          boolean NOT NULL DEFAULT false
+        );
+        CREATE INDEX rm_meters_account ON rm_meters (account_number);
+        -- Every accepted reading; the one a resident sees for (meter, period) is status 'current'.
+        CREATE TABLE rm_readings (
+            reading_id     uuid PRIMARY KEY,
+            meter_id       text NOT NULL,
+            account_number text NOT NULL,
+            period         text NOT NULL,
+            value          numeric NOT NULL,
+            submitted_at   timestamptz NOT NULL,
+            status         text NOT NULL CHECK (status IN ('current', 'superseded', 'withdrawn'))
+        );
+        CREATE UNIQUE INDEX rm_readings_current ON rm_readings (meter_id, period) WHERE status = 'current';
+        """,
+    ),
+    Migration(
+        "gateway/002_pending_requests",
+        """
+        -- A command waiting for its answering event (matched by correlation id). Shared by replicas,
+        -- so whichever one consumes the event can answer; survives restarts.
+        CREATE TABLE pending_requests (
+            correlation_id text PRIMARY KEY,
+            chat_id        bigint NOT NULL,
+            kind           text NOT NULL,
+            locale         text NOT NULL,
+            data           jsonb NOT NULL DEFAULT '{}',
+            started_at     timestamptz NOT NULL,
+            deadline       timestamptz NOT NULL,
+            timed_out      boolean NOT NULL DEFAULT false
+        );
+        CREATE INDEX pending_requests_deadline ON pending_requests (deadline) WHERE NOT timed_out;
+        CREATE INDEX pending_requests_started ON pending_requests (started_at);
+        """,
+    ),
+    Migration(
+        "gateway/003_fsm",
+        """
+        CREATE TABLE fsm_states (
+            bot_id      bigint NOT NULL,
+            chat_id     bigint NOT NULL,
+            user_id     bigint NOT NULL,
+            thread_id   bigint NOT NULL DEFAULT 0,
+            business    text NOT NULL DEFAULT '',
+            destiny     text NOT NULL DEFAULT 'default',
+            state       text,
+            data        jsonb NOT NULL DEFAULT '{}',
+            updated_at  timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (bot_id, chat_id, user_id, thread_id, business, destiny)
+        );
+        """,
+    ),
+    Migration(
+        "gateway/004_admin_relay",
+        """
+        -- Which resident a message forwarded to the admin chat came from (the admin replies to it).
+        CREATE TABLE admin_relay (
+            admin_chat_id    bigint NOT NULL,
+            admin_message_id bigint NOT NULL,
+            resident_chat_id bigint NOT NULL,
+            locale           text NOT NULL,
+            created_at       timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (admin_chat_id, admin_message_id)
+        );
+        """,
+    ),
+)

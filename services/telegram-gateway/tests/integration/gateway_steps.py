@@ -1,0 +1,48 @@
+"""Steps the flow tests share: a registered resident with linked accounts and meters, the services'
+answers played by the ServiceDouble."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from meterbot_botapi import ChatMessage
+from meterbot_contracts.accounts import AccountLinked, AccountLinkRequested
+from meterbot_contracts.readings import MeterRegistered, MeterType
+from telegram_gateway.testing import GatewayHarness, ResidentDriver, ServiceDouble
+
+
+async def link(
+    resident: ResidentDriver, services: ServiceDouble, number: str, surname: str = "Иванов", address: str = ""
+) -> ChatMessage:
+    """«Добавить ЛС» with the accounts service agreeing; the bot's «закреплен» reply."""
+    return await services.serve(
+        resident.add_account(number, surname),
+        AccountLinkRequested,
+        lambda c: AccountLinked(chat_id=c.chat_id, account_number=c.account_number, address=address),
+        chat_id=resident.chat_id,
+    )
+
+
+async def add_meter(
+    gateway: GatewayHarness,
+    services: ServiceDouble,
+    account: str,
+    meter_id: str,
+    *,
+    meter_type: MeterType = MeterType.COLD_WATER,
+    last_value: Decimal | None = Decimal("250.550"),
+) -> None:
+    """The registry lists a meter for the account (readings' MeterRegistered), in the read model."""
+    await services.publish(
+        MeterRegistered(
+            meter_id=meter_id,
+            account_number=account,
+            meter_type=meter_type,
+            serial_number=f"SN-{meter_id}",
+            verified_until=date(2031, 1, 1),
+            last_value=last_value,
+            last_value_date=date(2026, 1, 31) if last_value is not None else None,
+        )
+    )
+    await gateway.wait_for("SELECT true FROM rm_meters WHERE meter_id = $1", meter_id)

@@ -1,0 +1,76 @@
+"""Registration through the real dispatcher and the local Bot API: /start -> contact -> PhoneShared on
+Kafka -> identity's event -> main menu (or a clear refusal)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from meterbot_contracts.identity import PhoneShared
+from telegram_gateway.testing import GatewayHarness, ResidentFactory, ServiceDouble
+
+pytestmark = pytest.mark.integration
+
+MAIN_MENU = [["Написать администратору"], ["Справка", "Начать работу"]]
+
+
+async def test_own_contact_registers_and_shows_the_main_menu(
+    gateway: GatewayHarness, services: ServiceDouble, new_resident: ResidentFactory
+) -> None:
+    anna = new_resident(first_name="Анна", phone_number="+79001112233")
+    greeting = await anna.say("/start")
+    assert "Отправить мой номер" in (greeting.text or "")
+    assert greeting.reply_markup == {
+        "keyboard": [[{"text": "Отправить мой номер", "request_contact": True}]],
+        "resize_keyboard": True,
+    }
+
+    started = time.perf_counter()
+    menu = await anna.press("Отправить мой номер")
+    latency = time.perf_counter() - started
+    assert menu.buttons == MAIN_MENU
+    assert "Регистрация выполнена" in (menu.text or "")
+    [command] = services.commands(PhoneShared, chat_id=anna.chat_id)
+    assert (command.user_id, command.contact_user_id, command.phone) == (
+        anna.chat_id,
+        anna.chat_id,
+        "+79001112233",
+    )
+    assert latency < 5.0
+
+    again = await anna.say("/start")  # registered now: straight to the main menu
+    assert again.text == "Главное меню. Выберите действие кнопкой ниже." and again.buttons == MAIN_MENU
+
+
+async def test_someone_elses_contact_is_refused(
+    gateway: GatewayHarness, new_resident: ResidentFactory
+) -> None:
+    boris, neighbour = new_resident(first_name="Борис"), new_resident(first_name="Сосед")
+    await boris.say("/start")
+    await boris.resident.share_contact(contact_user_id=neighbour.chat_id)
+    refusal = await boris.next()
+    assert "Это не ваш номер" in (refusal.text or "")
+    assert refusal.buttons == [["Отправить мой номер"]]
+    unknown = await boris.say("Начать работу")  # not registered: everything leads back to the button
+    assert "Сначала зарегистрируйтесь" in (unknown.text or "")
+
+
+async def test_help_and_unknown_input_always_answer(
+    gateway: GatewayHarness, new_resident: ResidentFactory
+) -> None:
+    vera = new_resident()
+    help_text = await vera.say("/help")
+    assert "/exit" in (help_text.text or "") and "hot@mfc.msk.ru" in (help_text.text or "")
+    await vera.register()
+    assert (await vera.press("Справка")).text == help_text.text
+    assert "Не понимаю" in ((await vera.say("привет")).text or "")
+    await vera.resident.send_sticker()
+    assert "Не понимаю" in ((await vera.next()).text or "")
+
+
+async def test_english_residents_get_english(gateway: GatewayHarness, new_resident: ResidentFactory) -> None:
+    john = new_resident(first_name="John", language_code="en")
+    greeting = await john.say("/start")
+    assert "Send my number" in (greeting.text or "")
+    menu = await john.press("Send my number")
+    assert menu.buttons == [["Write to the administrator"], ["Help", "Start"]]

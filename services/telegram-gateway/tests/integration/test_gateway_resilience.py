@@ -1,0 +1,182 @@
+"""What must hold when things go wrong: no answering event (timeout message, late answer still
+delivered), a restart mid-conversation (FSM and pending requests in PostgreSQL), floods, redelivered
+events, and webhook mode with its secret. Each stack here has its own bot, database and topics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aiohttp
+import pytest
+from meterbot_botapi import BotApiServer
+from meterbot_contracts.accounts import AccountLinked, AccountLinkRequested
+from meterbot_contracts.identity import PhoneShared, ResidentRegistered
+from meterbot_localstack import free_port
+from meterbot_platform.settings import KafkaSettings
+from meterbot_testing.infra import Postgres
+from prometheus_client import REGISTRY
+from telegram_gateway.settings import GatewaySettings
+from telegram_gateway.testing import GatewayHarness, ResidentDriver, ServiceDouble, fresh_database
+
+from .conftest import identity_rule, make_topics
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class Stack:
+    harness: GatewayHarness
+    services: ServiceDouble
+    botapi: BotApiServer
+    token: str
+
+    def resident(self, **profile: object) -> ResidentDriver:
+        user_id = 2_000_000 + uuid.uuid4().int % 1_000_000
+        profile.setdefault("first_name", "Житель")
+        return ResidentDriver(self.botapi.resident(self.token, user_id, **profile))
+
+
+@contextlib.asynccontextmanager
+async def stack(
+    postgres: Postgres,
+    kafka: KafkaSettings,
+    botapi: BotApiServer,
+    settings: GatewaySettings,
+    **harness: object,
+) -> AsyncIterator[Stack]:
+    token = f"{700_000 + uuid.uuid4().int % 99_999}:isolated"
+    topics = await make_topics(kafka)
+    async with fresh_database(postgres.dsn) as pool:
+        services = ServiceDouble(kafka.kafka_bootstrap, topics)
+        await services.start()
+        gateway = GatewayHarness(
+            pool,
+            kafka,
+            botapi.base_url,
+            token,
+            topics,
+            group_id=f"gw-{uuid.uuid4().hex[:8]}",
+            settings=settings,
+            **harness,  # type: ignore[arg-type]
+        )
+        try:
+            await gateway.start()
+            yield Stack(gateway, services, botapi, token)
+        finally:
+            await gateway.stop()
+            await services.stop()
+
+
+def timed_out_total() -> float:
+    return (
+        REGISTRY.get_sample_value("meterbot_replies_timed_out_total", {"service": "telegram-gateway"}) or 0.0
+    )
+
+
+async def test_no_answer_means_a_timeout_message_and_a_late_answer_still_arrives(
+    postgres: Postgres, kafka_settings: KafkaSettings, botapi: BotApiServer
+) -> None:
+    settings = GatewaySettings(gateway_reply_timeout=1.0)
+    async with stack(postgres, kafka_settings, botapi, settings) as s:
+        anna = s.resident()
+        await anna.say("/start")
+        before = timed_out_total()
+        await anna.resident.press_button("Отправить мой номер")
+        envelope, command = await s.services.expect(PhoneShared, chat_id=anna.chat_id)
+        late = await anna.next(timeout=5)
+        assert late.text and late.text.startswith("Ответ задерживается. Попробуйте еще раз")
+        assert timed_out_total() == before + 1
+        await s.services.answer(envelope, identity_rule(command))  # identity catches up
+        menu = await anna.next()
+        assert menu.buttons == [["Написать администратору"], ["Справка", "Начать работу"]]
+
+
+async def test_floods_get_one_warning_then_silence_until_the_window_passes(
+    postgres: Postgres, kafka_settings: KafkaSettings, botapi: BotApiServer
+) -> None:
+    settings = GatewaySettings(gateway_rate_limit_messages=20, gateway_rate_limit_window=2.0)
+    async with stack(postgres, kafka_settings, botapi, settings) as s:
+        spammer = s.resident()
+        for i in range(30):
+            await spammer.send(f"сообщение {i}")
+        await asyncio.sleep(1.0)
+        texts = [m.text or "" for m in spammer.resident.bot_messages()]
+        assert len(texts) == 21
+        assert [t for t in texts if "слишком часто" in t] == [texts[-1]]
+        await asyncio.sleep(2.0)
+        assert "Сначала зарегистрируйтесь" in ((await spammer.say("снова")).text or "")
+
+
+async def test_a_restart_loses_neither_the_conversation_nor_the_pending_answer(
+    postgres: Postgres, kafka_settings: KafkaSettings, botapi: BotApiServer
+) -> None:
+    async with stack(postgres, kafka_settings, botapi, GatewaySettings()) as s:
+        s.services.on(PhoneShared, identity_rule)
+        vera = s.resident()
+        await vera.register()
+        await vera.press("Начать работу")
+        assert (await vera.press("Добавить ЛС")).text == "Введите лицевой счет:"
+
+        await s.harness.stop()  # the process dies mid-input
+        state = await s.harness.pool.fetchval("SELECT state FROM fsm_states WHERE chat_id = $1", vera.chat_id)
+        assert state == "AddAccount:number"
+        await s.harness.start()  # a new process (new Bot, Dispatcher, consumer) on the same database
+
+        assert (await vera.say("555")).text == "Лицевой счет 555 введен Для подтверждения введите фамилию"
+        await vera.send("Иванова")
+        envelope, command = await s.services.expect(AccountLinkRequested, chat_id=vera.chat_id)
+        assert (command.account_number, command.surname) == ("555", "Иванова")
+        await s.harness.stop()  # down again before the answer arrives
+        await s.services.answer(
+            envelope, AccountLinked(chat_id=vera.chat_id, account_number="555", address="")
+        )
+        await s.harness.start()
+        assert (await vera.next(timeout=15)).text == "Лицевой счет 555 закреплен"
+
+
+async def test_a_redelivered_event_answers_once(
+    postgres: Postgres, kafka_settings: KafkaSettings, botapi: BotApiServer
+) -> None:
+    async with stack(postgres, kafka_settings, botapi, GatewaySettings()) as s:
+        gleb = s.resident()
+        await gleb.say("/start")
+        await gleb.resident.press_button("Отправить мой номер")
+        envelope, command = await s.services.expect(PhoneShared, chat_id=gleb.chat_id)
+        event = identity_rule(command)
+        assert isinstance(event, ResidentRegistered)
+        answer = await s.services.answer(envelope, event)
+        await gleb.next()
+        for _ in range(2):  # the same event again (producer retry, replay)
+            await s.services.redeliver(answer, event)
+        await s.harness.wait_for(
+            "SELECT count(*) = 1 FROM inbox WHERE consumer = 'gateway-read-model' AND message_id = $1",
+            answer.message_id,
+        )
+        await asyncio.sleep(0.5)
+        assert len(gleb.resident.bot_messages()) == 2  # the greeting and one main menu
+
+
+async def test_webhook_mode_requires_the_secret(
+    postgres: Postgres, kafka_settings: KafkaSettings, botapi: BotApiServer
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/hook"
+    settings = GatewaySettings(telegram_webhook_url=url, telegram_webhook_secret="s3cret-token")
+    async with stack(postgres, kafka_settings, botapi, settings, http_port=port) as s:
+        dina = s.resident()
+        greeting = await dina.say("/start")  # delivered by the local server's webhook POST
+        assert "Отправить мой номер" in (greeting.text or "")
+        async with aiohttp.ClientSession() as http:
+            update = {"update_id": 1, "message": greeting.message}
+            async with http.post(url, json=update) as resp:
+                assert resp.status == 401
+            async with http.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+            ) as resp:
+                assert resp.status == 401
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                assert resp.status == 200
