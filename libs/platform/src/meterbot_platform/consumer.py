@@ -16,6 +16,7 @@ from meterbot_contracts.topics import dlq_topic
 from pydantic import ValidationError
 
 from meterbot_platform.metrics import COMMANDS_HANDLED, DLQ_MESSAGES, HANDLER_DURATION
+from meterbot_platform.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ def subscribe(
     handlers: Mapping[type[Message], Handler],
     max_attempts: int = 5,
     retry_delay: float = 0.5,
+    fetch_max_wait_ms: int | None = None,
 ) -> None:
     """Subscribe `handlers` to `topics` with one consumer in group `group_id` (one group join,
     however many topics: joins are what makes a consumer slow to start).
@@ -72,6 +74,7 @@ def subscribe(
         group_id=group_id,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        fetch_max_wait_ms=fetch_max_wait_ms or KafkaSettings().kafka_fetch_max_wait_ms,
         title=f"{service}:{','.join(topic_list)}",
     )
     async def on_message(msg: KafkaMessage) -> None:
@@ -140,6 +143,7 @@ def subscribe_batch(
     max_records: int = 500,
     max_attempts: int = 5,
     retry_delay: float = 0.5,
+    fetch_max_wait_ms: int | None = None,
 ) -> None:
     """Like subscribe(), for high-volume topics (the billing registry): one call per poll.
 
@@ -168,6 +172,7 @@ def subscribe_batch(
         group_id=group_id,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        fetch_max_wait_ms=fetch_max_wait_ms or KafkaSettings().kafka_fetch_max_wait_ms,
         title=f"{service}:{','.join(topic_list)}:batch",
     )
     async def on_batch(msg: KafkaMessage) -> None:

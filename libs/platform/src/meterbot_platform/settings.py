@@ -25,6 +25,9 @@ class KafkaSettings(_Meterbot):
     kafka_create_topics: bool = True
     kafka_partitions: int = Field(default=6, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)
+    # How long a fetch may wait for data. Apache Kafka answers as soon as data arrives, so 500 ms
+    # costs nothing there; tansu waits the whole time, so `meterbot up` sets it low (10 ms).
+    kafka_fetch_max_wait_ms: int = Field(default=500, ge=1)
 
 
 class HttpSettings(_Meterbot):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,18 +20,25 @@ from meterbot_testing.infra import Kafka, Postgres, kafka_broker, postgres_serve
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
+def postgres() -> Iterator[Postgres]:
+    # Its own temp dir, not pytest's basetemp: a concurrent pytest run rotates that and would
+    # delete the cluster under us.
+    workdir = Path(tempfile.mkdtemp(prefix="meterbot-test-pg-"))
     try:
-        with postgres_server(Path(tmp_path_factory.mktemp("postgres"))) as server:
+        with postgres_server(workdir) as server:
             yield server
     except RuntimeError as exc:
         pytest.fail(str(exc), pytrace=False)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def kafka() -> Iterator[Kafka]:
     try:
         with kafka_broker() as broker:
+            if not broker.idempotent:  # tansu: see KafkaSettings.kafka_fetch_max_wait_ms
+                os.environ.setdefault("METERBOT_KAFKA_FETCH_MAX_WAIT_MS", "10")
             yield broker
     except RuntimeError as exc:
         pytest.fail(str(exc), pytrace=False)
