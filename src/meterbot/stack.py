@@ -113,6 +113,7 @@ class Stack:
         if os.environ.get("METERBOT_TELEGRAM_TOKEN"):
             return {}
         port = self.port_base + 80 if self.port_base else free_port()
+        env_admin = os.environ.get("METERBOT_ADMIN_CHAT_ID", str(LOCAL_ADMIN_CHAT_ID))
         self.bot_api = subprocess.Popen(
             [
                 sys.executable,
@@ -133,11 +134,11 @@ class Stack:
         )
         wait_for_port("127.0.0.1", port, 30, "local Bot API server")
         url = f"http://127.0.0.1:{port}"
-        self.local_chat = {"chat_url": f"{url}/", "admin_url": f"{url}/admin?admin={LOCAL_ADMIN_CHAT_ID}"}
+        self.local_chat = {"chat_url": f"{url}/", "admin_url": f"{url}/admin?admin={env_admin}"}
         return {
             "METERBOT_TELEGRAM_TOKEN": LOCAL_BOT_TOKEN,
             "METERBOT_TELEGRAM_API_URL": url,
-            "METERBOT_ADMIN_CHAT_ID": os.environ.get("METERBOT_ADMIN_CHAT_ID", str(LOCAL_ADMIN_CHAT_ID)),
+            "METERBOT_ADMIN_CHAT_ID": env_admin,
         }
 
     def _import_demo_registry(self, env: dict[str, str]) -> None:

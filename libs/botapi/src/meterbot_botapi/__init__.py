@@ -19,10 +19,13 @@ The resident side acts as users: in Python ``server.resident(bot, user_id, first
 token; an optional ``"user": {first_name, last_name, username, language_code, phone_number}`` in an action
 body creates/updates the acting user)::
 
-    GET  /_test/bots                                   bots, their webhook and chats
+    GET  /_test/bots                                   bots (connected = has called the Bot API), webhook,
+                                                       chats; ?wait=S waits for a first connected bot
+    GET  /_test/users                                  all user profiles
     PUT  /_test/users/{user_id}                        create/update a user profile
     PUT  /_test/bots/{bot}/groups/{chat_id}            {title}  a group (negative id) the bot can post to
-    POST /_test/bots/{bot}/users/{user_id}/text        {text}                      -> Message
+    POST /_test/bots/{bot}/users/{user_id}/text        {text, reply_to_message_id?}  -> Message
+    POST /_test/bots/{bot}/users/{user_id}/open        the user "started the bot": it may write first
     POST /_test/bots/{bot}/users/{user_id}/contact     {contact_user_id?, phone_number?, first_name?, ...}
     POST /_test/bots/{bot}/users/{user_id}/button      {text}  press a reply-keyboard button
     POST /_test/bots/{bot}/users/{user_id}/callback    {message_id, data? | text?} -> CallbackQuery
@@ -36,10 +39,15 @@ body creates/updates the acting user)::
     GET  /_test/bots/{bot}/chats/{chat_id}/actions     chat actions the bot sent
     GET  /_test/bots/{bot}/callback_answers            all answerCallbackQuery calls
     GET  /_test/bots/{bot}/callback_answers/{query_id} ?timeout=S  wait for one answer
-    GET  /_test/bots/{bot}/files/{file_id}             raw bytes of an uploaded file
+    GET  /_test/bots/{bot}/files/{file_id}             an uploaded file (image/document MIME type)
     POST /_test/reset                                  forget all bots and users
 
-Standalone: ``python -m meterbot_botapi --port 8081 [--host H] [--token T ...]``.
+A web chat for people is served at ``/`` (and ``/chat``): a made-up resident per browser tab talking to
+the bot; ``/admin?admin=ID`` is the admin's chat with «Ответить» (see :mod:`meterbot_botapi.webchat`;
+``create_app(webchat=False)`` / ``BotApiServer(webchat=False)`` leave it out).
+
+Standalone: ``python -m meterbot_botapi --port 8081 [--host H] [--token T ...] [--no-webchat]``; it
+prints the Bot API address and the chat page's.
 """
 
 from .app import create_app

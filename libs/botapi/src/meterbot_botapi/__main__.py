@@ -9,6 +9,8 @@ import logging
 import signal
 
 from .server import BotApiServer
+from .state import World
+from .webchat import DEFAULT_ADMIN_ID
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -22,22 +24,42 @@ def main(argv: list[str] | None = None) -> None:
         metavar="TOKEN",
         help="accept only these bot tokens (repeatable; default: any <id>:<secret>)",
     )
+    parser.add_argument(
+        "--admin-chat",
+        type=int,
+        metavar="USER_ID",
+        help="a user («Администратор») who has started every bot, so a bot may write to them before "
+        "anyone opens the admin page (e.g. the bot's METERBOT_ADMIN_CHAT_ID)",
+    )
+    parser.add_argument("--no-webchat", action="store_true", help="do not serve the web chat page at /")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    world = World(args.tokens, open_chats=[args.admin_chat] if args.admin_chat else [])
+    if args.admin_chat:
+        world.user(args.admin_chat, first_name="Администратор")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args.host, args.port, args.tokens))
+        asyncio.run(_serve(args.host, args.port, world, webchat=not args.no_webchat, admin=args.admin_chat))
 
 
-async def _serve(host: str, port: int, tokens: list[str] | None) -> None:
-    async with BotApiServer(host, port, tokens=tokens) as server:
+async def _serve(
+    host: str, port: int, world: World, *, webchat: bool = True, admin: int | None = None
+) -> None:
+    async with BotApiServer(host, port, world=world, webchat=webchat) as server:
         print(
             f"Local Telegram Bot API at {server.base_url}  (bots: {server.base_url}/bot<token>/<method>, "
             f"residents: {server.base_url}/_test/...)",
             flush=True,
         )
+        if webchat:
+            chat = server.chat_url
+            print(
+                f"Web chat: {chat}  (a new resident per browser tab; admin view: "
+                f"{chat}admin?admin={admin or DEFAULT_ADMIN_ID})",
+                flush=True,
+            )
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):

@@ -1,4 +1,4 @@
-"""The aiohttp application: Bot API routes, file downloads and the /_test resident API."""
+"""The aiohttp application: Bot API routes, file downloads, the /_test resident API and the web chat."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .params import Params
 from .resident_http import add_resident_routes
 from .state import BotState, World
 from .updates import WebhookDelivery
+from .webchat import add_webchat_routes
 
 log = logging.getLogger(__name__)
 _MAX_BODY = 64 * 1024 * 1024
@@ -33,8 +34,8 @@ class ServerContext:
 CONTEXT = web.AppKey("meterbot_botapi_context", ServerContext)
 
 
-def create_app(world: World | None = None) -> web.Application:
-    """An aiohttp app serving ``world`` (a fresh one by default)."""
+def create_app(world: World | None = None, *, webchat: bool = True) -> web.Application:
+    """An aiohttp app serving ``world`` (a fresh one by default); ``webchat`` adds the chat page at ``/``."""
     app = web.Application(client_max_size=_MAX_BODY)
     context = ServerContext(world if world is not None else World())
     app[CONTEXT] = context
@@ -42,6 +43,8 @@ def create_app(world: World | None = None) -> web.Application:
         app.router.add_route(http_method, "/bot{token}/{method}", handle_method)
     app.router.add_get("/file/bot{token}/{path:.+}", handle_file)
     add_resident_routes(app, context.world)
+    if webchat:
+        add_webchat_routes(app)
     app.on_startup.append(_on_startup)
     app.on_shutdown.append(_on_shutdown)
     app.on_cleanup.append(_on_cleanup)

@@ -27,8 +27,10 @@ class Resident:
     def profile(self) -> UserProfile:
         return self.api.world.user(self.user_id)
 
-    async def send_text(self, text: str) -> JSON:
-        return await self.api.send_text(self.user_id, text)
+    async def send_text(self, text: str, *, reply_to: ChatMessage | int | None = None) -> JSON:
+        """Write ``text``; ``reply_to`` makes it a Telegram reply to that message of the chat."""
+        reply_id = reply_to.message_id if isinstance(reply_to, ChatMessage) else reply_to
+        return await self.api.send_text(self.user_id, text, reply_to_message_id=reply_id)
 
     async def share_contact(self, **kwargs: Any) -> JSON:
         return await self.api.share_contact(self.user_id, **kwargs)

@@ -44,7 +44,7 @@ class ResidentApi:
 
     def resident(self, user_id: int, **profile: Any) -> Resident:
         """A :class:`Resident` for ``user_id`` (the profile is created/updated first)."""
-        from .conversation import Resident  # noqa: PLC0415  (conversation builds on this module)
+        from .conversation import Resident  # (conversation builds on this module)
 
         self.user(user_id, **profile)
         return Resident(self, user_id)
@@ -57,30 +57,44 @@ class ResidentApi:
 
     # --- acting as a user -------------------------------------------------------------------------
 
-    def _post(self, user_id: int, content: JSON) -> JSON:
+    def open_chat(self, user_id: int) -> JSON:
+        """The user has started the bot before: the bot may write to them; no message, no update."""
+        user = self.world.user(user_id)
+        chat = self.bot.open_chat(user)
+        self.bot.touch()
+        return copy.deepcopy(chat.chat)
+
+    def _post(self, user_id: int, content: JSON, reply_to_message_id: int | None = None) -> JSON:
         user = self.world.user(user_id)
         bot = self.bot
         chat = bot.open_chat(user)
         if chat.blocked:
             raise ApiError.bad_request("the user blocked this bot; unblock it first")
+        reply_to = None
+        if reply_to_message_id is not None:
+            reply_to = chat.message(reply_to_message_id)
+            if reply_to is None:
+                raise ApiError.bad_request("message to be replied not found")
         msg = bot.add_message(
             chat,
             sender=user.as_user(),
             from_bot=False,
             content=content,
             raw_text=content.get("text") or content.get("caption"),
+            reply_to=reply_to,
         )
         bot.push_update("message", copy.deepcopy(msg.data))
         return copy.deepcopy(msg.data)
 
-    async def send_text(self, user_id: int, text: str) -> JSON:
-        """User ``user_id`` writes ``text`` in the private chat; returns the Message."""
+    async def send_text(self, user_id: int, text: str, *, reply_to_message_id: int | None = None) -> JSON:
+        """User ``user_id`` writes ``text`` in the private chat (as a reply to a message of the chat when
+        ``reply_to_message_id`` is given); returns the Message."""
         if not text.strip():
             raise ApiError.bad_request("message text is empty")
         content: JSON = {"text": text}
         if entities := command_entities(text):
             content["entities"] = entities
-        return self._post(user_id, content)
+        return self._post(user_id, content, reply_to_message_id)
 
     async def share_contact(
         self,

@@ -7,6 +7,7 @@ answers 408. ``{bot}`` is a bot id or a full token.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,12 +15,14 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from .base import ApiError
+from .media import image_size
 from .params import Params, Upload
 from .resident import ResidentApi
 from .state import World
 
 Endpoint = Callable[[web.Request, ResidentApi, Params], Awaitable[Any]]
 _PROFILE_KEYS = ("first_name", "last_name", "username", "language_code", "phone_number")
+_IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
 
 
 def _jsonable(value: Any) -> Any:
@@ -56,11 +59,11 @@ def _path_int(request: web.Request, name: str) -> int:
         raise ApiError.bad_request(f"{name} must be an integer") from None
 
 
-def _timeout(p: Params, default: float) -> float:
+def _timeout(p: Params, default: float, name: str = "timeout") -> float:
     try:
-        return float(p.string("timeout") or default)
+        return float(p.string(name) or default)
     except ValueError:
-        raise ApiError.bad_request("timeout must be a number") from None
+        raise ApiError.bad_request(f"{name} must be a number") from None
 
 
 def _user_id(request: web.Request, api: ResidentApi, p: Params) -> int:
@@ -76,15 +79,25 @@ def _chat_id(request: web.Request) -> int:
 
 
 async def list_bots(request: web.Request, api: ResidentApi, p: Params) -> Any:
+    """All bots; ``?wait=S`` first waits up to S seconds for a bot to connect (call the Bot API)."""
+    wait = _timeout(p, 0, "wait")
+    if wait > 0 and not api.world.connected_bots():
+        with contextlib.suppress(TimeoutError):
+            await api.world.changes.wait_for(api.world.connected_bots, min(wait, 60.0))
     return [
         {
             **bot.user,
+            "connected": bot.secret is not None,
             "webhook_url": bot.webhook.url if bot.webhook else "",
             "pending_update_count": len(bot.updates),
             "chats": sorted(bot.chats),
         }
         for bot in api.world.bots.values()
     ]
+
+
+async def list_users(request: web.Request, api: ResidentApi, p: Params) -> Any:
+    return sorted(api.world.users.values(), key=lambda user: user.id)
 
 
 async def put_user(request: web.Request, api: ResidentApi, p: Params) -> Any:
@@ -98,7 +111,15 @@ async def open_group(request: web.Request, api: ResidentApi, p: Params) -> Any:
 
 
 async def send_text(request: web.Request, api: ResidentApi, p: Params) -> Any:
-    return await api.send_text(_user_id(request, api, p), p.string("text", required=True) or "")
+    return await api.send_text(
+        _user_id(request, api, p),
+        p.string("text", required=True) or "",
+        reply_to_message_id=p.integer("reply_to_message_id"),
+    )
+
+
+async def open_chat(request: web.Request, api: ResidentApi, p: Params) -> Any:
+    return api.open_chat(_user_id(request, api, p))
 
 
 async def share_contact(request: web.Request, api: ResidentApi, p: Params) -> Any:
@@ -188,9 +209,17 @@ async def callback_answer(request: web.Request, api: ResidentApi, p: Params) -> 
 
 
 async def file_bytes(request: web.Request, api: ResidentApi, p: Params) -> Any:
-    return web.Response(
-        body=api.file_bytes(request.match_info["file_id"]), content_type="application/octet-stream"
-    )
+    data = api.file_bytes(request.match_info["file_id"])
+    return web.Response(body=data, content_type=_mime_type(api, request.match_info["file_id"], data))
+
+
+def _mime_type(api: ResidentApi, file_id: str, data: bytes) -> str:
+    """The document's MIME type, an image's own type (so a browser shows it), else octet-stream."""
+    stored = api.bot.files[file_id]
+    if stored.mime_type:
+        return stored.mime_type
+    sniffed = image_size(data)
+    return _IMAGE_TYPES[sniffed[0]] if sniffed else "application/octet-stream"
 
 
 async def reset(request: web.Request, api: ResidentApi, p: Params) -> Any:
@@ -204,8 +233,10 @@ def add_resident_routes(app: web.Application, world: World) -> None:
     chat = "/_test/bots/{bot}/chats/{chat_id}"
     table: list[tuple[str, str, Endpoint]] = [
         ("GET", "/_test/bots", list_bots),
+        ("GET", "/_test/users", list_users),
         ("PUT", "/_test/users/{user_id}", put_user),
         ("POST", f"{user}/text", send_text),
+        ("POST", f"{user}/open", open_chat),
         ("POST", f"{user}/contact", share_contact),
         ("POST", f"{user}/button", press_button),
         ("POST", f"{user}/block", block_bot),

@@ -24,11 +24,12 @@ class BotApiServer:
         *,
         world: World | None = None,
         tokens: Iterable[str] | None = None,
+        webchat: bool = True,
     ) -> None:
         self.host = host
         self.port = port
         self.world = world if world is not None else World(tokens)
-        self.app = create_app(self.world)
+        self.app = create_app(self.world, webchat=webchat)
         self._runner: web.AppRunner | None = None
 
     @property
@@ -37,6 +38,16 @@ class BotApiServer:
         if self._runner is None:
             raise RuntimeError("server is not started")
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def chat_url(self) -> str:
+        """The web chat page (a browser on this machine can open it; a wildcard host becomes loopback)."""
+        if self._runner is None:
+            raise RuntimeError("server is not started")
+        host = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(self.host, self.host)
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}/"
 
     def api_url(self, token: str, method: str) -> str:
         return f"{self.base_url}/bot{token}/{method}"

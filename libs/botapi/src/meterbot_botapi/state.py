@@ -133,12 +133,19 @@ class BotState:
 
 
 class World:
-    """All bots and users of one server. ``tokens`` restricts which bot tokens are accepted."""
+    """All bots and users of one server. ``tokens`` restricts which bot tokens are accepted;
+    ``open_chats`` are users who have started every bot (e.g. an admin), so any bot may write to them."""
 
-    def __init__(self, tokens: Iterable[str] | None = None) -> None:
+    def __init__(self, tokens: Iterable[str] | None = None, *, open_chats: Iterable[int] = ()) -> None:
         self.allowed_tokens = set(tokens) if tokens is not None else None
+        self.open_chats = tuple(open_chats)
         self.users: dict[int, UserProfile] = {}
         self.bots: dict[int, BotState] = {}
+        self.changes = Changes()  # notified when a bot appears or authenticates, and on reset
+
+    def connected_bots(self) -> list[BotState]:
+        """Bots that have called the Bot API with their token (not just been addressed by residents)."""
+        return [bot for bot in self.bots.values() if bot.secret is not None]
 
     def authenticate(self, token: str) -> BotState:
         """The bot for a ``<bot_id>:<secret>`` token (created on first use), else 401."""
@@ -148,6 +155,7 @@ class World:
         bot = self._get_or_create(int(match.group(1)))
         if bot.secret is None:
             bot.secret = match.group(2)
+            self.changes.notify()
         if bot.secret != match.group(2):
             raise ApiError(401, "Unauthorized")
         return bot
@@ -171,6 +179,9 @@ class World:
                 "username": f"test{bot_id}_bot",
             }
             bot = self.bots[bot_id] = BotState(bot_id=bot_id, secret=None, user=user)
+            for user_id in self.open_chats:
+                bot.open_chat(self.user(user_id))
+            self.changes.notify()
         return bot
 
     def user(self, user_id: int, **profile: Any) -> UserProfile:
@@ -182,10 +193,11 @@ class World:
         return self.users[user_id]
 
     def reset(self) -> None:
-        """Forget every bot and user (bots re-register on their next request)."""
+        """Forget every bot and user but the ``open_chats`` ones (bots re-register on their next request)."""
         for bot in self.bots.values():
             bot.poll_generation += 1
             bot.webhook = None
             bot.changes.notify()
         self.bots.clear()
-        self.users.clear()
+        self.users = {uid: user for uid, user in self.users.items() if uid in self.open_chats}
+        self.changes.notify()
