@@ -26,9 +26,7 @@ from .stack_driver import Bus, StackProcess, fetchval, wait_for_value
 
 pytestmark = pytest.mark.e2e
 
-HEADER = (
-    "account_number,surname,address,meter_id,meter_type,serial_number,verified_until,last_value,last_value_date"
-)
+HEADER = "account_number,surname,address,meter_id,meter_type,serial_number,verified_until,last_value,last_value_date"
 
 
 def registry_csv() -> str:
@@ -62,7 +60,7 @@ async def test_import_link_submit_and_export(tmp_path: Path) -> None:
         registry.write_text(registry_csv(), encoding="utf-8")
         imported = stack.cli("registry", "import", str(registry))
         assert imported.returncode == 1, imported.stdout + imported.stderr  # one bad row
-        assert "5" in imported.stdout + imported.stderr  # ...reported by its line number
+        assert "line 6" in imported.stdout + imported.stderr  # ...reported by its line number
 
         async with Bus(
             stack.bootstrap, [ACCOUNTS_EVENTS, READINGS_EVENTS, BILLING_EXPORT_EVENTS, BILLING_READINGS_V1]

@@ -4,6 +4,7 @@ encrypted inside the identity store, so erasing a resident's key erases it every
 from __future__ import annotations
 
 from typing import Literal
+from uuid import UUID
 
 from pydantic import Field
 
@@ -73,3 +74,15 @@ class ResidentLanguageChanged(Message):
 class ResidentErased(Message):
     TYPE = "ResidentErased"
     chat_id: int
+
+
+@contract
+class ResidentContactRecorded(Message):
+    """The contact a resident shared (phone, names), sealed with AES-256-GCM under the resident's own
+    key. Erasure deletes the key: this event, in the store and on Kafka alike, becomes unreadable."""
+
+    TYPE = "ResidentContactRecorded"
+    chat_id: int
+    key_id: UUID = Field(description="which key of the resident sealed it")
+    nonce: str = Field(description="base64, 12 bytes")
+    ciphertext: str = Field(description="base64, AES-GCM ciphertext with its tag")

@@ -1,1 +1,3 @@
+"""accounts: personal accounts (лицевые счета) from the billing registry and their links to chats."""
 
+SERVICE = "accounts"

@@ -1,28 +1,65 @@
-"""Composition root of the accounts service: nothing is built at import time."""
+"""Composition root of the accounts service: nothing is built at import time.
+
+settings -> link policy -> subscribers (commands; the registry in batches) -> projections. The
+platform runtime owns the pool, broker, outbox relay (account and link-attempt streams ->
+meterbot.accounts.events) and the process lifetime."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from meterbot_contracts.all import default_registry
+from meterbot_contracts.billing import RegistryRecord
 from meterbot_contracts.topics import ACCOUNTS_COMMANDS, BILLING_REGISTRY_V1
-from meterbot_platform.consumer import subscribe
+from meterbot_platform.consumer import subscribe, subscribe_batch
+from meterbot_platform.projection import ProjectionRunner
 from meterbot_platform.runtime import Runtime, ServiceSpec
 from meterbot_platform.runtime import main as run_main
 
-SERVICE = "accounts"
+from accounts import SERVICE
+from accounts.application.linking import Clock, Deps, command_handlers, utc_now
+from accounts.application.registry import registry_handler
+from accounts.migrations import MIGRATIONS
+from accounts.projections import projections
+from accounts.settings import AccountsSettings
+
+Wire = Callable[[Runtime], Awaitable[None]]
+# The registry comes in bulk and nobody waits on one record: fuller polls make fewer transactions.
+REGISTRY_BATCH = 1000
+REGISTRY_FETCH_WAIT_MS = 200
 
 
-async def wire(runtime: Runtime) -> None:
-    subscribe(
-        runtime.broker,
-        [ACCOUNTS_COMMANDS, BILLING_REGISTRY_V1],
-        service=SERVICE,
-        group_id=SERVICE,
-        registry=default_registry,
-        handlers={},
-    )
+def make_wire(clock: Clock = utc_now, group_id: str = SERVICE) -> Wire:
+    """The service's wiring; tests pass a clock they move and a consumer group of their own."""
+
+    async def wire(runtime: Runtime) -> None:
+        deps = Deps(store=runtime.store, policy=AccountsSettings().link_policy(), clock=clock)
+        subscribe(
+            runtime.broker,
+            ACCOUNTS_COMMANDS,
+            service=SERVICE,
+            group_id=group_id,
+            registry=default_registry,
+            handlers=command_handlers(runtime.pool, deps),
+        )
+        subscribe_batch(
+            runtime.broker,
+            BILLING_REGISTRY_V1,
+            service=SERVICE,
+            group_id=f"{group_id}.registry",
+            registry=default_registry,
+            handled=[RegistryRecord],
+            handler=registry_handler(runtime.pool),
+            max_records=REGISTRY_BATCH,
+            fetch_max_wait_ms=REGISTRY_FETCH_WAIT_MS,
+        )
+        for projection in projections():
+            runtime.background.append(ProjectionRunner(runtime.pool, projection, service=SERVICE).run)
+
+    return wire
 
 
-SPEC = ServiceSpec(name=SERVICE, database="accounts", wire=wire)
+SPEC = ServiceSpec(name=SERVICE, database="accounts", migrations=MIGRATIONS, wire=make_wire())
 
 
 def main() -> None:

@@ -1,28 +1,46 @@
-"""Composition root of the identity service: nothing is built at import time."""
+"""Composition root of the identity service: nothing is built at import time.
+
+subscriber (commands) -> projections. The platform runtime owns the pool, broker, outbox relay
+(resident streams -> meterbot.identity.events) and the process lifetime."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from meterbot_contracts.all import default_registry
 from meterbot_contracts.topics import IDENTITY_COMMANDS
 from meterbot_platform.consumer import subscribe
+from meterbot_platform.projection import ProjectionRunner
 from meterbot_platform.runtime import Runtime, ServiceSpec
 from meterbot_platform.runtime import main as run_main
 
-SERVICE = "identity"
+from identity import SERVICE
+from identity.application import Deps, command_handlers
+from identity.migrations import MIGRATIONS
+from identity.projections import projections
+
+Wire = Callable[[Runtime], Awaitable[None]]
 
 
-async def wire(runtime: Runtime) -> None:
-    subscribe(
-        runtime.broker,
-        [IDENTITY_COMMANDS],
-        service=SERVICE,
-        group_id=SERVICE,
-        registry=default_registry,
-        handlers={},
-    )
+def make_wire(group_id: str = SERVICE) -> Wire:
+    """The service's wiring; tests pass a consumer group of their own."""
+
+    async def wire(runtime: Runtime) -> None:
+        subscribe(
+            runtime.broker,
+            IDENTITY_COMMANDS,
+            service=SERVICE,
+            group_id=group_id,
+            registry=default_registry,
+            handlers=command_handlers(runtime.pool, Deps(store=runtime.store)),
+        )
+        for projection in projections():
+            runtime.background.append(ProjectionRunner(runtime.pool, projection, service=SERVICE).run)
+
+    return wire
 
 
-SPEC = ServiceSpec(name=SERVICE, database="identity", wire=wire)
+SPEC = ServiceSpec(name=SERVICE, database="identity", migrations=MIGRATIONS, wire=make_wire())
 
 
 def main() -> None:

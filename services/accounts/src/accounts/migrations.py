@@ -1,0 +1,24 @@
+"""accounts' own tables, after the platform's (events, checkpoints, inbox).
+
+Read side (projections of the account streams, rebuildable):
+- chat_accounts: the accounts linked to each chat, with the address the registry gives."""
+
+from __future__ import annotations
+
+from meterbot_platform.migrations import Migration
+
+MIGRATIONS = (
+    Migration(
+        "accounts/001_chat_accounts",
+        """
+        CREATE TABLE chat_accounts (
+            chat_id         bigint NOT NULL,
+            account_number  text NOT NULL,
+            address         text NOT NULL,
+            linked_at       timestamptz NOT NULL,
+            PRIMARY KEY (chat_id, account_number)
+        );
+        CREATE INDEX chat_accounts_account ON chat_accounts (account_number);
+        """,
+    ),
+)
