@@ -11,7 +11,7 @@ import sys
 
 from meterbot import state
 
-COMMAND_MODULES: tuple[str, ...] = ("registry",)  # meterbot/commands/<name>.py, each with register()
+COMMAND_MODULES: tuple[str, ...] = ("registry", "export")  # meterbot/commands/<name>.py, each with register()
 
 
 def _up(args: argparse.Namespace) -> int:

@@ -1,28 +1,77 @@
-"""Composition root of the billing-export service: nothing is built at import time."""
+"""Composition root of the billing-export service: nothing is built at import time.
+
+settings -> subscriber (readings' events) -> one outbox relay routing BillingReading to the public
+topic and the rest to meterbot.billing-export.events -> export view projection -> HTTP routes."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
 from meterbot_contracts.all import default_registry
+from meterbot_contracts.readings import Period
 from meterbot_contracts.topics import READINGS_EVENTS
 from meterbot_platform.consumer import subscribe
+from meterbot_platform.outbox import OutboxRelay
+from meterbot_platform.projection import ProjectionRunner
 from meterbot_platform.runtime import Runtime, ServiceSpec
 from meterbot_platform.runtime import main as run_main
 
-SERVICE = "billing-export"
+from billing_export import SERVICE
+from billing_export.application.closing import ClosedPeriod, close_period
+from billing_export.application.readings import reading_handlers
+from billing_export.http import routes
+from billing_export.migrations import MIGRATIONS
+from billing_export.projections import ExportView
+from billing_export.publishing import routing_publisher
+from billing_export.settings import BillingExportSettings
+
+Clock = Callable[[], datetime]
+Wire = Callable[[Runtime], Awaitable[None]]
 
 
-async def wire(runtime: Runtime) -> None:
-    subscribe(
-        runtime.broker,
-        [READINGS_EVENTS],
-        service=SERVICE,
-        group_id=SERVICE,
-        registry=default_registry,
-        handlers={},
-    )
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
-SPEC = ServiceSpec(name=SERVICE, database="billing_export", wire=wire)
+def make_wire(clock: Clock = utc_now) -> Wire:
+    """The service's wiring; tests pass a fixed clock."""
+
+    async def wire(runtime: Runtime) -> None:
+        settings = BillingExportSettings()
+        subscribe(
+            runtime.broker,
+            [READINGS_EVENTS],
+            service=SERVICE,
+            group_id=SERVICE,
+            registry=default_registry,
+            handlers=reading_handlers(runtime.pool, runtime.store),
+        )
+        relay = OutboxRelay(runtime.pool, routing_publisher(runtime.broker), service=SERVICE)
+        view = ProjectionRunner(runtime.pool, ExportView(), service=SERVICE)
+        runtime.background.extend([relay.run, view.run])
+
+        async def close(period: Period, correlation_id: str) -> ClosedPeriod:
+            now = clock()
+            local = now.astimezone(settings.time_zone)
+            return await close_period(
+                runtime.pool,
+                runtime.store,
+                period,
+                now=now,
+                current_period=f"{local.year:04d}-{local.month:02d}",
+                correlation_id=correlation_id,
+            )
+
+        runtime.routes.extend(routes(runtime.pool, view, close))
+
+    return wire
+
+
+# publishes_events=False: the relay above replaces the platform's single-topic one (same checkpoint)
+SPEC = ServiceSpec(
+    name=SERVICE, database="billing_export", migrations=MIGRATIONS, wire=make_wire(), publishes_events=False
+)
 
 
 def main() -> None:

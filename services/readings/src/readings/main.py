@@ -1,28 +1,71 @@
-"""Composition root of the readings service: nothing is built at import time."""
+"""Composition root of the readings service: nothing is built at import time.
+
+settings -> policy -> subscribers (commands + facts from accounts and billing-export; the registry
+in batches) -> projections -> HTTP routes. The platform runtime owns the pool, broker, outbox relay
+(meter streams -> meterbot.readings.events) and the process lifetime."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from uuid import UUID, uuid4
+
 from meterbot_contracts.all import default_registry
-from meterbot_contracts.topics import ACCOUNTS_EVENTS, BILLING_EXPORT_EVENTS, READINGS_COMMANDS
-from meterbot_platform.consumer import subscribe
+from meterbot_contracts.billing import RegistryRecord
+from meterbot_contracts.topics import (
+    ACCOUNTS_EVENTS,
+    BILLING_EXPORT_EVENTS,
+    BILLING_REGISTRY_V1,
+    READINGS_COMMANDS,
+)
+from meterbot_platform.consumer import subscribe, subscribe_batch
+from meterbot_platform.projection import ProjectionRunner
 from meterbot_platform.runtime import Runtime, ServiceSpec
 from meterbot_platform.runtime import main as run_main
 
-SERVICE = "readings"
+from readings import SERVICE
+from readings.application.commands import Clock, Deps, command_handlers, utc_now
+from readings.application.facts import fact_handlers
+from readings.application.registry import registry_handler
+from readings.domain import period_of
+from readings.http import routes
+from readings.migrations import MIGRATIONS
+from readings.projections import projections
+from readings.settings import ReadingsSettings
+
+Wire = Callable[[Runtime], Awaitable[None]]
 
 
-async def wire(runtime: Runtime) -> None:
-    subscribe(
-        runtime.broker,
-        [READINGS_COMMANDS, ACCOUNTS_EVENTS, BILLING_EXPORT_EVENTS],
-        service=SERVICE,
-        group_id=SERVICE,
-        registry=default_registry,
-        handlers={},
-    )
+def make_wire(clock: Clock = utc_now, new_id: Callable[[], UUID] = uuid4) -> Wire:
+    """The service's wiring; tests pass a fixed clock."""
+
+    async def wire(runtime: Runtime) -> None:
+        policy = ReadingsSettings().policy()
+        deps = Deps(store=runtime.store, policy=policy, clock=clock, new_id=new_id)
+        subscribe(
+            runtime.broker,
+            [READINGS_COMMANDS, ACCOUNTS_EVENTS, BILLING_EXPORT_EVENTS],
+            service=SERVICE,
+            group_id=SERVICE,
+            registry=default_registry,
+            handlers={**command_handlers(runtime.pool, deps), **fact_handlers(runtime.pool)},
+        )
+        subscribe_batch(
+            runtime.broker,
+            BILLING_REGISTRY_V1,
+            service=SERVICE,
+            group_id=f"{SERVICE}.registry",
+            registry=default_registry,
+            handled=[RegistryRecord],
+            handler=registry_handler(runtime.pool, runtime.store),
+        )
+        for projection in projections():
+            runtime.background.append(ProjectionRunner(runtime.pool, projection, service=SERVICE).run)
+        runtime.routes.extend(routes(runtime.pool, lambda: period_of(clock(), policy.time_zone)))
+
+    return wire
 
 
-SPEC = ServiceSpec(name=SERVICE, database="readings", wire=wire)
+SPEC = ServiceSpec(name=SERVICE, database="readings", migrations=MIGRATIONS, wire=make_wire())
 
 
 def main() -> None:

@@ -103,8 +103,14 @@ def fold(period: Period, events: Iterable[ExportEvent]) -> PeriodExport:
     return state
 
 
-def decide_close(state: PeriodExport, *, now: datetime) -> list[PeriodClosed]:
-    """PeriodClosed with the number of readings exported; nothing if the period is already closed."""
+def decide_close(
+    state: PeriodExport, *, now: datetime, readings_count: int | None = None
+) -> list[PeriodClosed]:
+    """PeriodClosed with the number of readings exported; nothing if the period is already closed.
+
+    `readings_count`: for a caller holding the period without its readings (up to a million of them,
+    counted by the store instead of loaded); by default the readings in `state` are counted."""
     if state.closed:
         return []
-    return [PeriodClosed(period=state.period, closed_at=now, readings_count=len(state.readings))]
+    count = len(state.readings) if readings_count is None else readings_count
+    return [PeriodClosed(period=state.period, closed_at=now, readings_count=count)]

@@ -14,7 +14,7 @@ from meterbot_contracts.readings import RejectionReason
 WithdrawalRefusalReason = Literal["nothing_to_withdraw", "period_closed", "not_linked"]
 
 
-class ReadingRefused(Exception):  # noqa: N818 - domain reason names, not *Error (STYLE 2)
+class ReadingRefused(Exception):
     """Base of every reason a submitted reading is not accepted."""
 
     reason: ClassVar[RejectionReason]
@@ -76,7 +76,7 @@ class ReadingAboveMaxDelta(ReadingRefused):
     reason = "above_max_delta"
 
 
-class WithdrawalRefused(Exception):  # noqa: N818 - domain reason names (STYLE 2)
+class WithdrawalRefused(Exception):
     """Base of every reason a withdrawal is refused."""
 
     reason: ClassVar[WithdrawalRefusalReason]

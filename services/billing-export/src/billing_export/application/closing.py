@@ -1,0 +1,56 @@
+"""Closing a period: exporting it makes it final. PeriodClosed goes to the period stream (and to
+meterbot.billing-export.events, where readings learns to refuse further readings for it); reading
+events that still arrive for it are dropped as late. Closing again changes nothing and reports the
+first closing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+from meterbot_contracts.billing import PeriodClosed
+from meterbot_contracts.readings import Period
+from meterbot_platform.eventstore import ConcurrencyConflict, EventStore, NewEvent
+
+from billing_export.application.period_stream import load_for_close, period_stream
+from billing_export.domain import decide_close
+
+ATTEMPTS = 5
+
+
+class PeriodNotStarted(ValueError):
+    """A period that has not begun yet in the billing time zone cannot be closed."""
+
+
+@dataclass(frozen=True)
+class ClosedPeriod:
+    closed: PeriodClosed
+    closed_now: bool  # False: it had been closed before
+
+
+async def close_period(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    period: Period,
+    *,
+    now: datetime,
+    current_period: Period,
+    correlation_id: str,
+) -> ClosedPeriod:
+    if period > current_period:
+        raise PeriodNotStarted(f"period {period} has not started yet (current: {current_period})")
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                snapshot, count = await load_for_close(conn, store, period)
+                if snapshot.closed is not None:
+                    return ClosedPeriod(snapshot.closed, closed_now=False)
+                [closed] = decide_close(snapshot.state, now=now, readings_count=count)
+                event = NewEvent.of(closed, correlation_id=correlation_id, occurred_at=now)
+                await store.append(conn, period_stream(period), [event], snapshot.version)
+                return ClosedPeriod(closed, closed_now=True)
+        except ConcurrencyConflict:  # a reading was recorded meanwhile: count again
+            if attempt == ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")

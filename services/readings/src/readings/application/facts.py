@@ -1,0 +1,85 @@
+"""What readings learns from other services and decides with: which chats are linked to which
+accounts (accounts' AccountLinked / AccountUnlinked) and which periods are exported (billing-export's
+PeriodClosed). Each message is applied once (inbox) in the transaction that records it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+import asyncpg
+from meterbot_contracts import Envelope, Message
+from meterbot_contracts.accounts import AccountLinked, AccountUnlinked
+from meterbot_contracts.billing import PeriodClosed
+from meterbot_contracts.readings import Period
+from meterbot_platform.application import in_transaction
+from meterbot_platform.consumer import Handler
+
+CONSUMER = "readings:facts"
+
+
+async def is_linked(conn: asyncpg.Connection, chat_id: int, account_number: str) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM chat_links WHERE chat_id = $1 AND account_number = $2)",
+            chat_id,
+            account_number,
+        )
+    )
+
+
+async def closed_periods(conn: asyncpg.Connection) -> frozenset[Period]:
+    return frozenset(r["period"] for r in await conn.fetch("SELECT period FROM closed_periods"))
+
+
+async def record_link(conn: asyncpg.Connection, event: AccountLinked, at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO chat_links (chat_id, account_number, linked_at) VALUES ($1, $2, $3)"
+        " ON CONFLICT (chat_id, account_number) DO UPDATE SET linked_at = excluded.linked_at",
+        event.chat_id,
+        event.account_number,
+        at,
+    )
+
+
+async def record_unlink(conn: asyncpg.Connection, event: AccountUnlinked) -> None:
+    await conn.execute(
+        "DELETE FROM chat_links WHERE chat_id = $1 AND account_number = $2",
+        event.chat_id,
+        event.account_number,
+    )
+
+
+async def record_closed(conn: asyncpg.Connection, event: PeriodClosed) -> None:
+    await conn.execute(
+        "INSERT INTO closed_periods (period, closed_at) VALUES ($1, $2) ON CONFLICT (period) DO NOTHING",
+        event.period,
+        event.closed_at,
+    )
+
+
+def fact_handlers(pool: asyncpg.Pool) -> Mapping[type[Message], Handler]:
+    """Subscriber handlers: each message in its own transaction with its inbox claim."""
+
+    async def linked(envelope: Envelope, event: AccountLinked) -> str:
+        async def work(conn: asyncpg.Connection) -> str:
+            await record_link(conn, event, envelope.occurred_at)
+            return "accepted"
+
+        return await in_transaction(pool, consumer=CONSUMER, envelope=envelope, work=work)
+
+    async def unlinked(envelope: Envelope, event: AccountUnlinked) -> str:
+        async def work(conn: asyncpg.Connection) -> str:
+            await record_unlink(conn, event)
+            return "accepted"
+
+        return await in_transaction(pool, consumer=CONSUMER, envelope=envelope, work=work)
+
+    async def closed(envelope: Envelope, event: PeriodClosed) -> str:
+        async def work(conn: asyncpg.Connection) -> str:
+            await record_closed(conn, event)
+            return "accepted"
+
+        return await in_transaction(pool, consumer=CONSUMER, envelope=envelope, work=work)
+
+    return {AccountLinked: linked, AccountUnlinked: unlinked, PeriodClosed: closed}

@@ -1,0 +1,75 @@
+"""The meter aggregate's stream (`meter-{meter_id}`) and its state, loaded one at a time (commands)
+or many at once (a registry batch)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import cast
+
+import asyncpg
+from meterbot_contracts import Envelope, Message
+from meterbot_contracts.all import default_registry
+from meterbot_platform.application import as_messages, caused_by, load_stream
+from meterbot_platform.eventstore import EventStore
+
+from readings.domain import MeterEvent, MeterState, fold
+
+STREAM_PREFIX = "meter-"
+
+
+def meter_stream(meter_id: str) -> str:
+    return f"{STREAM_PREFIX}{meter_id}"
+
+
+def _fold(messages: Iterable[Message], state: MeterState | None = None) -> MeterState:
+    return fold(cast(Iterable[MeterEvent], messages), state)
+
+
+async def load_meter(conn: asyncpg.Connection, store: EventStore, meter_id: str) -> tuple[MeterState, int]:
+    """The meter's state and stream version (0: nothing recorded for this id yet)."""
+    events, version = await load_stream(conn, store, meter_stream(meter_id))
+    return _fold(as_messages(events, default_registry)), version
+
+
+class MeterBook:
+    """The meters one transaction works on: loaded in one query, kept current as it appends, so a
+    registry batch naming a meter twice decides the second time on the first one's outcome."""
+
+    def __init__(self, conn: asyncpg.Connection, store: EventStore) -> None:
+        self._conn, self._store = conn, store
+        self._meters: dict[str, tuple[MeterState, int]] = {}
+
+    async def load(self, meter_ids: Iterable[str]) -> None:
+        wanted = sorted({m for m in meter_ids if m not in self._meters})
+        if not wanted:
+            return
+        rows = await self._conn.fetch(
+            "SELECT stream_id, stream_version, type, schema_version, data::text AS data FROM events"
+            " WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version",
+            [meter_stream(m) for m in wanted],
+        )
+        by_stream: dict[str, list[asyncpg.Record]] = defaultdict(list)
+        for row in rows:
+            by_stream[row["stream_id"]].append(row)
+        for meter_id in wanted:
+            stream = by_stream.get(meter_stream(meter_id), [])
+            messages = [
+                default_registry.parse_data(r["type"], r["schema_version"], json.loads(r["data"]))
+                for r in stream
+            ]
+            self._meters[meter_id] = (_fold(messages), stream[-1]["stream_version"] if stream else 0)
+
+    async def get(self, meter_id: str) -> MeterState:
+        await self.load([meter_id])
+        return self._meters[meter_id][0]
+
+    async def append(self, envelope: Envelope, meter_id: str, messages: Sequence[Message]) -> None:
+        """Append what the domain decided (nothing if empty); ConcurrencyConflict if another writer
+        moved the stream since it was loaded."""
+        if not messages:
+            return
+        state, version = self._meters[meter_id]
+        await self._store.append(self._conn, meter_stream(meter_id), caused_by(envelope, messages), version)
+        self._meters[meter_id] = (_fold(messages, state), version + len(messages))

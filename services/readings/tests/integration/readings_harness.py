@@ -1,0 +1,271 @@
+"""Running the readings service for a test module: a fresh broker, its own database, a fixed clock;
+helpers that play the other services (gateway commands, accounts' links, the billing registry,
+billing-export's PeriodClosed) and watch meterbot.readings.events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer
+from faststream.kafka import KafkaBroker
+from meterbot_contracts import Envelope, Message, new_envelope
+from meterbot_contracts.accounts import AccountLinked, AccountUnlinked
+from meterbot_contracts.all import default_registry
+from meterbot_contracts.billing import PeriodClosed, RegistryMeter, RegistryRecord
+from meterbot_contracts.readings import MeterType, ReadingSubmitted, ReadingWithdrawalRequested
+from meterbot_contracts.topics import (
+    ACCOUNTS_EVENTS,
+    BILLING_EXPORT_EVENTS,
+    BILLING_REGISTRY_V1,
+    READINGS_COMMANDS,
+)
+from meterbot_localstack import free_port
+from meterbot_platform.broker import make_broker, publish_envelope
+from meterbot_platform.db import database_dsn
+from meterbot_platform.runtime import run_service
+from meterbot_platform.settings import KafkaSettings
+from readings.main import SPEC, make_wire
+
+
+@dataclass
+class FixedClock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class TopicLog:
+    """Every envelope that appears on some topics, read by a plain aiokafka consumer."""
+
+    bootstrap: str
+    topics: list[str]
+    seen: list[tuple[str, bytes | None, Envelope]] = field(default_factory=list)  # topic, key, envelope
+    _task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=f"test-log-{uuid.uuid4().hex[:8]}",
+        )
+        await consumer.start()
+
+        async def run() -> None:
+            try:
+                while True:
+                    batch = await consumer.getmany(timeout_ms=100)
+                    for records in batch.values():
+                        for r in records:
+                            self.seen.append((r.topic, r.key, Envelope.from_bytes(r.value or b"")))
+            finally:
+                await consumer.stop()
+
+        self._task = asyncio.create_task(run())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def matching(self, predicate: Callable[[Envelope], bool]) -> list[Envelope]:
+        return [e for _, _, e in self.seen if predicate(e)]
+
+    async def wait_for(self, predicate: Callable[[Envelope], bool], timeout: float = 20) -> Envelope:
+        deadline = time.monotonic() + timeout
+        while not (found := self.matching(predicate)):
+            assert time.monotonic() < deadline, "no such event on the topic in time"
+            await asyncio.sleep(0.02)
+        return found[0]
+
+
+async def wait_until(check: Callable[[], Awaitable[Any]], timeout: float = 20) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (result := await check()):
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+    return result
+
+
+@dataclass
+class Service:
+    url: str
+    pool: asyncpg.Pool  # the service's own database
+    producer: KafkaBroker
+    log: TopicLog
+    clock: FixedClock
+
+    async def publish(self, topic: str, message: Message, key: str, **kw: Any) -> Envelope:
+        envelope = new_envelope(message, **kw)
+        await publish_envelope(self.producer, topic, envelope, key)
+        return envelope
+
+    async def republish(self, topic: str, envelope: Envelope, key: str) -> None:
+        await publish_envelope(self.producer, topic, envelope, key)
+
+    async def processed(self, envelope: Envelope, consumer: str) -> None:
+        """Until `consumer` (the inbox name) has handled the message."""
+
+        async def done() -> bool:
+            return bool(
+                await self.pool.fetchval(
+                    "SELECT EXISTS (SELECT 1 FROM inbox WHERE consumer = $1 AND message_id = $2)",
+                    consumer,
+                    envelope.message_id,
+                )
+            )
+
+        await wait_until(done)
+
+    async def answer_to(self, command: Envelope) -> Message:
+        """The one event readings answered `command` with (same correlation id, caused by it)."""
+        reply = await self.log.wait_for(lambda e: e.correlation_id == command.correlation_id)
+        assert reply.causation_id == str(command.message_id)
+        return default_registry.parse(reply)
+
+    async def get_json(self, path: str) -> Any:
+        async with aiohttp.ClientSession() as http, http.get(self.url + path) as resp:
+            assert resp.status == 200, await resp.text()
+            return await resp.json()
+
+
+@contextlib.asynccontextmanager
+async def running_readings(
+    postgres_dsn: str, bootstrap: str, clock: FixedClock, topics: list[str]
+) -> AsyncIterator[Service]:
+    database = f"readings_{uuid.uuid4().hex[:10]}"
+    spec = replace(SPEC, database=database, wire=make_wire(clock=clock))
+    port = free_port()
+    stop = asyncio.Event()
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in {
+            "METERBOT_POSTGRES_DSN": postgres_dsn,
+            "METERBOT_KAFKA_BOOTSTRAP": bootstrap,
+            "METERBOT_KAFKA_IDEMPOTENT": "false",
+            "METERBOT_KAFKA_PARTITIONS": "3",
+            "METERBOT_HTTP_PORT": str(port),
+            "METERBOT_HTTP_HOST": "127.0.0.1",
+        }.items():
+            env.setenv(name, value)
+        task = asyncio.create_task(run_service(spec, stop))
+        url = f"http://127.0.0.1:{port}"
+        await _ready(url, task)
+    producer = make_broker(KafkaSettings(kafka_bootstrap=bootstrap, kafka_idempotent=False), "test")
+    await producer.start()
+    log = TopicLog(bootstrap, topics)
+    await log.start()
+    pool = await asyncpg.create_pool(database_dsn(postgres_dsn, database), min_size=1, max_size=4)
+    assert pool is not None
+    try:
+        yield Service(url, pool, producer, log, clock)
+    finally:
+        await pool.close()
+        await log.stop()
+        await producer.stop()
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+async def _ready(url: str, task: asyncio.Task[None], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as http:
+        while True:
+            if task.done():
+                task.result()  # raises what stopped the service
+                raise AssertionError("service exited while starting")
+            with contextlib.suppress(aiohttp.ClientError):
+                async with http.get(url + "/readyz") as resp:
+                    if resp.status == 200:
+                        return
+            assert time.monotonic() < deadline, "service not ready in time"
+            await asyncio.sleep(0.1)
+
+
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+# -- playing the other services --------------------------------------------------------------------
+
+
+def new_ids() -> tuple[int, str, str]:
+    """A chat id, account number and meter id no other test uses."""
+    tag = uuid.uuid4().hex[:10]
+    return int(tag[:7], 16), f"A{tag}", f"M{tag}"
+
+
+def registry_meter(
+    meter_id: str,
+    *,
+    last_value: str | None = "250.550",
+    verified_until: date | None = date(2030, 1, 1),
+    meter_type: MeterType = MeterType.HOT_WATER,
+) -> RegistryMeter:
+    return RegistryMeter(
+        meter_id=meter_id,
+        meter_type=meter_type,
+        serial_number=f"SN-{meter_id}",
+        verified_until=verified_until,
+        last_value=None if last_value is None else Decimal(last_value),
+        last_value_date=date(2025, 2, 25) if last_value is not None else None,
+    )
+
+
+async def register(service: Service, account: str, *meters: RegistryMeter) -> Envelope:
+    record = RegistryRecord(account_number=account, surname="Мамин-Сибиряк", meters=list(meters))
+    envelope = await service.publish(BILLING_REGISTRY_V1, record, key=account)
+    await service.processed(envelope, "readings:registry")
+    return envelope
+
+
+async def link(service: Service, chat: int, account: str) -> None:
+    envelope = await service.publish(
+        ACCOUNTS_EVENTS,
+        AccountLinked(chat_id=chat, account_number=account, address="ул. Ленина, 1"),
+        key=f"account-{account}",
+    )
+    await service.processed(envelope, "readings:facts")
+
+
+async def unlink(service: Service, chat: int, account: str) -> None:
+    envelope = await service.publish(
+        ACCOUNTS_EVENTS, AccountUnlinked(chat_id=chat, account_number=account), key=f"account-{account}"
+    )
+    await service.processed(envelope, "readings:facts")
+
+
+async def close_period(service: Service, period: str) -> None:
+    closed = PeriodClosed(period=period, closed_at=service.clock.now, readings_count=0)
+    envelope = await service.publish(BILLING_EXPORT_EVENTS, closed, key=f"period-{period}")
+    await service.processed(envelope, "readings:facts")
+
+
+async def submit(service: Service, chat: int, account: str, meter_id: str, raw: str) -> Message:
+    command = ReadingSubmitted(chat_id=chat, account_number=account, meter_id=meter_id, raw_value=raw)
+    envelope = await service.publish(
+        READINGS_COMMANDS, command, key=meter_id, correlation_id=f"test-{uuid.uuid4()}"
+    )
+    return await service.answer_to(envelope)
+
+
+async def withdraw(service: Service, chat: int, account: str, meter_id: str) -> Message:
+    command = ReadingWithdrawalRequested(chat_id=chat, account_number=account, meter_id=meter_id)
+    envelope = await service.publish(
+        READINGS_COMMANDS, command, key=meter_id, correlation_id=f"test-{uuid.uuid4()}"
+    )
+    return await service.answer_to(envelope)
