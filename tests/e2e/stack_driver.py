@@ -140,8 +140,8 @@ class Bus:
         return envelope
 
     async def answer(self, command: Envelope, timeout: float = 20) -> Envelope:
-        """The first event caused by `command`."""
-        return await self.wait(lambda e: e.correlation_id == command.correlation_id, timeout)
+        """The event `command` caused directly (later events of the chain share its correlation id)."""
+        return await self.wait(lambda e: e.causation_id == str(command.message_id), timeout)
 
     async def wait(self, match: Callable[[Envelope], bool], timeout: float = 20) -> Envelope:
         async with self._changed:
