@@ -24,8 +24,11 @@ from meterbot_platform.db import database_dsn
 class StackProcess:
     """`python -m meterbot up` with its own METERBOT_HOME (own embedded PostgreSQL and broker)."""
 
-    def __init__(self, home: Path, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, home: Path, extra_env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+    ) -> None:
         self.home = home
+        self.args = args
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("METERBOT_")}
         self.env.update({"METERBOT_HOME": str(home), **(extra_env or {})})
         self.proc: subprocess.Popen[bytes] | None = None
@@ -34,7 +37,7 @@ class StackProcess:
     def start(self, timeout: float = 180) -> dict[str, Any]:
         log = open(self.home / "up.log", "wb")  # noqa: SIM115 - closed by the child's exit
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "meterbot", "up", "--port-base", "0"],
+            [sys.executable, "-m", "meterbot", "up", "--port-base", "0", *self.args],
             env=self.env,
             stdout=log,
             stderr=log,
