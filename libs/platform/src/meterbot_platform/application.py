@@ -4,7 +4,7 @@ the stream, the decision and the append; retried when another writer moved the s
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 from meterbot_contracts import Envelope, Message, MessageRegistry
@@ -56,3 +56,26 @@ async def load_stream(
 def as_messages(events: Sequence[RecordedEvent], registry: MessageRegistry) -> list[Message]:
     """Typed contract messages of recorded events (for the domain's evolve/fold)."""
     return [registry.parse_data(e.type, e.version, e.data) for e in events]
+
+
+def answering_handler(
+    pool: asyncpg.Pool,
+    consumer: str,
+    decide: Callable[[asyncpg.Connection, Envelope, Any], Awaitable[Message]],
+    after_commit: Callable[[Message], str],
+) -> Callable[[Envelope, Any], Awaitable[str]]:
+    """A subscriber handler for a command that gets exactly one answer event: `decide` loads,
+    decides and appends inside in_transaction(); `after_commit` sees the answer only once it is
+    committed (metrics) and names the outcome. A redelivered command returns "duplicate"."""
+
+    async def handle(envelope: Envelope, command: Any) -> str:
+        answers: list[Message] = []
+
+        async def work(conn: asyncpg.Connection) -> str:
+            answers[:] = [await decide(conn, envelope, command)]
+            return "decided"
+
+        outcome = await in_transaction(pool, consumer=consumer, envelope=envelope, work=work)
+        return DUPLICATE if outcome == DUPLICATE else after_commit(answers[0])
+
+    return handle

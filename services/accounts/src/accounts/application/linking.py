@@ -23,7 +23,7 @@ from meterbot_contracts.accounts import (
     AccountUnlinked,
     AccountUnlinkRequested,
 )
-from meterbot_platform.application import DUPLICATE, in_transaction
+from meterbot_platform.application import answering_handler
 from meterbot_platform.consumer import Handler
 from meterbot_platform.eventstore import EventStore
 
@@ -98,25 +98,17 @@ def _count(answer: Message) -> str:
 def command_handlers(pool: asyncpg.Pool, deps: Deps) -> Mapping[type[Message], Handler]:
     """Subscriber handlers: inbox claim + load + decide + append in one transaction, retried when
     another writer moved a stream first; metrics once committed."""
-
-    async def linked(envelope: Envelope, command: AccountLinkRequested) -> str:
-        answers: list[Message] = []
-
-        async def work(conn: asyncpg.Connection) -> str:
-            answers[:] = [await link_account(conn, deps, envelope, command)]
-            return "decided"
-
-        outcome = await in_transaction(pool, consumer=CONSUMER, envelope=envelope, work=work)
-        return DUPLICATE if outcome == DUPLICATE else _count(answers[0])
-
-    async def unlinked(envelope: Envelope, command: AccountUnlinkRequested) -> str:
-        answers: list[Message] = []
-
-        async def work(conn: asyncpg.Connection) -> str:
-            answers[:] = [await unlink_account(conn, deps, envelope, command)]
-            return "decided"
-
-        outcome = await in_transaction(pool, consumer=CONSUMER, envelope=envelope, work=work)
-        return DUPLICATE if outcome == DUPLICATE else _count(answers[0])
-
-    return {AccountLinkRequested: linked, AccountUnlinkRequested: unlinked}
+    return {
+        AccountLinkRequested: answering_handler(
+            pool,
+            CONSUMER,
+            lambda conn, envelope, command: link_account(conn, deps, envelope, command),
+            _count,
+        ),
+        AccountUnlinkRequested: answering_handler(
+            pool,
+            CONSUMER,
+            lambda conn, envelope, command: unlink_account(conn, deps, envelope, command),
+            _count,
+        ),
+    }

@@ -30,7 +30,7 @@ class LinkAttemptPolicy(BaseModel):
     window: timedelta = Field(default=timedelta(hours=24), gt=timedelta(0))
 
 
-class LinkLockedOut(Exception):  # noqa: N818 - a domain refusal, named as the resident sees it
+class LinkLockedOut(Exception):
     def __init__(self, locked_until: datetime) -> None:
         super().__init__(f"link attempts locked until {locked_until.isoformat()}")
         self.locked_until = locked_until

@@ -22,7 +22,7 @@ from meterbot_contracts.readings import (
     ReadingWithdrawalRequested,
     ReadingWithdrawn,
 )
-from meterbot_platform.application import DUPLICATE, caused_by, in_transaction
+from meterbot_platform.application import answering_handler, caused_by
 from meterbot_platform.consumer import Handler
 from meterbot_platform.eventstore import EventStore
 
@@ -102,25 +102,17 @@ def _count(answer: Message) -> str:
 def command_handlers(pool: asyncpg.Pool, deps: Deps) -> Mapping[type[Message], Handler]:
     """Subscriber handlers: inbox claim + load + decide + append in one transaction, retried when
     another writer moved the meter's stream first; metrics once committed."""
-
-    async def submitted(envelope: Envelope, command: ReadingSubmitted) -> str:
-        answers: list[Message] = []
-
-        async def work(conn: asyncpg.Connection) -> str:
-            answers[:] = [await submit_reading(conn, deps, envelope, command)]
-            return "decided"
-
-        outcome = await in_transaction(pool, consumer=CONSUMER, envelope=envelope, work=work)
-        return DUPLICATE if outcome == DUPLICATE else _count(answers[0])
-
-    async def withdrawal(envelope: Envelope, command: ReadingWithdrawalRequested) -> str:
-        answers: list[Message] = []
-
-        async def work(conn: asyncpg.Connection) -> str:
-            answers[:] = [await withdraw_reading(conn, deps, envelope, command)]
-            return "decided"
-
-        outcome = await in_transaction(pool, consumer=CONSUMER, envelope=envelope, work=work)
-        return DUPLICATE if outcome == DUPLICATE else _count(answers[0])
-
-    return {ReadingSubmitted: submitted, ReadingWithdrawalRequested: withdrawal}
+    return {
+        ReadingSubmitted: answering_handler(
+            pool,
+            CONSUMER,
+            lambda conn, envelope, command: submit_reading(conn, deps, envelope, command),
+            _count,
+        ),
+        ReadingWithdrawalRequested: answering_handler(
+            pool,
+            CONSUMER,
+            lambda conn, envelope, command: withdraw_reading(conn, deps, envelope, command),
+            _count,
+        ),
+    }
