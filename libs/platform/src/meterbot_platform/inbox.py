@@ -3,6 +3,7 @@ so a redelivered message has no second effect (DESIGN §2)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 import asyncpg
@@ -35,3 +36,14 @@ async def claim(conn: asyncpg.Connection, consumer: str, message_id: UUID) -> bo
         message_id,
     )
     return bool(status == "INSERT 0 1")
+
+
+async def claim_many(conn: asyncpg.Connection, consumer: str, message_ids: Sequence[UUID]) -> set[UUID]:
+    """claim() for a batch in one statement: the ids that are new for `consumer`."""
+    rows = await conn.fetch(
+        "INSERT INTO inbox (consumer, message_id) SELECT $1, unnest($2::uuid[])"
+        " ON CONFLICT DO NOTHING RETURNING message_id",
+        consumer,
+        list(message_ids),
+    )
+    return {row["message_id"] for row in rows}

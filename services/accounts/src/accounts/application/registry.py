@@ -8,11 +8,11 @@ meanwhile. Meters are not accounts' business: readings builds them from the same
 from __future__ import annotations
 
 from collections.abc import Sequence
-from uuid import UUID
 
 import asyncpg
 from meterbot_contracts import Envelope
 from meterbot_contracts.billing import RegistryRecord
+from meterbot_platform import inbox
 from meterbot_platform.consumer import BatchHandler
 from meterbot_platform.eventstore import ConcurrencyConflict
 
@@ -25,23 +25,11 @@ CONSUMER = "accounts:registry"
 ATTEMPTS = 5
 
 
-async def claim_all(conn: asyncpg.Connection, consumer: str, message_ids: Sequence[UUID]) -> set[UUID]:
-    """inbox.claim for many messages in one statement: the ids new for `consumer` (the rest were
-    processed already). Same table and semantics as meterbot_platform.inbox.claim."""
-    rows = await conn.fetch(
-        "INSERT INTO inbox (consumer, message_id) SELECT $1, unnest($2::uuid[])"
-        " ON CONFLICT DO NOTHING RETURNING message_id",
-        consumer,
-        list(message_ids),
-    )
-    return {row["message_id"] for row in rows}
-
-
 async def import_batch(
     conn: asyncpg.Connection, items: Sequence[tuple[Envelope, RegistryRecord]]
 ) -> tuple[int, int]:
     """Apply the records not seen before, in order; (records applied, accounts registered or changed)."""
-    claimed = await claim_all(conn, CONSUMER, [envelope.message_id for envelope, _ in items])
+    claimed = await inbox.claim_many(conn, CONSUMER, [envelope.message_id for envelope, _ in items])
     book = AccountBook(conn)
     await book.load(record.account_number for envelope, record in items if envelope.message_id in claimed)
     applied = registered = 0

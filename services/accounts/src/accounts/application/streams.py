@@ -19,9 +19,8 @@ from meterbot_contracts import Envelope, Message
 from meterbot_contracts.accounts import AccountLinkRefused
 from meterbot_contracts.all import default_registry
 from meterbot_platform.application import as_messages, caused_by, load_stream
-from meterbot_platform.eventstore import EventStore, NewEvent
+from meterbot_platform.eventstore import EventStore, NewEvent, StreamAppend
 
-from accounts.application.appending import StreamAppend, append_many
 from accounts.domain import AccountEvent, AccountState, LinkAttemptPolicy, LinkAttempts, fold
 from accounts.domain import link_attempts as lockout
 
@@ -116,6 +115,6 @@ class AccountBook:
     async def flush(self) -> int:
         """Append everything recorded; ConcurrencyConflict if another writer moved one of the streams
         since it was loaded. How many events."""
-        appended = await append_many(self._conn, self._pending)
+        appended = await EventStore().append_many(self._conn, self._pending)
         self._pending.clear()
         return appended

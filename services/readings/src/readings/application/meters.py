@@ -12,7 +12,7 @@ import asyncpg
 from meterbot_contracts import Envelope, Message
 from meterbot_contracts.all import default_registry
 from meterbot_platform.application import as_messages, caused_by, load_stream
-from meterbot_platform.eventstore import EventStore
+from meterbot_platform.eventstore import EventStore, NewEvent, StreamAppend
 
 from readings.domain import MeterEvent, MeterState, fold
 
@@ -34,12 +34,15 @@ async def load_meter(conn: asyncpg.Connection, store: EventStore, meter_id: str)
 
 
 class MeterBook:
-    """The meters one transaction works on: loaded in one query, kept current as it appends, so a
-    registry batch naming a meter twice decides the second time on the first one's outcome."""
+    """The meters one transaction works on: loaded in one query, kept current as it records, so a
+    registry batch naming a meter twice decides the second time on the first one's outcome; what it
+    records is written by flush() in one statement (append() per meter costs five round trips)."""
 
     def __init__(self, conn: asyncpg.Connection, store: EventStore) -> None:
         self._conn, self._store = conn, store
         self._meters: dict[str, tuple[MeterState, int]] = {}
+        self._loaded: dict[str, int] = {}  # stream version as loaded: where pending events go
+        self._pending: dict[str, list[NewEvent]] = defaultdict(list)
 
     async def load(self, meter_ids: Iterable[str]) -> None:
         wanted = sorted({m for m in meter_ids if m not in self._meters})
@@ -59,17 +62,30 @@ class MeterBook:
                 default_registry.parse_data(r["type"], r["schema_version"], json.loads(r["data"]))
                 for r in stream
             ]
-            self._meters[meter_id] = (_fold(messages), stream[-1]["stream_version"] if stream else 0)
+            version = stream[-1]["stream_version"] if stream else 0
+            self._meters[meter_id] = (_fold(messages), version)
+            self._loaded[meter_id] = version
 
     async def get(self, meter_id: str) -> MeterState:
         await self.load([meter_id])
         return self._meters[meter_id][0]
 
-    async def append(self, envelope: Envelope, meter_id: str, messages: Sequence[Message]) -> None:
-        """Append what the domain decided (nothing if empty); ConcurrencyConflict if another writer
-        moved the stream since it was loaded."""
+    def record(self, envelope: Envelope, meter_id: str, messages: Sequence[Message]) -> None:
+        """Keep what the domain decided (nothing if empty) for flush()."""
         if not messages:
             return
         state, version = self._meters[meter_id]
-        await self._store.append(self._conn, meter_stream(meter_id), caused_by(envelope, messages), version)
+        self._pending[meter_id].extend(caused_by(envelope, messages))
         self._meters[meter_id] = (_fold(messages, state), version + len(messages))
+
+    async def flush(self) -> int:
+        """Write everything recorded; ConcurrencyConflict if another writer moved a stream since it
+        was loaded (the transaction is then retried whole)."""
+        appends = [
+            StreamAppend(meter_stream(m), events, self._loaded[m]) for m, events in self._pending.items()
+        ]
+        written = await self._store.append_many(self._conn, appends)
+        for meter_id in self._pending:
+            self._loaded[meter_id] = self._meters[meter_id][1]
+        self._pending.clear()
+        return written

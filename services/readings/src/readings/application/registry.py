@@ -80,10 +80,10 @@ async def apply_record(
     listed = _listed(record)
     for meter in listed:
         state = await meters.get(meter.meter_id)
-        await meters.append(envelope, meter.meter_id, decide_registration(state, account, meter))
+        meters.record(envelope, meter.meter_id, decide_registration(state, account, meter))
     for meter_id in sorted(meters_to_close(accounts.known(account), listed)):
         state = await meters.get(meter_id)
-        await meters.append(envelope, meter_id, decide_closure(state, account))
+        meters.record(envelope, meter_id, decide_closure(state, account))
     accounts.replace(account, {m.meter_id for m in listed})
 
 
@@ -95,11 +95,14 @@ async def import_batch(
     await accounts.load(record.account_number for _, record in items)
     meters = MeterBook(conn, store)
     await meters.load({m.meter_id for _, r in items for m in r.meters} | accounts.all_known())
+    claimed = await inbox.claim_many(conn, CONSUMER, [envelope.message_id for envelope, _ in items])
     applied = 0
     for envelope, record in items:
-        if await inbox.claim(conn, CONSUMER, envelope.message_id):
+        if envelope.message_id in claimed:
+            claimed.discard(envelope.message_id)  # the same message twice in one poll: once
             await apply_record(meters, accounts, envelope, record)
             applied += 1
+    await meters.flush()
     await accounts.save()
     return applied
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
-from accounts.application.appending import StreamAppend, append_many
-from meterbot_platform.eventstore import ConcurrencyConflict, EventStore, NewEvent
+from meterbot_platform.eventstore import ConcurrencyConflict, EventStore, NewEvent, StreamAppend
 
 pytestmark = pytest.mark.integration
+append_many = EventStore().append_many
 
 
 def event(n: int) -> NewEvent:
