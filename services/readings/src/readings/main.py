@@ -57,6 +57,9 @@ def make_wire(clock: Clock = utc_now, new_id: Callable[[], UUID] = uuid4) -> Wir
             registry=default_registry,
             handled=[RegistryRecord],
             handler=registry_handler(runtime.pool, runtime.store),
+            # big polls: a transaction per 1000 records, not per the few a 10 ms fetch brings
+            max_records=1000,
+            fetch_max_wait_ms=200,
         )
         for projection in projections():
             runtime.background.append(ProjectionRunner(runtime.pool, projection, service=SERVICE).run)
