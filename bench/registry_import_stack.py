@@ -33,8 +33,10 @@ def write_registry(path: Path, accounts: int, rows: int) -> int:
         for n in range(accounts):
             meters = 3 if written + 3 + 2 * (accounts - n - 1) <= rows else 2
             for m in range(meters):
-                out.write(f"{500000 + n},Фамилия{n},\"ул. Тестовая, {n}\",{500000 + n}-{m},{TYPES[m]},"
-                          f"SN{n}-{m},2031-12-31,{100 + m}.5,2026-09-30\n")
+                out.write(
+                    f'{500000 + n},Фамилия{n},"ул. Тестовая, {n}",{500000 + n}-{m},{TYPES[m]},'
+                    f"SN{n}-{m},2031-12-31,{100 + m}.5,2026-09-30\n"
+                )
                 written += 1
     return written
 
@@ -60,14 +62,29 @@ def db(server_dsn: str, name: str) -> str:
 async def one_import(env: dict[str, str], path: Path, state: dict, records: int, label: str) -> None:  # type: ignore[type-arg]
     started = time.perf_counter()
     cli = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "meterbot", "registry", "import", str(path), env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    accounts = asyncio.create_task(until(db(state["postgres_dsn"], "accounts"), "accounts:registry", records, started))
-    readings = asyncio.create_task(until(db(state["postgres_dsn"], "readings"), "readings:registry", records, started))
+        sys.executable,
+        "-m",
+        "meterbot",
+        "registry",
+        "import",
+        str(path),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    accounts = asyncio.create_task(
+        until(db(state["postgres_dsn"], "accounts"), "accounts:registry", records, started)
+    )
+    readings = asyncio.create_task(
+        until(db(state["postgres_dsn"], "readings"), "readings:registry", records, started)
+    )
     await cli.wait()
     published = time.perf_counter() - started
-    print(f"{label:<10} publish {published:6.1f} s   accounts applied {await accounts:6.1f} s"
-          f"   readings applied {await readings:6.1f} s", flush=True)
+    print(
+        f"{label:<10} publish {published:6.1f} s   accounts applied {await accounts:6.1f} s"
+        f"   readings applied {await readings:6.1f} s",
+        flush=True,
+    )
 
 
 async def main() -> None:
@@ -76,12 +93,18 @@ async def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="meterbot-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("METERBOT_")} | {"METERBOT_HOME": str(home)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("METERBOT_")} | {
+        "METERBOT_HOME": str(home)
+    }
     path = home / "registry.csv"
     rows = write_registry(path, args.accounts, args.rows)
     print(f"registry: {rows} rows, {args.accounts} accounts, {path.stat().st_size / 1e6:.1f} MB", flush=True)
-    up = subprocess.Popen([sys.executable, "-m", "meterbot", "up", "--port-base", "0"], env=env,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    up = subprocess.Popen(
+        [sys.executable, "-m", "meterbot", "up", "--port-base", "0"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         while not (home / "stack.json").exists():
             if up.poll() is not None:
