@@ -132,7 +132,7 @@ def check_run(cmd: list[str], cwd: Path = REPO, **kwargs: Any) -> str:
 
 def _yaml() -> Any:
     try:
-        import yaml  # noqa: PLC0415 - a clear failure, not a collection error, when missing
+        import yaml
     except ImportError:  # pragma: no cover - depends on the environment
         pytest.fail(
             "PyYAML is not installed: add `pyyaml` and `kubernetes-validate` to the dev dependency group",

@@ -183,7 +183,7 @@ def test_topic_script_creates_every_topic_and_dlq(tmp_path: Path) -> None:
         assert topics.get(topic) == COMMAND_EVENT_PARTITIONS, topic
         assert topic + ".dlq" in topics, topic + ".dlq"
     try:  # the contracts library, where present, must not know a topic the script does not create
-        from meterbot_contracts.topics import ALL_TOPICS_WITH_DLQ  # noqa: PLC0415 - optional
+        from meterbot_contracts.topics import ALL_TOPICS_WITH_DLQ
     except ImportError:
         pass
     else:

@@ -70,7 +70,7 @@ def container(deployment: dict[str, Any]) -> dict[str, Any]:
 
 def kubernetes_validate() -> Any:
     try:
-        import kubernetes_validate as kv  # noqa: PLC0415 - a clear failure when missing
+        import kubernetes_validate as kv
     except ImportError:  # pragma: no cover - depends on the environment
         pytest.fail(
             "kubernetes-validate is not installed: add `kubernetes-validate` to the dev dependency group "

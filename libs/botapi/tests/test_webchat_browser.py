@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import playwright.async_api as playwright_api  # a dev dependency: missing means a broken install
 import pytest
 import pytest_asyncio
 from aiogram import Bot, Dispatcher, F, Router
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
     from playwright.async_api import Browser, FilePayload, Page, ViewportSize
 
 pytestmark = pytest.mark.e2e
-import playwright.async_api as playwright_api  # a dev dependency: missing means a broken install
+
 expect = playwright_api.expect
 
 TOKEN = "777001:webchat-secret"

@@ -22,6 +22,7 @@ from meterbot_contracts.all import default_registry
 from meterbot_contracts.identity import (
     LanguagePreferenceSet,
     PhoneShared,
+    ResidentContactRecorded,
     ResidentContactUpdated,
     ResidentErased,
     ResidentErasureRequested,
@@ -35,7 +36,6 @@ from meterbot_platform.eventstore import EventStore
 from identity import SERVICE
 from identity.crypto import ResidentKeys, seal
 from identity.domain import ResidentCommand, ResidentEvent, ResidentState, decide, fold
-from meterbot_contracts.identity import ResidentContactRecorded
 from identity.metrics import ERASURES, REGISTRATIONS
 
 CONSUMER = "identity:commands"

@@ -19,9 +19,9 @@ from uuid import UUID, uuid4
 import asyncpg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from meterbot_contracts.identity import ResidentContactRecorded
 
 from identity.domain import ResidentPII
-from meterbot_contracts.identity import ResidentContactRecorded
 
 NONCE_BYTES = 12
 

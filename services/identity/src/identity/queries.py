@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import asyncpg
+from meterbot_contracts.identity import ResidentContactRecorded
 from meterbot_platform.eventstore import EventStore
 
 from identity.application import load_resident
 from identity.crypto import ContactUnreadable, ResidentKeys, unseal
 from identity.domain import ResidentPII, ResidentStatus
-from meterbot_contracts.identity import ResidentContactRecorded
 
 
 @dataclass(frozen=True)

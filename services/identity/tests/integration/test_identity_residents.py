@@ -10,10 +10,14 @@ import pytest
 from identity.application import resident_stream
 from identity.crypto import ContactUnreadable, ResidentKeys, unseal
 from identity.domain import ResidentPII
-from meterbot_contracts.identity import ResidentContactRecorded
 from identity.queries import resident_counts, resident_profile
 from meterbot_contracts import Envelope, Message
-from meterbot_contracts.identity import LanguagePreferenceSet, PhoneShared, ResidentErasureRequested
+from meterbot_contracts.identity import (
+    LanguagePreferenceSet,
+    PhoneShared,
+    ResidentContactRecorded,
+    ResidentErasureRequested,
+)
 from meterbot_contracts.topics import IDENTITY_COMMANDS
 
 from .identity_harness import Bus, Service, eventually

@@ -8,9 +8,9 @@ import dataclasses
 import pytest
 from identity.crypto import ContactUnreadable, new_key, seal, unseal
 from identity.domain import ResidentPII
-from meterbot_contracts.identity import ResidentContactRecorded
 from meterbot_contracts import new_envelope
 from meterbot_contracts.all import default_registry
+from meterbot_contracts.identity import ResidentContactRecorded
 
 pytestmark = pytest.mark.unit
 
