@@ -6,16 +6,15 @@ lock on the checkpoint keeps one relay publishing at a time."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
 
 from meterbot_platform import checkpoints
-from meterbot_platform.eventstore import NOTIFY_CHANNEL, Cursor, EventStore, RecordedEvent
+from meterbot_platform.eventstore import Cursor, EventStore, RecordedEvent
 from meterbot_platform.metrics import OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED, OUTBOX_UNPUBLISHED
+from meterbot_platform.notify import run_on_append
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +36,6 @@ class OutboxRelay:
         self._pool, self._publish, self._service = pool, publish, service
         self._checkpoint, self._batch_size, self._poll_interval = checkpoint, batch_size, poll_interval
         self._store = EventStore()
-        self._wake = asyncio.Event()
 
     async def publish_pending(self) -> int:
         """Publish everything committed so far; return how many events went out."""
@@ -61,24 +59,6 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Relay until cancelled; broker or database errors are logged and retried."""
-        conn: asyncpg.Connection = await self._pool.acquire()
-
-        def wake(*_: object) -> None:
-            self._wake.set()
-
-        await conn.add_listener(NOTIFY_CHANNEL, wake)
-        try:
-            while True:
-                self._wake.clear()
-                try:
-                    await self.publish_pending()
-                except Exception as exc:
-                    log.warning("outbox relay failed, retrying: %s", exc)
-                    await asyncio.sleep(self._poll_interval)
-                    continue
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
-        finally:
-            with contextlib.suppress(Exception):
-                await conn.remove_listener(NOTIFY_CHANNEL, wake)
-                await self._pool.release(conn)
+        await run_on_append(
+            self._pool, self.publish_pending, interval=self._poll_interval, what="outbox relay"
+        )

@@ -3,16 +3,15 @@ same transaction as the update, and rebuildable from zero (DESIGN §2)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from typing import Protocol
 
 import asyncpg
 
 from meterbot_platform import checkpoints
-from meterbot_platform.eventstore import NOTIFY_CHANNEL, EventStore, RecordedEvent
+from meterbot_platform.eventstore import EventStore, RecordedEvent
 from meterbot_platform.metrics import PROJECTION_LAG
+from meterbot_platform.notify import run_on_append
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +40,6 @@ class ProjectionRunner:
         self._batch_size, self._poll_interval = batch_size, poll_interval
         self._checkpoint = f"projection:{projection.name}"
         self._store = EventStore()
-        self._wake = asyncio.Event()
 
     async def catch_up(self) -> int:
         """Apply every committed event not yet applied; return how many."""
@@ -68,22 +66,9 @@ class ProjectionRunner:
         return await self.catch_up()
 
     async def run(self) -> None:
-        conn: asyncpg.Connection = await self._pool.acquire()
-
-        def wake(*_: object) -> None:
-            self._wake.set()
-
-        await conn.add_listener(NOTIFY_CHANNEL, wake)
-        try:
-            while True:
-                self._wake.clear()
-                try:
-                    await self.catch_up()
-                except Exception as exc:
-                    log.warning("projection %s failed, retrying: %s", self._projection.name, exc)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
-        finally:
-            with contextlib.suppress(Exception):
-                await conn.remove_listener(NOTIFY_CHANNEL, wake)
-                await self._pool.release(conn)
+        await run_on_append(
+            self._pool,
+            self.catch_up,
+            interval=self._poll_interval,
+            what=f"projection {self._projection.name}",
+        )
