@@ -1,10 +1,13 @@
-"""Registry import through the whole local stack: how long until BOTH accounts and readings applied
-a 100k-row registry (35k accounts, ~3 meters each) published by `meterbot registry import`.
+"""Registry import through the whole local stack: how long until accounts and readings applied a
+100k-row registry (35k accounts, ~3 meters each) published by `meterbot registry import`, and until
+everything downstream caught up (the gateway's read model and billing-export have consumed every
+event accounts and readings published: the bot can show the new meters).
 
     .venv/bin/python bench/registry_import_stack.py [--accounts 35000] [--rows 100000]
 
 Starts `meterbot up` (embedded PostgreSQL, tansu) in a temporary METERBOT_HOME, prints seconds for:
-publish (the CLI's run), accounts applied, readings applied; then a re-import of the same file.
+publish (the CLI's run), accounts applied, readings applied, all caught up; then a re-import of
+the same file.
 Numbers only; it stops the stack and exits 0."""
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable
 from pathlib import Path
 
 import asyncpg
+from meterbot_contracts.topics import ACCOUNTS_EVENTS, IDENTITY_EVENTS, READINGS_EVENTS
+from meterbot_platform.consumer_lag import measure
 
 HEADER = "account_number,surname,address,meter_id,meter_type,serial_number,verified_until,last_value,last_value_date"
 TYPES = ("cold_water", "hot_water", "electricity")
@@ -55,6 +61,21 @@ async def until(dsn: str, consumer: str, target: int, started: float) -> float:
     return time.perf_counter() - started
 
 
+# the consumers downstream of the import: group -> topics
+DOWNSTREAM = {
+    "telegram-gateway": {IDENTITY_EVENTS, ACCOUNTS_EVENTS, READINGS_EVENTS},
+    "billing-export": {READINGS_EVENTS},
+}
+
+
+async def caught_up(bootstrap: str, after: Awaitable[object], started: float) -> float:
+    """Once `after` is done (the import applied): until no downstream group lags any more."""
+    await after
+    while any((await measure(bootstrap, DOWNSTREAM)).values()):
+        await asyncio.sleep(0.2)
+    return time.perf_counter() - started
+
+
 def db(server_dsn: str, name: str) -> str:
     return server_dsn.rsplit("/", 1)[0] + f"/{name}"
 
@@ -78,11 +99,14 @@ async def one_import(env: dict[str, str], path: Path, state: dict, records: int,
     readings = asyncio.create_task(
         until(db(state["postgres_dsn"], "readings"), "readings:registry", records, started)
     )
+    downstream = asyncio.create_task(
+        caught_up(state["kafka_bootstrap"], asyncio.gather(accounts, readings), started)
+    )
     await cli.wait()
     published = time.perf_counter() - started
     print(
-        f"{label:<10} publish {published:6.1f} s   accounts applied {await accounts:6.1f} s"
-        f"   readings applied {await readings:6.1f} s",
+        f"{label:<10} publish {published:5.1f} s   accounts applied {await accounts:5.1f} s"
+        f"   readings applied {await readings:5.1f} s   all caught up {await downstream:5.1f} s",
         flush=True,
     )
 

@@ -203,15 +203,15 @@ async def test_batch_consumer_applies_each_message_once_and_parks_bad_ones(
     topic = f"batch-test.{topic_suffix}"
     await ensure_topics(kafka_settings.kafka_bootstrap, [topic, dlq_topic(topic)], partitions=2)
 
-    async def apply_batch(items: list[tuple[Envelope, CounterIncremented]]) -> int:
-        applied = 0
+    async def apply_batch(items: list[tuple[Envelope, CounterIncremented]]) -> set[UUID]:
+        applied = set()
         async with pool.acquire() as conn, conn.transaction():
             for envelope, message in items:
                 if await inbox.claim(conn, "batch", envelope.message_id):
                     await conn.execute(
                         "INSERT INTO effects VALUES ($1, $2)", envelope.message_id, message.amount
                     )
-                    applied += 1
+                    applied.add(envelope.message_id)
         return applied
 
     broker = make_broker(kafka_settings, "batch-test")
@@ -242,4 +242,98 @@ async def test_batch_consumer_applies_each_message_once_and_parks_bad_ones(
     finally:
         await broker.stop()
     assert await _effects(pool) == 300
-    assert [header(r, "x-dlq-reason") for r in parked] == ["invalid_message"]
+    assert [header(r, "x-dlq-reason") for r in parked] == ["invalid_envelope"]
+
+
+async def test_a_poll_that_keeps_failing_is_applied_one_by_one_and_only_the_culprit_parked(
+    effects_table: asyncpg.Pool, kafka_settings: KafkaSettings, topic_suffix: str
+) -> None:
+    from meterbot_platform.consumer import subscribe_batch
+
+    pool = effects_table
+    topic = f"batch-poison.{topic_suffix}"
+    await ensure_topics(kafka_settings.kafka_bootstrap, [topic, dlq_topic(topic)], partitions=1)
+    calls: list[int] = []
+
+    async def apply_batch(items: list[tuple[Envelope, CounterIncremented]]) -> set[UUID]:
+        calls.append(len(items))
+        async with pool.acquire() as conn, conn.transaction():
+            for envelope, message in items:
+                if message.amount == 13:
+                    raise RuntimeError("a bug")  # rolls the whole poll back
+                assert await inbox.claim(conn, "poison", envelope.message_id)
+                await conn.execute("INSERT INTO effects VALUES ($1, $2)", envelope.message_id, message.amount)
+        return {envelope.message_id for envelope, _ in items}
+
+    broker = make_broker(kafka_settings, "poison-test")
+    subscribe_batch(
+        broker,
+        topic,
+        service="poison-test",
+        group_id=f"g-{topic_suffix}",
+        registry=registry,
+        handled=[CounterIncremented],
+        handler=apply_batch,
+        max_attempts=3,
+        retry_delay=0.01,
+    )
+    producer = make_broker(kafka_settings, "poison-producer")
+    await producer.start()
+    try:
+        # all in one batch before the consumer starts, so the first poll holds the culprit
+        for amount in (1, 2, 13, 4):
+            await publish_envelope(producer, topic, new_envelope(CounterIncremented(amount=amount)), key="k")
+        await broker.start()
+
+        async def rest_applied() -> bool:
+            return await _effects(pool) == 7
+
+        await _wait_until(rest_applied, timeout=30)
+        parked = await read_topic(kafka_settings.kafka_bootstrap, dlq_topic(topic), expect=1)
+    finally:
+        await broker.stop()
+        await producer.stop()
+    assert [header(r, "x-dlq-reason") for r in parked] == ["handler_error"]
+    assert "a bug" in (header(parked[0], "x-dlq-detail") or "")
+    assert calls[:3] == [4, 4, 4] and calls[3:] == [1, 1, 1, 1]  # 3 attempts, then one at a time
+
+
+async def test_a_known_type_without_a_handler_is_skipped_by_its_headers(
+    effects_table: asyncpg.Pool, kafka_settings: KafkaSettings, topic_suffix: str
+) -> None:
+    """A topic carries many types; a consumer skips those it does not handle without parsing them
+    (their own consumers judge them)."""
+
+    @registry.register
+    class CounterReset(Message):
+        TYPE = f"CounterReset{topic_suffix.replace('-', '')}"
+
+    pool = effects_table
+    topic = f"skip-test.{topic_suffix}"
+    await ensure_topics(kafka_settings.kafka_bootstrap, [topic, dlq_topic(topic)], partitions=1)
+    broker = make_broker(kafka_settings, "skip-test")
+    subscribe(
+        broker,
+        topic,
+        service="skip-test",
+        group_id=f"g-{topic_suffix}",
+        registry=registry,
+        handlers={CounterIncremented: _handler(pool)},
+    )
+    await broker.start()
+    try:
+        headers = {"type": CounterReset.TYPE, "version": "1"}
+        await broker.publish(b"not parsed", topic, key=b"k", headers=headers)
+        await broker.publish(b"not json either", topic, key=b"k")  # no headers: parsed, parked
+        await publish_envelope(broker, topic, new_envelope(CounterIncremented(amount=5)), key="k")
+
+        async def handled() -> bool:
+            return await _effects(pool) == 5
+
+        await _wait_until(handled)
+        parked = await read_topic(kafka_settings.kafka_bootstrap, dlq_topic(topic), expect=1)
+        everything = await read_topic(kafka_settings.kafka_bootstrap, dlq_topic(topic), expect=2, timeout=1.5)
+    finally:
+        await broker.stop()
+    assert [r.value for r in parked] == [b"not json either"]
+    assert len(everything) == 1  # the skipped one was not parked

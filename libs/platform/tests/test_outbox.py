@@ -9,7 +9,7 @@ from collections import defaultdict
 
 import asyncpg
 import pytest
-from meterbot_platform.broker import ensure_topics, event_publisher, make_broker
+from meterbot_platform.broker import ensure_topics, event_publisher, make_producer
 from meterbot_platform.eventstore import EventStore, NewEvent
 from meterbot_platform.outbox import OutboxRelay
 from meterbot_platform.settings import KafkaSettings
@@ -27,9 +27,9 @@ async def test_concurrent_appenders_nothing_skipped_nothing_lost(
 ) -> None:
     topic = f"outbox-test.{topic_suffix}"
     await ensure_topics(kafka_settings.kafka_bootstrap, [topic], partitions=3)
-    broker = make_broker(kafka_settings, "outbox-test")
-    await broker.start()
-    relay = OutboxRelay(pool, event_publisher(broker, topic), service="outbox-test", poll_interval=0.05)
+    producer = make_producer(kafka_settings, "outbox-test")
+    await producer.start()
+    relay = OutboxRelay(pool, event_publisher(producer, topic), service="outbox-test", poll_interval=0.05)
     store = EventStore()
     rng = random.Random(7)
 
@@ -55,7 +55,7 @@ async def test_concurrent_appenders_nothing_skipped_nothing_lost(
     finally:
         relay_task.cancel()
         await asyncio.gather(relay_task, return_exceptions=True)
-        await broker.stop()
+        await producer.stop()
 
     ids = [header(r, "message_id") for r in records]
     assert len(set(ids)) == total, f"published {len(set(ids))} distinct of {total}"
@@ -75,9 +75,9 @@ async def test_relay_publishes_a_late_commit_with_a_lower_position(
 ) -> None:
     topic = f"outbox-late.{topic_suffix}"
     await ensure_topics(kafka_settings.kafka_bootstrap, [topic], partitions=1)
-    broker = make_broker(kafka_settings, "outbox-test")
-    await broker.start()
-    relay = OutboxRelay(pool, event_publisher(broker, topic), service="outbox-test")
+    producer = make_producer(kafka_settings, "outbox-test")
+    await producer.start()
+    relay = OutboxRelay(pool, event_publisher(producer, topic), service="outbox-test")
     store = EventStore()
     try:
         slow = await pool.acquire()
@@ -92,7 +92,7 @@ async def test_relay_publishes_a_late_commit_with_a_lower_position(
         second_round = await relay.publish_pending()
         records = await read_topic(kafka_settings.kafka_bootstrap, topic, expect=2)
     finally:
-        await broker.stop()
+        await producer.stop()
     assert first_round == 0  # "early" waits behind the open transaction instead of jumping it
     assert second_round == 2
     assert [r.key.decode() for r in records] == ["late", "early"]

@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from accounts.domain import RegistryParseResult, parse_registry_csv
-from aiokafka import AIOKafkaProducer
-from meterbot_contracts import Envelope, new_envelope
+from meterbot_contracts import new_envelope
 from meterbot_contracts.billing import RegistryRecord
 from meterbot_contracts.topics import BILLING_REGISTRY_V1, dlq_topic
-from meterbot_platform.broker import ensure_topics
+from meterbot_platform.broker import ensure_topics, envelope_headers, make_producer
 from meterbot_platform.settings import KafkaSettings
 
 from meterbot import state
@@ -110,8 +109,8 @@ async def publish(
     records: Sequence[RegistryRecord], kafka: KafkaSettings, *, correlation_id: str, progress: Progress
 ) -> None:
     """Each record as an envelope keyed by account number; returns once the broker acknowledged all.
-    One correlation id names the whole import run. A plain aiokafka producer with large batches:
-    FastStream's per-message path tripled the time of a 35,000-record import."""
+    One correlation id names the whole import run. The platform's bulk producer: FastStream's
+    per-message path tripled the time of a 35,000-record import."""
     if kafka.kafka_create_topics:
         topics = (BILLING_REGISTRY_V1, dlq_topic(BILLING_REGISTRY_V1))
         await ensure_topics(
@@ -120,14 +119,7 @@ async def publish(
             partitions=kafka.kafka_partitions,
             replication_factor=kafka.kafka_replication_factor,
         )
-    producer = AIOKafkaProducer(
-        bootstrap_servers=kafka.kafka_bootstrap,
-        client_id=kafka.kafka_client_id or "meterbot-registry-import",
-        enable_idempotence=kafka.kafka_idempotent,
-        acks="all",
-        linger_ms=20,
-        max_batch_size=512 * 1024,  # under the broker default message.max.bytes (1 MiB)
-    )
+    producer = make_producer(kafka, "meterbot-registry-import")
     await producer.start()
     try:
         pending: list[asyncio.Future[Any]] = []
@@ -138,7 +130,7 @@ async def publish(
                     BILLING_REGISTRY_V1,
                     envelope.to_bytes(),
                     key=record.account_number.encode(),
-                    headers=_headers(envelope),
+                    headers=envelope_headers(envelope),
                 )
             )
             if len(pending) >= IN_FLIGHT:
@@ -147,16 +139,6 @@ async def publish(
     finally:
         await producer.stop()
     progress.finish()
-
-
-def _headers(envelope: Envelope) -> list[tuple[str, bytes]]:
-    """The headers meterbot_platform.broker.publish_envelope sets."""
-    return [
-        ("message_id", str(envelope.message_id).encode()),
-        ("type", envelope.type.encode()),
-        ("version", str(envelope.version).encode()),
-        ("content-type", b"application/json"),
-    ]
 
 
 async def _acknowledged(pending: list[asyncio.Future[Any]], progress: Progress) -> None:

@@ -13,11 +13,12 @@ from typing import Any
 
 import asyncpg
 from aiohttp import web
+from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 from meterbot_contracts.topics import ALL_TOPICS_WITH_DLQ, events_topic
 
 from meterbot_platform import checkpoints, consumer_lag, eventstore, inbox
-from meterbot_platform.broker import ensure_topics, event_publisher, make_broker
+from meterbot_platform.broker import ensure_topics, event_publisher, make_broker, make_producer
 from meterbot_platform.consumer_lag import groups_of
 from meterbot_platform.db import create_pool, ensure_database
 from meterbot_platform.eventstore import EventStore
@@ -40,6 +41,7 @@ class Runtime:
     service: str
     pool: asyncpg.Pool
     broker: KafkaBroker
+    producer: AIOKafkaProducer  # bulk sends (the outbox relay); started with the broker
     store: EventStore = field(default_factory=EventStore)
     background: list[Background] = field(default_factory=list)
     routes: list[web.RouteDef] = field(default_factory=list)
@@ -76,6 +78,7 @@ async def run_service(spec: ServiceSpec, stop: asyncio.Event | None = None) -> N
     tasks: list[asyncio.Task[None]] = []
     runner: web.AppRunner | None = None
     broker = make_broker(kafka, spec.name)
+    producer = make_producer(kafka, f"meterbot-{spec.name}-outbox")
     try:
         applied = await migrate(pool, (*PLATFORM_MIGRATIONS, *spec.migrations))
         if applied:
@@ -90,13 +93,13 @@ async def run_service(spec: ServiceSpec, stop: asyncio.Event | None = None) -> N
                     replication_factor=kafka.kafka_replication_factor,
                 ),
             )
-        runtime = Runtime(spec.name, pool, broker)
+        runtime = Runtime(spec.name, pool, broker, producer)
         if spec.wire is not None:
             await spec.wire(runtime)
         if groups_of(broker):
             runtime.background.append(lambda: consumer_lag.monitor(spec.name, kafka.kafka_bootstrap, broker))
         if spec.publishes_events:
-            relay = OutboxRelay(pool, event_publisher(broker, events_topic(spec.name)), service=spec.name)
+            relay = OutboxRelay(pool, event_publisher(producer, events_topic(spec.name)), service=spec.name)
             runtime.background.append(relay.run)
 
         async def db_ready() -> bool:
@@ -116,6 +119,7 @@ async def run_service(spec: ServiceSpec, stop: asyncio.Event | None = None) -> N
             http.http_port,
         )
         await _retry("Kafka", broker.start)
+        await _retry("Kafka", producer.start)
         tasks = [asyncio.create_task(job(), name=job.__qualname__) for job in runtime.background]
         started.set()
         log.info("%s started (http :%d)", spec.name, http.http_port)
@@ -128,6 +132,8 @@ async def run_service(spec: ServiceSpec, stop: asyncio.Event | None = None) -> N
             await asyncio.gather(*tasks, return_exceptions=True)
         with contextlib.suppress(Exception):
             await broker.stop()
+        with contextlib.suppress(Exception):
+            await producer.stop()  # flushes what is queued; a no-op if it never started
         if runner is not None:
             await runner.cleanup()
         await pool.close()

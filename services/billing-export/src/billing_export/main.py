@@ -47,7 +47,7 @@ def make_wire(clock: Clock = utc_now) -> Wire:
             registry=default_registry,
             handlers=reading_handlers(runtime.pool, runtime.store),
         )
-        relay = OutboxRelay(runtime.pool, routing_publisher(runtime.broker), service=SERVICE)
+        relay = OutboxRelay(runtime.pool, routing_publisher(runtime.producer), service=SERVICE)
         view = ProjectionRunner(runtime.pool, ExportView(), service=SERVICE)
         runtime.background.extend([relay.run, view.run])
 

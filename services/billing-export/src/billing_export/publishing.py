@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from faststream.kafka import KafkaBroker
-from meterbot_contracts import Envelope
+from aiokafka import AIOKafkaProducer
 from meterbot_contracts.billing import BillingReading
 from meterbot_contracts.topics import BILLING_EXPORT_EVENTS, BILLING_READINGS_V1
+from meterbot_platform.broker import send_all
 from meterbot_platform.eventstore import RecordedEvent
 from meterbot_platform.outbox import PublishBatch
 
@@ -23,33 +23,8 @@ def route(event: RecordedEvent) -> tuple[str, str]:
     return BILLING_EXPORT_EVENTS, event.stream_id
 
 
-def _headers(envelope: Envelope) -> dict[str, str]:  # as meterbot_platform.broker publishes them
-    return {
-        "message_id": str(envelope.message_id),
-        "type": envelope.type,
-        "version": str(envelope.version),
-        "content-type": "application/json",
-    }
-
-
-def routing_publisher(broker: KafkaBroker) -> PublishBatch:
+def routing_publisher(producer: AIOKafkaProducer) -> PublishBatch:
     async def publish(events: Sequence[RecordedEvent]) -> None:
-        pending = []
-        for event in events:
-            topic, key = route(event)
-            envelope = event.to_envelope()
-            # no_confirm: queue the batch (per-partition order kept), then wait for every ack
-            pending.append(
-                await broker.publish(
-                    envelope.to_bytes(),
-                    topic,
-                    key=key.encode(),
-                    headers=_headers(envelope),
-                    correlation_id=envelope.correlation_id,
-                    no_confirm=True,
-                )
-            )
-        for future in pending:
-            await future
+        await send_all(producer, ((*route(e), e.to_envelope()) for e in events))
 
     return publish

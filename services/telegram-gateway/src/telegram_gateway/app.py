@@ -16,7 +16,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand
 from meterbot_contracts.all import default_registry
-from meterbot_platform.consumer import subscribe
+from meterbot_platform.consumer import subscribe_batch
 from meterbot_platform.runtime import Runtime
 from meterbot_platform.settings import TelegramSettings
 
@@ -108,13 +108,14 @@ async def attach(
     responder = Responder(
         pool, messenger, catalogue, read_model=read_model, tz=settings.time_zone, service=SERVICE
     )
-    subscribe(
+    subscribe_batch(
         runtime.broker,
         topics.events,
         service=SERVICE,
         group_id=group_id,
         registry=default_registry,
-        handlers=responder.handlers(),
+        handled=responder.handled,
+        handler=responder.handle_batch,
     )
     sweeper = TimeoutSweeper(pending, messenger, catalogue, service=SERVICE)
     runtime.background.append(sweeper.run)

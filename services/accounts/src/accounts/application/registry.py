@@ -8,6 +8,7 @@ meanwhile. Meters are not accounts' business: readings builds them from the same
 from __future__ import annotations
 
 from collections.abc import Sequence
+from uuid import UUID
 
 import asyncpg
 from meterbot_contracts import Envelope
@@ -27,26 +28,26 @@ ATTEMPTS = 5
 
 async def import_batch(
     conn: asyncpg.Connection, items: Sequence[tuple[Envelope, RegistryRecord]]
-) -> tuple[int, int]:
-    """Apply the records not seen before, in order; (records applied, accounts registered or changed)."""
+) -> tuple[set[UUID], int]:
+    """Apply the records not seen before, in order; (their message ids, accounts registered or changed)."""
     claimed = await inbox.claim_many(conn, CONSUMER, [envelope.message_id for envelope, _ in items])
     book = AccountBook(conn)
     await book.load(record.account_number for envelope, record in items if envelope.message_id in claimed)
-    applied = registered = 0
+    applied: set[UUID] = set()
+    registered = 0
     for envelope, record in items:
-        if envelope.message_id not in claimed:
-            continue
-        claimed.discard(envelope.message_id)  # the same message twice in one poll: once
+        if envelope.message_id not in claimed or envelope.message_id in applied:
+            continue  # seen before, or twice in this poll
         events = decide_registration(book.get(record.account_number), record)
         book.record(envelope, record.account_number, events)
-        applied += 1
+        applied.add(envelope.message_id)
         registered += bool(events)
     await book.flush()
     return applied, registered
 
 
 def registry_handler(pool: asyncpg.Pool) -> BatchHandler:
-    async def handle(items: list[tuple[Envelope, RegistryRecord]]) -> int:
+    async def handle(items: list[tuple[Envelope, RegistryRecord]]) -> set[UUID]:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with pool.acquire() as conn, conn.transaction():
@@ -56,7 +57,7 @@ def registry_handler(pool: asyncpg.Pool) -> BatchHandler:
                     raise
                 continue
             REGISTRY_ACCOUNTS.labels(SERVICE, "registered").inc(registered)
-            REGISTRY_ACCOUNTS.labels(SERVICE, "unchanged").inc(applied - registered)
+            REGISTRY_ACCOUNTS.labels(SERVICE, "unchanged").inc(len(applied) - registered)
             return applied
         raise AssertionError("unreachable")
 

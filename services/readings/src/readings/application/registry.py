@@ -8,6 +8,7 @@ reading was appended to one of its meters meanwhile."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from uuid import UUID
 
 import asyncpg
 from meterbot_contracts import Envelope
@@ -89,26 +90,25 @@ async def apply_record(
 
 async def import_batch(
     conn: asyncpg.Connection, store: EventStore, items: Sequence[tuple[Envelope, RegistryRecord]]
-) -> int:
-    """Apply the records not seen before, in order; return how many were applied."""
+) -> set[UUID]:
+    """Apply the records not seen before, in order; return their message ids."""
     accounts = AccountMeters(conn)
     await accounts.load(record.account_number for _, record in items)
     meters = MeterBook(conn, store)
     await meters.load({m.meter_id for _, r in items for m in r.meters} | accounts.all_known())
     claimed = await inbox.claim_many(conn, CONSUMER, [envelope.message_id for envelope, _ in items])
-    applied = 0
+    applied: set[UUID] = set()
     for envelope, record in items:
-        if envelope.message_id in claimed:
-            claimed.discard(envelope.message_id)  # the same message twice in one poll: once
+        if envelope.message_id in claimed and envelope.message_id not in applied:  # twice in a poll: once
             await apply_record(meters, accounts, envelope, record)
-            applied += 1
+            applied.add(envelope.message_id)
     await meters.flush()
     await accounts.save()
     return applied
 
 
 def registry_handler(pool: asyncpg.Pool, store: EventStore) -> BatchHandler:
-    async def handle(items: list[tuple[Envelope, RegistryRecord]]) -> int:
+    async def handle(items: list[tuple[Envelope, RegistryRecord]]) -> set[UUID]:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with pool.acquire() as conn, conn.transaction():

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 from aiohttp import web
-from meterbot_platform.broker import make_broker
+from meterbot_platform.broker import make_broker, make_producer
 from meterbot_platform.db import database_dsn
 from meterbot_platform.http import health_app, start_http
 from meterbot_platform.migrations import migrate
@@ -61,7 +61,9 @@ class GatewayHarness:
     _http: web.AppRunner | None = None
 
     async def start(self) -> Gateway:
-        runtime = Runtime(SERVICE, self.pool, make_broker(self.kafka, SERVICE))
+        runtime = Runtime(
+            SERVICE, self.pool, make_broker(self.kafka, SERVICE), make_producer(self.kafka, SERVICE)
+        )
         telegram = TelegramSettings(
             telegram_token=SecretStr(self.token),
             telegram_api_url=self.api_url,
