@@ -116,6 +116,12 @@ def _parker(
     return park
 
 
+async def _undecoded(msg: KafkaMessage) -> None:
+    """The handlers read the records themselves: FastStream's own decoding of a poll (a message
+    object and a json.loads per record) cost a third of a consumer that skips most records."""
+    return None
+
+
 def _subscriber(
     broker: KafkaBroker,
     topics: list[str],
@@ -136,6 +142,7 @@ def _subscriber(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         fetch_max_wait_ms=fetch_max_wait_ms or KafkaSettings().kafka_fetch_max_wait_ms,
         title=title,
+        decoder=_undecoded,
     )
     return cast(Callable[[PollHandler], object], subscriber)
 

@@ -31,7 +31,7 @@ from telegram_gateway.i18n import Catalogue
 from telegram_gateway.messenger import Messenger
 from telegram_gateway.metrics import REPLY_LATENCY
 from telegram_gateway.readmodel import ReadModel
-from telegram_gateway.readmodel.projection import APPLY, apply
+from telegram_gateway.readmodel.projection import KEPT, apply_all
 from telegram_gateway.storage.pending import Kind, Pending, PendingStore
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class Responder:
 
     @property
     def handled(self) -> list[type[Message]]:
-        return sorted({*APPLY, *ANSWERS}, key=lambda cls: cls.TYPE)
+        return sorted({*KEPT, *ANSWERS}, key=lambda cls: cls.TYPE)
 
     async def handle_batch(self, items: Sequence[tuple[Envelope, Message]]) -> set[UUID]:
         """A poll's events in one transaction (a registry import brings 100k at once; a commit per
@@ -77,12 +77,12 @@ class Responder:
         answers: list[tuple[Pending, Message]] = []
         async with self._pool.acquire() as conn, conn.transaction():
             claimed = await inbox.claim_many(conn, INBOX_CONSUMER, [e.message_id for e, _ in items])
-            applied: set[UUID] = set()
+            new: dict[UUID, tuple[Envelope, Message]] = {}
             for envelope, message in items:
-                if envelope.message_id not in claimed or envelope.message_id in applied:
-                    continue  # seen before, or twice in this poll
-                applied.add(envelope.message_id)
-                await apply(conn, message)
+                if envelope.message_id in claimed:
+                    new.setdefault(envelope.message_id, (envelope, message))  # twice in a poll: once
+            await apply_all(conn, [message for _, message in new.values()])
+            for envelope, message in new.values():
                 kind = ANSWERS.get(type(message))
                 pending = await PendingStore.take(conn, envelope.correlation_id, kind) if kind else None
                 if pending is not None:
@@ -92,7 +92,7 @@ class Responder:
                 await self._answer(pending, message)
             except Exception:  # one resident's failed send must not cost the others their replies
                 log.exception("reply to a %s not delivered", type(message).__name__)
-        return applied
+        return set(new)
 
     async def _answer(self, pending: Pending, message: Message) -> None:
         t = self._catalogue.texts(pending.locale)

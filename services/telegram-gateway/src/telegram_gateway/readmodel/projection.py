@@ -1,9 +1,10 @@
-"""Apply one event to the read model, on the caller's connection (inside the transaction that also
-claims the event in the inbox, so a redelivery has no second effect)."""
+"""Apply events to the read model, on the caller's connection (inside the transaction that also
+claims them in the inbox, so a redelivery has no second effect)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from itertools import groupby
 from typing import Any
 
 import asyncpg
@@ -35,16 +36,15 @@ async def _erased(conn: asyncpg.Connection, e: ResidentErased) -> None:
     await conn.execute("DELETE FROM rm_chats WHERE chat_id = $1", e.chat_id)
 
 
-async def _account_registered(conn: asyncpg.Connection, e: AccountRegistered) -> None:
-    await conn.execute(
-        "INSERT INTO rm_accounts (account_number, address) VALUES ($1, $2)"
-        " ON CONFLICT (account_number) DO UPDATE SET address = EXCLUDED.address",
-        e.account_number,
-        e.address,
-    )
-    await conn.execute(
-        "UPDATE rm_links SET address = $2 WHERE account_number = $1", e.account_number, e.address
-    )
+_ACCOUNT_REGISTERED = (
+    "INSERT INTO rm_accounts (account_number, address) VALUES ($1, $2)"
+    " ON CONFLICT (account_number) DO UPDATE SET address = EXCLUDED.address",
+    "UPDATE rm_links SET address = $2 WHERE account_number = $1",
+)
+
+
+def _account_registered_args(e: AccountRegistered) -> tuple[Any, ...]:
+    return (e.account_number, e.address)
 
 
 async def _linked(conn: asyncpg.Connection, e: AccountLinked) -> None:
@@ -63,17 +63,21 @@ async def _unlinked(conn: asyncpg.Connection, e: AccountUnlinked) -> None:
     )
 
 
-async def _meter_registered(conn: asyncpg.Connection, e: MeterRegistered) -> None:
-    await conn.execute(
-        """
-        INSERT INTO rm_meters (meter_id, account_number, meter_type, serial_number, verified_until,
-                               last_value, last_value_date, closed)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, false)
-        ON CONFLICT (meter_id) DO UPDATE SET account_number = EXCLUDED.account_number,
-            meter_type = EXCLUDED.meter_type, serial_number = EXCLUDED.serial_number,
-            verified_until = EXCLUDED.verified_until, last_value = EXCLUDED.last_value,
-            last_value_date = EXCLUDED.last_value_date, closed = false
-        """,
+_METER_REGISTERED = (
+    """
+    INSERT INTO rm_meters (meter_id, account_number, meter_type, serial_number, verified_until,
+                           last_value, last_value_date, closed)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, false)
+    ON CONFLICT (meter_id) DO UPDATE SET account_number = EXCLUDED.account_number,
+        meter_type = EXCLUDED.meter_type, serial_number = EXCLUDED.serial_number,
+        verified_until = EXCLUDED.verified_until, last_value = EXCLUDED.last_value,
+        last_value_date = EXCLUDED.last_value_date, closed = false
+    """,
+)
+
+
+def _meter_registered_args(e: MeterRegistered) -> tuple[Any, ...]:
+    return (
         e.meter_id,
         e.account_number,
         e.meter_type.value,
@@ -84,8 +88,11 @@ async def _meter_registered(conn: asyncpg.Connection, e: MeterRegistered) -> Non
     )
 
 
-async def _meter_closed(conn: asyncpg.Connection, e: MeterClosed) -> None:
-    await conn.execute("UPDATE rm_meters SET closed = true WHERE meter_id = $1", e.meter_id)
+_METER_CLOSED = ("UPDATE rm_meters SET closed = true WHERE meter_id = $1",)
+
+
+def _meter_closed_args(e: MeterClosed) -> tuple[Any, ...]:
+    return (e.meter_id,)
 
 
 async def _accepted(conn: asyncpg.Connection, e: ReadingAccepted) -> None:
@@ -119,22 +126,38 @@ async def _withdrawn(conn: asyncpg.Connection, e: ReadingWithdrawn) -> None:
     await conn.execute("UPDATE rm_readings SET status = 'withdrawn' WHERE reading_id = $1", e.reading_id)
 
 
+# The events a registry import brings by the hundred thousand. Each is a fixed list of statements
+# whose effect depends on nothing but the event, so a run of events of one type gives the same
+# result with one executemany per statement (in order) as event by event -- at a fraction of the
+# round trips.
+BULK: dict[type[Message], tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {
+    AccountRegistered: (_ACCOUNT_REGISTERED, _account_registered_args),
+    MeterRegistered: (_METER_REGISTERED, _meter_registered_args),
+    MeterClosed: (_METER_CLOSED, _meter_closed_args),
+}
+
 APPLY: dict[type[Message], Apply] = {
     ResidentRegistered: _registered,
     ResidentContactUpdated: _contact_updated,
     ResidentErased: _erased,
-    AccountRegistered: _account_registered,
     AccountLinked: _linked,
     AccountUnlinked: _unlinked,
-    MeterRegistered: _meter_registered,
-    MeterClosed: _meter_closed,
     ReadingAccepted: _accepted,
     ReadingWithdrawn: _withdrawn,
 }
 
+KEPT: frozenset[type[Message]] = frozenset({*APPLY, *BULK})
 
-async def apply(conn: asyncpg.Connection, message: Message) -> None:
-    """Update the read model for `message`; events it does not keep are ignored."""
-    handler = APPLY.get(type(message))
-    if handler is not None:
-        await handler(conn, message)
+
+async def apply_all(conn: asyncpg.Connection, messages: Sequence[Message]) -> None:
+    """Update the read model for each of `messages`, in order (events it does not keep are ignored);
+    runs of one BULK type go in one executemany per statement."""
+    for kind, run in groupby(messages, key=type):
+        if kind in BULK:
+            statements, args = BULK[kind]
+            rows = [args(m) for m in run]
+            for sql in statements:
+                await conn.executemany(sql, rows)
+        elif kind in APPLY:
+            for message in run:
+                await APPLY[kind](conn, message)
