@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,6 +30,25 @@ class KafkaSettings(_Meterbot):
     # How long a fetch may wait for data. Apache Kafka answers as soon as data arrives, so 500 ms
     # costs nothing there; tansu waits the whole time, so `meterbot up` sets it low (10 ms).
     kafka_fetch_max_wait_ms: int = Field(default=500, ge=1)
+
+
+class PeriodSettings(_Meterbot):
+    # The billing period is a calendar month in this zone (DESIGN §5). One setting for every service:
+    # readings' window and periods, the periods billing-export may close, the dates the bot shows.
+    period_time_zone: str = "Europe/Moscow"
+
+    @field_validator("period_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @property
+    def time_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.period_time_zone)
 
 
 class HttpSettings(_Meterbot):

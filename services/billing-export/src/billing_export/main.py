@@ -16,6 +16,7 @@ from meterbot_platform.outbox import OutboxRelay
 from meterbot_platform.projection import ProjectionRunner
 from meterbot_platform.runtime import Runtime, ServiceSpec
 from meterbot_platform.runtime import main as run_main
+from meterbot_platform.settings import PeriodSettings
 
 from billing_export import SERVICE
 from billing_export.application.closing import ClosedPeriod, close_period
@@ -24,7 +25,6 @@ from billing_export.http import routes
 from billing_export.migrations import MIGRATIONS
 from billing_export.projections import ExportView
 from billing_export.publishing import routing_publisher
-from billing_export.settings import BillingExportSettings
 
 Clock = Callable[[], datetime]
 Wire = Callable[[Runtime], Awaitable[None]]
@@ -38,7 +38,7 @@ def make_wire(clock: Clock = utc_now) -> Wire:
     """The service's wiring; tests pass a fixed clock."""
 
     async def wire(runtime: Runtime) -> None:
-        settings = BillingExportSettings()
+        settings = PeriodSettings()
         subscribe(
             runtime.broker,
             [READINGS_EVENTS],

@@ -28,7 +28,7 @@ def test_defaults_are_moscow_every_day_and_100() -> None:
 
 
 def test_environment_sets_zone_window_and_deltas(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("METERBOT_READINGS_TIMEZONE", "Asia/Yekaterinburg")
+    monkeypatch.setenv("METERBOT_PERIOD_TIME_ZONE", "Asia/Yekaterinburg")
     monkeypatch.setenv("METERBOT_READINGS_WINDOW_DAYS", "15-25")
     monkeypatch.setenv("METERBOT_READINGS_MAX_DELTA", "50")
     monkeypatch.setenv("METERBOT_READINGS_MAX_DELTA_HEAT", "3")
@@ -44,7 +44,6 @@ def test_environment_sets_zone_window_and_deltas(monkeypatch: pytest.MonkeyPatch
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("METERBOT_READINGS_TIMEZONE", "Mars/Olympus"),
         ("METERBOT_READINGS_WINDOW_DAYS", "25-15"),
         ("METERBOT_READINGS_WINDOW_DAYS", "every day"),
         ("METERBOT_READINGS_MAX_DELTA", "0"),

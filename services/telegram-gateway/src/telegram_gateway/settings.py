@@ -4,13 +4,13 @@ admin chat) live in meterbot_platform.settings.TelegramSettings (fixed names, DE
 from __future__ import annotations
 
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
+from meterbot_platform.settings import PeriodSettings
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 
-class GatewaySettings(BaseSettings):
+class GatewaySettings(PeriodSettings):  # METERBOT_PERIOD_TIME_ZONE: also how lock-out times are shown
     model_config = SettingsConfigDict(env_prefix="METERBOT_", extra="ignore")
 
     # Webhook mode when the URL is set (Telegram POSTs updates to it); polling otherwise.
@@ -20,8 +20,6 @@ class GatewaySettings(BaseSettings):
     gateway_reply_timeout: float = Field(default=10.0, gt=0)
     gateway_rate_limit_messages: int = Field(default=20, ge=1)
     gateway_rate_limit_window: float = Field(default=10.0, gt=0)
-    # Billing period = calendar month in this zone (DESIGN §5); also how lock-out times are shown.
-    period_time_zone: str = "Europe/Moscow"
     support_email: str = "hot@mfc.msk.ru"
 
     @property
@@ -33,7 +31,3 @@ class GatewaySettings(BaseSettings):
         """The path Telegram POSTs to on our HTTP port (the URL's path, behind any proxy)."""
         path = urlsplit(self.telegram_webhook_url or "").path
         return path if path not in ("", "/") else "/telegram/webhook"
-
-    @property
-    def time_zone(self) -> ZoneInfo:
-        return ZoneInfo(self.period_time_zone)
