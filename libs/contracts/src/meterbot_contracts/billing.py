@@ -58,3 +58,23 @@ class PeriodClosed(Message):
     period: Period
     closed_at: datetime
     readings_count: int = Field(ge=0)
+
+
+@contract
+class LateReadingRefused(Message):
+    """A reading change that reached billing-export after its period was closed: readings accepted it
+    before it learnt of PeriodClosed. It is not billed; `counted_*` name the reading billing counts
+    for the meter in that period (none: no reading), so readings can put its state right and the
+    resident is told (topic meterbot.billing-export.events)."""
+
+    TYPE = "LateReadingRefused"
+    reading_id: UUID
+    refused: Literal["accepted", "withdrawn"]  # which change of that reading was refused
+    chat_id: int
+    account_number: str
+    meter_id: str
+    period: Period
+    value: Decimal | None = None  # of a refused accepted reading
+    closed_at: datetime
+    counted_reading_id: UUID | None = None
+    counted_value: Decimal | None = None

@@ -122,6 +122,26 @@ class ReadingWithdrawn(Message):
 
 
 @contract
+class ReadingReconciled(Message):
+    """Billing closed the period before a change of this meter's reading reached it (billing-export's
+    LateReadingRefused): the change is undone and the reading billing counts is the meter's reading
+    for the period again (counted_reading_id None: none). `chat_id` made the refused change."""
+
+    TYPE = "ReadingReconciled"
+    meter_id: str
+    account_number: str
+    period: Period
+    chat_id: int
+    refused_reading_id: UUID
+    refused: Literal["accepted", "withdrawn"]
+    refused_value: Decimal | None = None
+    counted_reading_id: UUID | None = None
+    counted_value: Decimal | None = None
+    counted_chat_id: int | None = None
+    counted_submitted_at: datetime | None = None
+
+
+@contract
 class ReadingWithdrawalRefused(Message):
     TYPE = "ReadingWithdrawalRefused"
     chat_id: int

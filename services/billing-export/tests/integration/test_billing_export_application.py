@@ -71,7 +71,14 @@ async def test_closing_amid_readings_counts_what_the_export_holds(db: asyncpg.Po
             "SELECT type FROM events WHERE stream_id = $1 ORDER BY stream_version", f"period-{PERIOD}"
         )
     ]
-    assert types[-1] == "PeriodClosed" and types.count("PeriodClosed") == 1
+    # nothing is billed after the close; each late reading is refused there instead
+    closed_at = types.index("PeriodClosed")
+    assert types.count("PeriodClosed") == 1 and "BillingReading" not in types[closed_at:]
+    late = sum(r.count("late") for r in results)
+    assert types[closed_at + 1 :].count("LateReadingRefused") > 0
+    assert (
+        types[closed_at + 1 :].count("LateReadingRefused") <= late
+    )  # a late withdrawal of a replaced one: none
     view = ProjectionRunner(db, ExportView(), service="test")
     await view.catch_up()
     assert count == await db.fetchval("SELECT count(*) FROM export_lines WHERE period = $1", PERIOD)

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 from meterbot_contracts.all import default_registry
-from meterbot_contracts.billing import BillingReading, PeriodClosed
+from meterbot_contracts.billing import BillingReading, LateReadingRefused, PeriodClosed
 from meterbot_contracts.topics import BILLING_EXPORT_EVENTS, BILLING_READINGS_V1
 
 from .billing_export_harness import (
@@ -169,7 +169,19 @@ async def test_closing_a_period_makes_it_final(billing_export: Service) -> None:
 
     late = await billing_export.publish(accepted(account, meter, 299, period), key=f"meter-{meter}")
     await billing_export.handled(late)
-    assert await stream_types(billing_export, period) == ["BillingReading", "BillingReading", "PeriodClosed"]
+    assert await stream_types(billing_export, period) == [
+        "BillingReading",
+        "BillingReading",
+        "PeriodClosed",
+        "LateReadingRefused",
+    ]
+    [told] = await billing_export.log.wait_for(
+        lambda s: s.topic == BILLING_EXPORT_EVENTS and s.envelope.type == "LateReadingRefused"
+    )
+    refusal = default_registry.parse(told.envelope)
+    assert isinstance(refusal, LateReadingRefused)
+    assert (refusal.value, refusal.counted_value, refusal.closed_at) == (Decimal(299), Decimal(260), NOW)
+    assert told.envelope.causation_id == str(late.message_id)
     lines = await export_csv(billing_export, period)
     assert sorted(line["value"] for line in lines) == ["10", "260"]
     status, headers, _ = await billing_export.http("GET", f"/exports/{period}.csv")

@@ -10,6 +10,7 @@ import pytest
 from billing_export.domain import (
     PeriodExport,
     decide_close,
+    decide_late,
     evolve,
     fold,
     is_late,
@@ -17,7 +18,7 @@ from billing_export.domain import (
 )
 from hypothesis import given
 from hypothesis import strategies as st
-from meterbot_contracts.billing import BillingReading, PeriodClosed
+from meterbot_contracts.billing import BillingReading, LateReadingRefused, PeriodClosed
 from meterbot_contracts.readings import MeterType, ReadingAccepted, ReadingWithdrawn
 
 pytestmark = pytest.mark.unit
@@ -109,6 +110,36 @@ def test_a_closed_period_does_not_change_and_late_events_are_not_published() -> 
         assert is_late(state, late)
         assert to_billing(state, late) is None
         assert evolve(state, late) == state
+
+
+def test_a_late_event_is_refused_naming_the_reading_billing_counts() -> None:
+    counted = accepted("M1", 260)
+    state = fold(PERIOD, [counted, PeriodClosed(period=PERIOD, closed_at=T0, readings_count=1)])
+    replacement = accepted("M1", 270, replaces=counted.reading_id)
+    assert decide_late(state, replacement) == [
+        LateReadingRefused(
+            reading_id=replacement.reading_id,
+            refused="accepted",
+            chat_id=7,
+            account_number="A1",
+            meter_id="M1",
+            period=PERIOD,
+            value=Decimal(270),
+            closed_at=T0,
+            counted_reading_id=counted.reading_id,
+            counted_value=Decimal(260),
+        )
+    ]
+    [first_reading] = decide_late(state, accepted("M2"))
+    assert (first_reading.counted_reading_id, first_reading.counted_value) == (None, None)
+    [withdrawal] = decide_late(state, withdrawn(counted))
+    assert (withdrawal.refused, withdrawal.value, withdrawal.chat_id) == ("withdrawn", None, 8)
+    assert withdrawal.counted_reading_id == counted.reading_id
+    # withdrawing a reading billing never counted changes nothing billing holds: nothing to refuse
+    assert decide_late(state, withdrawn(replacement)) == []
+    # in time, or for another period: not late
+    assert decide_late(PeriodExport(period=PERIOD), accepted("M1")) == []
+    assert decide_late(state, accepted("M1", period="2025-04")) == []
 
 
 def test_events_of_other_periods_are_ignored() -> None:

@@ -3,7 +3,8 @@ most one PeriodClosed.
 
 A period holds up to a million readings, so a decision never folds the whole stream. What the domain
 looks at is small and is read straight from the indexed events table (see migrations.py):
-- for one reading event: whether the period is closed, and the reading that counts for its meter;
+- for one reading event: whether the period is closed, and the reading that counts for its meter
+  (also once closed: a late event is refused naming it);
 - for closing: whether it is closed, and how many meters have a reading that counts (counted by
   PostgreSQL; a million readings are not loaded to be counted).
 The reading that counts for a meter is given by the meter's LAST BillingReading: "accepted" sets it,
@@ -87,7 +88,7 @@ async def load_for_meter(
     stream = period_stream(period)
     version = await _lock_and_version(conn, store, stream)
     closed = await _closed(conn, stream)
-    data = None if closed else await conn.fetchval(_COUNTING_FOR_METER, stream, meter_id)
+    data = await conn.fetchval(_COUNTING_FOR_METER, stream, meter_id)
     readings = [BillingReading.model_validate_json(data)] if data else []
     return PeriodSnapshot(_state(period, closed, readings), version, closed)
 

@@ -1,7 +1,8 @@
 """readings' ReadingAccepted / ReadingWithdrawn -> BillingReading on the period stream (published to
-meterbot.billing.readings.v1 by the outbox). A reading event for a period already closed is dropped
-and counted (meterbot_billing_late_readings_total); a withdrawal of a reading that no longer counts
-records nothing. Each readings event is handled once (inbox)."""
+meterbot.billing.readings.v1 by the outbox). A reading event for a period already closed is not
+billed: LateReadingRefused goes to the period stream (-> meterbot.billing-export.events, for readings)
+and it is counted (meterbot_billing_late_readings_total). A withdrawal of a reading that no longer
+counts records nothing. Each readings event is handled once (inbox)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from meterbot_platform.eventstore import EventStore
 
 from billing_export import SERVICE
 from billing_export.application.period_stream import load_for_meter, period_stream
-from billing_export.domain import is_late, to_billing
+from billing_export.domain import decide_late, is_late, to_billing
 from billing_export.metrics import BILLING_READINGS, LATE_READINGS
 
 CONSUMER = "billing-export:readings"
@@ -36,6 +37,8 @@ async def record_reading(
 ) -> tuple[Outcome, BillingReading | None]:
     snapshot = await load_for_meter(conn, store, event.period, event.meter_id)
     if is_late(snapshot.state, event):
+        refusal = decide_late(snapshot.state, event)
+        await store.append(conn, period_stream(event.period), caused_by(envelope, refusal), snapshot.version)
         return "late", None
     billing = to_billing(snapshot.state, event)
     if billing is None:

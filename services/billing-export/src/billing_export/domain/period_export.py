@@ -5,8 +5,9 @@
 - ReadingWithdrawn removes the meter's reading if it is the withdrawn one; a withdrawal of a reading
   that was already replaced changes nothing.
 - PeriodClosed makes the period final: later readings or withdrawals for it change nothing and are not
-  published (readings refuses them once it has seen PeriodClosed; one that races past is dropped here,
-  see `is_late`).
+  published. readings refuses them once it has seen PeriodClosed; one that raced past it (readings
+  accepted it a moment before) is refused here with LateReadingRefused (`decide_late`), which names
+  the reading billing counts, so readings undoes the change and the resident is told.
 - Closing twice yields no second PeriodClosed.
 - ReadingAccepted -> BillingReading(accepted); ReadingWithdrawn -> BillingReading(withdrawn) of the
   reading it removes (meter type, value-less, original submitted_at), nothing if it removes nothing."""
@@ -17,7 +18,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TypeAlias
 
-from meterbot_contracts.billing import BillingReading, PeriodClosed
+from meterbot_contracts.billing import BillingReading, LateReadingRefused, PeriodClosed
 from meterbot_contracts.readings import Period, ReadingAccepted, ReadingWithdrawn
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -67,6 +68,30 @@ def _withdrawn_reading(state: PeriodExport, event: ReadingWithdrawn) -> BillingR
 def is_late(state: PeriodExport, event: ReadingEvent) -> bool:
     """A reading event for this period that arrived after it was closed (dropped; worth a metric)."""
     return event.period == state.period and state.closed
+
+
+def decide_late(state: PeriodExport, event: ReadingEvent) -> list[LateReadingRefused]:
+    """For a late event (is_late): LateReadingRefused, unless it changes nothing billing counts (the
+    withdrawal of a reading billing never counted)."""
+    if not is_late(state, event) or state.closed_at is None:
+        return []
+    counted = state.readings.get(event.meter_id)
+    if isinstance(event, ReadingWithdrawn) and (counted is None or counted.reading_id != event.reading_id):
+        return []
+    return [
+        LateReadingRefused(
+            reading_id=event.reading_id,
+            refused="accepted" if isinstance(event, ReadingAccepted) else "withdrawn",
+            chat_id=event.chat_id,
+            account_number=event.account_number,
+            meter_id=event.meter_id,
+            period=event.period,
+            value=event.value if isinstance(event, ReadingAccepted) else None,
+            closed_at=state.closed_at,
+            counted_reading_id=counted.reading_id if counted else None,
+            counted_value=counted.value if counted else None,
+        )
+    ]
 
 
 def to_billing(state: PeriodExport, event: ReadingEvent) -> BillingReading | None:
