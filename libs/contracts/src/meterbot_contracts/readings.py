@@ -130,6 +130,7 @@ class ReadingReconciled(Message):
     TYPE = "ReadingReconciled"
     meter_id: str
     account_number: str
+    meter_type: MeterType
     period: Period
     chat_id: int
     refused_reading_id: UUID
@@ -137,6 +138,7 @@ class ReadingReconciled(Message):
     refused_value: Decimal | None = None
     counted_reading_id: UUID | None = None
     counted_value: Decimal | None = None
+    counted_previous_value: Decimal | None = None
     counted_chat_id: int | None = None
     counted_submitted_at: datetime | None = None
 

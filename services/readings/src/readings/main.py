@@ -25,6 +25,7 @@ from meterbot_platform.runtime import main as run_main
 from readings import SERVICE
 from readings.application.commands import Clock, Deps, command_handlers, utc_now
 from readings.application.facts import fact_handlers
+from readings.application.reconciliation import reconciliation_handlers
 from readings.application.registry import registry_handler
 from readings.domain import period_of
 from readings.http import routes
@@ -47,7 +48,11 @@ def make_wire(clock: Clock = utc_now, new_id: Callable[[], UUID] = uuid4) -> Wir
             service=SERVICE,
             group_id=SERVICE,
             registry=default_registry,
-            handlers={**command_handlers(runtime.pool, deps), **fact_handlers(runtime.pool)},
+            handlers={
+                **command_handlers(runtime.pool, deps),
+                **fact_handlers(runtime.pool),
+                **reconciliation_handlers(runtime.pool, runtime.store),
+            },
         )
         subscribe_batch(
             runtime.broker,

@@ -64,4 +64,13 @@ MIGRATIONS = (
         CREATE INDEX meter_history_meter ON meter_history (meter_id, position);
         """,
     ),
+    Migration(
+        "readings/003_history_refused",
+        """
+        -- a reading billing refused because its period had closed (ReadingReconciled)
+        ALTER TABLE meter_history DROP CONSTRAINT meter_history_status_check;
+        ALTER TABLE meter_history ADD CONSTRAINT meter_history_status_check
+            CHECK (status IN ('current', 'replaced', 'withdrawn', 'refused'));
+        """,
+    ),
 )

@@ -2,25 +2,37 @@
 rebuildable from zero (ProjectionRunner.rebuild).
 
 - PeriodReadings ("submitted this period"): the reading that counts per meter and period; a
-  replacement supersedes, a withdrawal removes.
-- MeterHistory (the archive): every accepted reading of a meter, marked replaced or withdrawn later."""
+  replacement supersedes, a withdrawal removes, a reconciliation puts back what billing counts.
+- MeterHistory (the archive): every accepted reading of a meter, marked replaced, withdrawn or
+  refused (by billing, its period closed) later."""
 
 from __future__ import annotations
 
 import asyncpg
 from meterbot_contracts.all import default_registry
-from meterbot_contracts.readings import ReadingAccepted, ReadingWithdrawn
+from meterbot_contracts.readings import ReadingAccepted, ReadingReconciled, ReadingWithdrawn
 from meterbot_platform.eventstore import RecordedEvent
 from meterbot_platform.projection import Projection
 
-_READING_TYPES = {ReadingAccepted.TYPE, ReadingWithdrawn.TYPE}
+_READING_TYPES = {ReadingAccepted.TYPE, ReadingWithdrawn.TYPE, ReadingReconciled.TYPE}
+ReadingEvent = ReadingAccepted | ReadingWithdrawn | ReadingReconciled
+
+_UPSERT_PERIOD_READING = """
+    INSERT INTO period_readings (meter_id, period, account_number, meter_type, reading_id, value,
+                                 previous_value, submitted_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    ON CONFLICT (meter_id, period) DO UPDATE SET
+        account_number = excluded.account_number, meter_type = excluded.meter_type,
+        reading_id = excluded.reading_id, value = excluded.value,
+        previous_value = excluded.previous_value, submitted_at = excluded.submitted_at
+"""
 
 
-def _reading_event(event: RecordedEvent) -> ReadingAccepted | ReadingWithdrawn | None:
+def _reading_event(event: RecordedEvent) -> ReadingEvent | None:
     if event.type not in _READING_TYPES:
         return None
     message = default_registry.parse_data(event.type, event.version, event.data)
-    assert isinstance(message, ReadingAccepted | ReadingWithdrawn)
+    assert isinstance(message, ReadingEvent)
     return message
 
 
@@ -31,15 +43,7 @@ class PeriodReadings:
         message = _reading_event(event)
         if isinstance(message, ReadingAccepted):
             await conn.execute(
-                """
-                INSERT INTO period_readings (meter_id, period, account_number, meter_type, reading_id, value,
-                                             previous_value, submitted_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                ON CONFLICT (meter_id, period) DO UPDATE SET
-                    account_number = excluded.account_number, meter_type = excluded.meter_type,
-                    reading_id = excluded.reading_id, value = excluded.value,
-                    previous_value = excluded.previous_value, submitted_at = excluded.submitted_at
-                """,
+                _UPSERT_PERIOD_READING,
                 message.meter_id,
                 message.period,
                 message.account_number,
@@ -56,6 +60,24 @@ class PeriodReadings:
                 message.period,
                 message.reading_id,
             )
+        elif isinstance(message, ReadingReconciled):
+            await conn.execute(
+                "DELETE FROM period_readings WHERE meter_id = $1 AND period = $2",
+                message.meter_id,
+                message.period,
+            )
+            if message.counted_reading_id is not None and message.counted_submitted_at is not None:
+                await conn.execute(
+                    _UPSERT_PERIOD_READING,
+                    message.meter_id,
+                    message.period,
+                    message.account_number,
+                    message.meter_type.value,
+                    message.counted_reading_id,
+                    message.counted_value,
+                    message.counted_previous_value,
+                    message.counted_submitted_at,
+                )
 
     async def clear(self, conn: asyncpg.Connection) -> None:
         await conn.execute("TRUNCATE period_readings")
@@ -96,6 +118,21 @@ class MeterHistory:
                 message.reading_id,
                 event.occurred_at,
             )
+        elif isinstance(message, ReadingReconciled):
+            if message.refused == "accepted":
+                await conn.execute(
+                    "UPDATE meter_history SET status = 'refused', status_changed_at = $2"
+                    " WHERE reading_id = $1",
+                    message.refused_reading_id,
+                    event.occurred_at,
+                )
+            if message.counted_reading_id is not None:
+                await conn.execute(
+                    "UPDATE meter_history SET status = 'current', status_changed_at = $2"
+                    " WHERE reading_id = $1",
+                    message.counted_reading_id,
+                    event.occurred_at,
+                )
 
     async def clear(self, conn: asyncpg.Connection) -> None:
         await conn.execute("TRUNCATE meter_history")

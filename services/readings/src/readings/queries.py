@@ -36,7 +36,7 @@ class HistoryEntry(BaseModel):
     value: Decimal
     previous_value: Decimal | None
     submitted_at: datetime
-    status: Literal["current", "replaced", "withdrawn"]
+    status: Literal["current", "replaced", "withdrawn", "refused"]
     status_changed_at: datetime | None
 
 

@@ -1,6 +1,7 @@
 """readings over real PostgreSQL and the real broker: a command published on
 meterbot.readings.commands -> one answer event in the meter's stream -> on meterbot.readings.events
--> the views. Every refusal reason the gateway can meet, replacement, withdrawal, redelivery."""
+-> the views. Every refusal reason the gateway can meet, replacement, withdrawal, redelivery, and undoing a
+change billing refused as late."""
 
 from __future__ import annotations
 
@@ -9,15 +10,18 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from meterbot_contracts.all import default_registry
+from meterbot_contracts.billing import LateReadingRefused
 from meterbot_contracts.readings import (
     MeterClosed,
     ReadingAccepted,
+    ReadingReconciled,
     ReadingRejected,
     ReadingSubmitted,
     ReadingWithdrawalRefused,
     ReadingWithdrawn,
 )
-from meterbot_contracts.topics import READINGS_COMMANDS
+from meterbot_contracts.topics import BILLING_EXPORT_EVENTS, READINGS_COMMANDS
 
 from .conftest import START
 from .readings_harness import (
@@ -245,3 +249,50 @@ async def test_every_answer_is_in_the_meter_stream_with_the_commands_ids(service
         "ReadingAccepted",
         "ReadingWithdrawn",
     ]
+
+
+async def test_a_replacement_billing_refused_as_late_is_undone(service: Service) -> None:
+    """billing-export closed the period before the replacement reached it: readings puts back the
+    reading billing counts, in its views and its next decisions, and says so on its topic."""
+    chat, account, meter_id = await linked_meter(service)
+    first = await submit(service, chat, account, meter_id, "260")
+    replacement = await submit(service, chat, account, meter_id, "270")
+    assert isinstance(first, ReadingAccepted) and isinstance(replacement, ReadingAccepted)
+    refusal = LateReadingRefused(
+        reading_id=replacement.reading_id,
+        refused="accepted",
+        chat_id=chat,
+        account_number=account,
+        meter_id=meter_id,
+        period=PERIOD,
+        value=Decimal(270),
+        closed_at=service.clock.now,
+        counted_reading_id=first.reading_id,
+        counted_value=Decimal(260),
+    )
+    envelope = await service.publish(BILLING_EXPORT_EVENTS, refusal, key=f"period-{PERIOD}")
+    told = await service.log.wait_for(lambda e: e.causation_id == str(envelope.message_id))
+    reconciled = default_registry.parse(told)
+    assert isinstance(reconciled, ReadingReconciled)
+    assert (reconciled.chat_id, reconciled.refused_value, reconciled.counted_value) == (
+        chat,
+        Decimal(270),
+        Decimal(260),
+    )
+    await service.republish(BILLING_EXPORT_EVENTS, envelope, key=f"period-{PERIOD}")  # redelivered
+    # behind it on the same partition: once this one is handled, so is the redelivery
+    marker = await service.publish(BILLING_EXPORT_EVENTS, refusal, key=f"period-{PERIOD}")
+    await service.processed(marker, "readings:reconciliation")
+
+    async def undone() -> dict | None:  # type: ignore[type-arg]
+        body = await _readings_with(service, account, 1)
+        return body if body and body["readings"][0]["value"] == "260" else None
+
+    await wait_until(undone)
+    history = await service.get_json(f"/meters/{meter_id}/history")
+    assert [(h["value"], h["status"]) for h in history["readings"]] == [
+        ("270", "refused"),
+        ("260", "current"),
+    ]
+    # the redelivery had no effect; the marker (the same refusal again) found nothing left to undo
+    assert (await stream_types(service, meter_id)).count("ReadingReconciled") == 1

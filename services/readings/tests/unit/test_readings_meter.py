@@ -7,7 +7,7 @@ from decimal import Decimal
 from uuid import UUID, uuid4
 
 import pytest
-from meterbot_contracts.billing import RegistryMeter
+from meterbot_contracts.billing import LateReadingRefused, RegistryMeter
 from meterbot_contracts.readings import (
     MeterClosed,
     MeterRegistered,
@@ -18,6 +18,7 @@ from meterbot_contracts.readings import (
 from readings.domain import (
     MeterState,
     decide_closure,
+    decide_reconciliation,
     decide_registration,
     evolve,
     fold,
@@ -148,3 +149,65 @@ def test_closure_by_another_account_or_of_an_unknown_meter_does_nothing() -> Non
 
 def test_meters_to_close_are_the_ones_no_longer_listed() -> None:
     assert meters_to_close({"M1", "M2"}, [registry_meter(meter_id="M2")]) == {"M1"}
+
+
+def late(
+    reading: ReadingAccepted, counted: ReadingAccepted | None, refused: str = "accepted"
+) -> LateReadingRefused:
+    return LateReadingRefused(
+        reading_id=reading.reading_id,
+        refused=refused,  # type: ignore[arg-type]
+        chat_id=9,
+        account_number="A1",
+        meter_id="M1",
+        period=reading.period,
+        value=reading.value if refused == "accepted" else None,
+        closed_at=datetime(2025, 3, 26, tzinfo=UTC),
+        counted_reading_id=counted.reading_id if counted else None,
+        counted_value=counted.value if counted else None,
+    )
+
+
+def test_a_replacement_billing_refused_gives_way_to_the_reading_billing_counts() -> None:
+    counted, replacement = accepted("2025-03", 260), accepted("2025-03", 270)
+    state = fold([registered(), accepted("2025-02", 250), counted, replacement])
+    [reconciled] = decide_reconciliation(state, late(replacement, counted), counted)
+    assert (reconciled.refused, reconciled.refused_value, reconciled.chat_id) == ("accepted", Decimal(270), 9)
+    assert (reconciled.counted_reading_id, reconciled.counted_value) == (counted.reading_id, Decimal(260))
+    after = evolve(state, reconciled)
+    current = after.reading_in("2025-03")
+    assert current is not None and (current.reading_id, current.value) == (counted.reading_id, Decimal(260))
+    assert after.previous_value("2025-04") == Decimal(260)
+
+
+def test_a_first_reading_billing_refused_leaves_the_period_without_one() -> None:
+    first = accepted("2025-03", 260)
+    state = fold([registered(), accepted("2025-02", 250), first])
+    [reconciled] = decide_reconciliation(state, late(first, None), None)
+    after = evolve(state, reconciled)
+    assert after.reading_in("2025-03") is None
+    assert after.previous_value("2025-04") == Decimal(250)
+
+
+def test_a_withdrawal_billing_refused_brings_the_reading_back() -> None:
+    counted = accepted("2025-03", 260)
+    state = fold(
+        [
+            registered(),
+            counted,
+            ReadingWithdrawn(
+                reading_id=counted.reading_id, chat_id=1, account_number="A1", meter_id="M1", period="2025-03"
+            ),
+        ]
+    )
+    [reconciled] = decide_reconciliation(state, late(counted, counted, refused="withdrawn"), counted)
+    assert reconciled.refused == "withdrawn" and reconciled.refused_value is None
+    current = evolve(state, reconciled).reading_in("2025-03")
+    assert current is not None and current.reading_id == counted.reading_id
+
+
+def test_nothing_to_reconcile_when_the_meter_already_holds_what_billing_counts() -> None:
+    counted, replacement = accepted("2025-03", 260), accepted("2025-03", 270)
+    state = fold([registered(), counted])  # e.g. the replacement was withdrawn meanwhile
+    assert decide_reconciliation(state, late(replacement, counted), counted) == []
+    assert decide_reconciliation(MeterState(), late(replacement, counted), counted) == []

@@ -3,4 +3,5 @@
 - meters.py: the meter stream (`meter-{id}`) and loading its state;
 - commands.py: ReadingSubmitted / ReadingWithdrawalRequested -> exactly one answer event;
 - registry.py: RegistryRecord batches -> MeterRegistered / MeterClosed;
-- facts.py: what readings learns from other services (chat links, closed periods)."""
+- facts.py: what readings learns from other services (chat links, closed periods);
+- reconciliation.py: billing-export's LateReadingRefused -> ReadingReconciled."""

@@ -16,13 +16,14 @@ from decimal import Decimal
 from typing import TypeAlias
 from uuid import UUID
 
-from meterbot_contracts.billing import RegistryMeter
+from meterbot_contracts.billing import LateReadingRefused, RegistryMeter
 from meterbot_contracts.readings import (
     MeterClosed,
     MeterRegistered,
     MeterType,
     Period,
     ReadingAccepted,
+    ReadingReconciled,
     ReadingRejected,
     ReadingWithdrawalRefused,
     ReadingWithdrawn,
@@ -38,6 +39,7 @@ MeterEvent: TypeAlias = (
     | ReadingRejected
     | ReadingWithdrawn
     | ReadingWithdrawalRefused
+    | ReadingReconciled
 )
 
 
@@ -108,6 +110,16 @@ def evolve(state: MeterState, event: MeterEvent) -> MeterState:
         return state.model_copy(update={"info": _info_of(event), "closed": False})
     if isinstance(event, MeterClosed):
         return state.model_copy(update={"closed": True})
+    if isinstance(event, ReadingAccepted | ReadingWithdrawn | ReadingReconciled):
+        return state.model_copy(update={"readings": _readings_after(state.readings, event)})
+    return state  # refusals are recorded for the resident's reply; they change nothing
+
+
+def _readings_after(
+    readings: dict[Period, AcceptedReading], event: ReadingAccepted | ReadingWithdrawn | ReadingReconciled
+) -> dict[Period, AcceptedReading]:
+    """The readings per period after a reading event: accepted sets, withdrawn removes (only the
+    reading it names), reconciled puts back the one billing counts."""
     if isinstance(event, ReadingAccepted):
         reading = AcceptedReading(
             reading_id=event.reading_id,
@@ -116,14 +128,30 @@ def evolve(state: MeterState, event: MeterEvent) -> MeterState:
             period=event.period,
             submitted_at=event.submitted_at,
         )
-        return state.model_copy(update={"readings": {**state.readings, event.period: reading}})
-    if isinstance(event, ReadingWithdrawn):
-        current = state.readings.get(event.period)
-        if current is None or current.reading_id != event.reading_id:
-            return state
-        readings = {p: r for p, r in state.readings.items() if p != event.period}
-        return state.model_copy(update={"readings": readings})
-    return state  # refusals are recorded for the resident's reply; they change nothing
+        return {**readings, event.period: reading}
+    current = readings.get(event.period)
+    if isinstance(event, ReadingWithdrawn) and (current is None or current.reading_id != event.reading_id):
+        return readings
+    after = {p: r for p, r in readings.items() if p != event.period}
+    counted = _counted_reading(event) if isinstance(event, ReadingReconciled) else None
+    return after if counted is None else {**after, event.period: counted}
+
+
+def _counted_reading(event: ReadingReconciled) -> AcceptedReading | None:
+    if (
+        event.counted_reading_id is None
+        or event.counted_value is None
+        or event.counted_chat_id is None
+        or event.counted_submitted_at is None
+    ):
+        return None
+    return AcceptedReading(
+        reading_id=event.counted_reading_id,
+        chat_id=event.counted_chat_id,
+        value=event.counted_value,
+        period=event.period,
+        submitted_at=event.counted_submitted_at,
+    )
 
 
 def fold(events: Iterable[MeterEvent], state: MeterState | None = None) -> MeterState:
@@ -131,6 +159,34 @@ def fold(events: Iterable[MeterEvent], state: MeterState | None = None) -> Meter
     for event in events:
         current = evolve(current, event)
     return current
+
+
+def decide_reconciliation(
+    state: MeterState, refusal: LateReadingRefused, counted: ReadingAccepted | None
+) -> list[ReadingReconciled]:
+    """billing-export closed the period before the refused change reached it: the reading billing
+    counts (`counted`, found in this meter's stream; None: none) becomes the meter's reading for the
+    period again. Nothing if the meter already says so (nothing to undo, nobody to tell)."""
+    current = state.readings.get(refusal.period)
+    if state.info is None or (current.reading_id if current else None) == refusal.counted_reading_id:
+        return []
+    return [
+        ReadingReconciled(
+            meter_id=refusal.meter_id,
+            account_number=refusal.account_number,
+            meter_type=state.info.meter_type,
+            period=refusal.period,
+            chat_id=refusal.chat_id,
+            refused_reading_id=refusal.reading_id,
+            refused=refusal.refused,
+            refused_value=refusal.value,
+            counted_reading_id=counted.reading_id if counted else None,
+            counted_value=counted.value if counted else None,
+            counted_previous_value=counted.previous_value if counted else None,
+            counted_chat_id=counted.chat_id if counted else None,
+            counted_submitted_at=counted.submitted_at if counted else None,
+        )
+    ]
 
 
 def decide_registration(
