@@ -6,7 +6,7 @@ from prometheus_client import Counter
 
 LATE_READINGS = Counter(
     "meterbot_billing_late_readings_total",
-    "Reading events for a period that was already closed: dropped, not published",
+    "Reading events for a period that was already closed: not billed, refused (LateReadingRefused)",
     ["service", "type"],
 )
 BILLING_READINGS = Counter(

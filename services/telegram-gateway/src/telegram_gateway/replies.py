@@ -18,13 +18,14 @@ from meterbot_contracts.identity import (
 )
 from meterbot_contracts.readings import (
     ReadingAccepted,
+    ReadingReconciled,
     ReadingRejected,
     ReadingWithdrawalRefused,
     ReadingWithdrawn,
     RejectionReason,
 )
 
-from telegram_gateway.bot.keyboards import contact_keyboard, main_menu, meters_keyboard
+from telegram_gateway.bot.keyboards import contact_keyboard, main_menu, meter_label, meters_keyboard
 from telegram_gateway.i18n import Texts
 from telegram_gateway.messenger import Markup
 from telegram_gateway.periods import local_time, split_period
@@ -130,3 +131,22 @@ def withdrawal_reply(
         "not_linked": "reading.withdraw_not_linked",
     }[event.reason]
     return [Outgoing(t(key, meter=label, number=event.account_number))]
+
+
+def reconciliation_reply(t: Texts, event: ReadingReconciled) -> list[Outgoing]:
+    """Unasked: the resident's change reached billing after the period closed and was undone."""
+    counted = (
+        t("reading.late_counted", value=format_value(t, event.counted_value))
+        if event.counted_reading_id is not None
+        else t("reading.late_counted_none")
+    )
+    key = "reading.late_refused" if event.refused == "accepted" else "reading.late_withdrawal_refused"
+    meter = meter_label(t, event.meter_type, event.meter_id)
+    text = t(
+        key,
+        value=format_value(t, event.refused_value),
+        meter=meter,
+        period=period_name(t, event.period),
+        counted=counted,
+    )
+    return [Outgoing(text)]

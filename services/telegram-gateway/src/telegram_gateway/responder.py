@@ -5,8 +5,9 @@ transaction with the inbox claim; the reply is sent after commit (a redelivery n
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,7 @@ from meterbot_contracts.identity import (
 )
 from meterbot_contracts.readings import (
     ReadingAccepted,
+    ReadingReconciled,
     ReadingRejected,
     ReadingWithdrawalRefused,
     ReadingWithdrawn,
@@ -27,7 +29,7 @@ from meterbot_contracts.readings import (
 from meterbot_platform import inbox
 
 from telegram_gateway import replies
-from telegram_gateway.i18n import Catalogue
+from telegram_gateway.i18n import Catalogue, Texts
 from telegram_gateway.messenger import Messenger
 from telegram_gateway.metrics import REPLY_LATENCY
 from telegram_gateway.readmodel import ReadModel
@@ -92,7 +94,21 @@ class Responder:
                 await self._answer(pending, message)
             except Exception:  # one resident's failed send must not cost the others their replies
                 log.exception("reply to a %s not delivered", type(message).__name__)
+        for _, message in new.values():
+            if isinstance(message, ReadingReconciled):
+                await self._tell(message.chat_id, replies.reconciliation_reply, message)
         return set(new)
+
+    async def _tell(
+        self, chat_id: int, reply: Callable[[Texts, Any], list[replies.Outgoing]], message: Message
+    ) -> None:
+        """A message nobody waits for, in the chat's language; a failed send is logged, not retried."""
+        try:
+            t = self._catalogue.texts(await self._read_model.language(chat_id))
+            for outgoing in reply(t, message):
+                await self._messenger.send(chat_id, outgoing.text, outgoing.markup)
+        except Exception:
+            log.exception("%s not told to the resident", type(message).__name__)
 
     async def _answer(self, pending: Pending, message: Message) -> None:
         t = self._catalogue.texts(pending.locale)

@@ -1,6 +1,7 @@
 """Readings through the real dispatcher: a button per meter (even one), the prompt with the previous
 value, ReadingSubmitted with the raw text, «Информация сохранена» or the reason's message, this
-period's readings (replacement supersedes, withdrawal removes), forged meter buttons."""
+period's readings (replacement supersedes, withdrawal removes), forged meter buttons, and a
+change billing refused as late, told unasked."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from meterbot_contracts.readings import (
     MeterClosed,
     MeterType,
     ReadingAccepted,
+    ReadingReconciled,
     ReadingRejected,
     ReadingSubmitted,
     ReadingWithdrawalRequested,
@@ -221,3 +223,52 @@ async def test_reply_latency(
         f"max {latencies[-1] * 1000:.0f} ms"
     )
     assert latencies[len(latencies) // 2] < 2.0
+
+
+async def test_a_replacement_billing_refused_as_late_is_told_and_the_view_shows_what_counts(
+    gateway: GatewayHarness, services: ServiceDouble, new_resident: ResidentFactory
+) -> None:
+    meter = f"CW-{uid()}"
+    olga, account = await resident_with_meters(gateway, services, new_resident, (meter, MeterType.COLD_WATER))
+    submitted: list[ReadingAccepted] = []
+
+    def accept(c: ReadingSubmitted) -> ReadingAccepted:
+        submitted.append(accepted(c))
+        return submitted[-1]
+
+    for value in ("260", "270"):
+        meters = await olga.meters(account)
+        await olga.tap(meters, f"Холодная вода {meter}")
+        await services.serve(olga.say(value), ReadingSubmitted, accept, chat_id=olga.chat_id)
+    counted, refused = submitted
+    period = this_period()
+    await services.publish(
+        ReadingReconciled(
+            meter_id=meter,
+            account_number=account,
+            meter_type=MeterType.COLD_WATER,
+            period=period,
+            chat_id=olga.chat_id,
+            refused_reading_id=refused.reading_id,
+            refused="accepted",
+            refused_value=Decimal(270),
+            counted_reading_id=counted.reading_id,
+            counted_value=Decimal(260),
+            counted_chat_id=olga.chat_id,
+            counted_submitted_at=counted.submitted_at,
+        )
+    )
+    told = await olga.next()
+    assert told.text is not None
+    assert told.text.startswith(f"Показание 270 прибора учета Холодная вода {meter} за ")
+    assert "В расчете учтено показание 260." in told.text
+    actions = await olga.choose_account(account)
+    view = await olga.tap(actions, "Посмотреть переданные показания")
+    assert view.text is not None and view.text.splitlines()[1:] == [f"Холодная вода {meter}: 260"]
+    statuses = await gateway.pool.fetch(
+        "SELECT value, status FROM rm_readings WHERE meter_id = $1 ORDER BY value", meter
+    )
+    assert [(r["value"], r["status"]) for r in statuses] == [
+        (Decimal(260), "current"),
+        (Decimal(270), "refused"),
+    ]

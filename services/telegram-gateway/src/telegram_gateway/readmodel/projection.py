@@ -11,7 +11,13 @@ import asyncpg
 from meterbot_contracts import Message
 from meterbot_contracts.accounts import AccountLinked, AccountRegistered, AccountUnlinked
 from meterbot_contracts.identity import ResidentContactUpdated, ResidentErased, ResidentRegistered
-from meterbot_contracts.readings import MeterClosed, MeterRegistered, ReadingAccepted, ReadingWithdrawn
+from meterbot_contracts.readings import (
+    MeterClosed,
+    MeterRegistered,
+    ReadingAccepted,
+    ReadingReconciled,
+    ReadingWithdrawn,
+)
 
 Apply = Callable[[asyncpg.Connection, Any], Awaitable[None]]
 
@@ -126,6 +132,25 @@ async def _withdrawn(conn: asyncpg.Connection, e: ReadingWithdrawn) -> None:
     await conn.execute("UPDATE rm_readings SET status = 'withdrawn' WHERE reading_id = $1", e.reading_id)
 
 
+async def _reconciled(conn: asyncpg.Connection, e: ReadingReconciled) -> None:
+    # billing closed the period first: the refused reading is out, the one billing counts is current
+    if e.refused == "accepted":
+        await conn.execute(
+            "UPDATE rm_readings SET status = 'refused' WHERE reading_id = $1", e.refused_reading_id
+        )
+    if e.counted_reading_id is not None:
+        await conn.execute(
+            "UPDATE rm_readings SET status = 'superseded' WHERE meter_id = $1 AND period = $2"
+            " AND status = 'current' AND reading_id <> $3",
+            e.meter_id,
+            e.period,
+            e.counted_reading_id,
+        )
+        await conn.execute(
+            "UPDATE rm_readings SET status = 'current' WHERE reading_id = $1", e.counted_reading_id
+        )
+
+
 # The events a registry import brings by the hundred thousand. Each is a fixed list of statements
 # whose effect depends on nothing but the event, so a run of events of one type gives the same
 # result with one executemany per statement (in order) as event by event -- at a fraction of the
@@ -144,6 +169,7 @@ APPLY: dict[type[Message], Apply] = {
     AccountUnlinked: _unlinked,
     ReadingAccepted: _accepted,
     ReadingWithdrawn: _withdrawn,
+    ReadingReconciled: _reconciled,
 }
 
 KEPT: frozenset[type[Message]] = frozenset({*APPLY, *BULK})

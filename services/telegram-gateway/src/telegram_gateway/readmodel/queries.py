@@ -51,6 +51,13 @@ class ReadModel:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
+    async def language(self, chat_id: int) -> str | None:
+        """The chat's Telegram language code, for messages nobody asked for (None: the default)."""
+        language: str | None = await self._pool.fetchval(
+            "SELECT language FROM rm_chats WHERE chat_id = $1", chat_id
+        )
+        return language
+
     async def is_registered(self, chat_id: int) -> bool:
         return bool(await self._pool.fetchval("SELECT true FROM rm_chats WHERE chat_id = $1", chat_id))
 

@@ -100,4 +100,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        "gateway/005_readings_refused",
+        """
+        -- a reading billing refused because its period had closed first (ReadingReconciled)
+        ALTER TABLE rm_readings DROP CONSTRAINT rm_readings_status_check;
+        ALTER TABLE rm_readings ADD CONSTRAINT rm_readings_status_check
+            CHECK (status IN ('current', 'superseded', 'withdrawn', 'refused'));
+        """,
+    ),
 )
