@@ -117,7 +117,9 @@ async def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="meterbot-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("METERBOT_")} | {
+    # a fresh stack of its own; the fetch wait may be set to compare
+    keep = {"METERBOT_KAFKA_FETCH_MAX_WAIT_MS"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("METERBOT_") or k in keep} | {
         "METERBOT_HOME": str(home)
     }
     path = home / "registry.csv"

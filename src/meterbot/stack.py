@@ -175,8 +175,8 @@ class Stack:
                 "METERBOT_KAFKA_IDEMPOTENT": str(idempotent).lower(),
                 "METERBOT_KAFKA_CREATE_TOPICS": "false",
             }
-            if self.broker is not None:  # tansu holds a fetch for its full max wait
-                env.setdefault("METERBOT_KAFKA_FETCH_MAX_WAIT_MS", "10")
+            if self.broker is not None:  # tansu may hold a fetch for its full max wait: see KafkaSettings
+                env.setdefault("METERBOT_KAFKA_FETCH_MAX_WAIT_MS", "50")
             env.update(self._start_local_bot_api(env))
             for service in SERVICES:
                 self._spawn(service, env)
