@@ -18,18 +18,15 @@ from uuid import UUID
 
 import aiohttp
 import asyncpg
-import pytest
 from aiokafka import AIOKafkaConsumer
 from billing_export.main import SPEC, make_wire
 from faststream.kafka import KafkaBroker
 from meterbot_contracts import Envelope, Message, new_envelope
 from meterbot_contracts.readings import MeterType, ReadingAccepted, ReadingWithdrawn
 from meterbot_contracts.topics import READINGS_EVENTS
-from meterbot_localstack import free_port
 from meterbot_platform.broker import make_broker, publish_envelope
-from meterbot_platform.db import database_dsn
-from meterbot_platform.runtime import run_service
 from meterbot_platform.settings import KafkaSettings
+from meterbot_testing.service import run_in_process
 
 CONSUMER = "billing-export:readings"
 _periods = (f"{y}-{m:02d}" for y, m in itertools.product(range(2000, 2030), range(1, 13)))
@@ -182,49 +179,14 @@ def new_ids() -> tuple[str, str]:
 async def running_billing_export(
     postgres_dsn: str, bootstrap: str, clock: FixedClock, topics: list[str]
 ) -> AsyncIterator[Service]:
-    database = f"billing_export_{uuid.uuid4().hex[:10]}"
-    spec = replace(SPEC, database=database, wire=make_wire(clock=clock))
-    port = free_port()
-    stop = asyncio.Event()
-    with pytest.MonkeyPatch.context() as env:
-        for name, value in {
-            "METERBOT_POSTGRES_DSN": postgres_dsn,
-            "METERBOT_KAFKA_BOOTSTRAP": bootstrap,
-            "METERBOT_KAFKA_IDEMPOTENT": "false",
-            "METERBOT_KAFKA_PARTITIONS": "3",
-            "METERBOT_HTTP_PORT": str(port),
-            "METERBOT_HTTP_HOST": "127.0.0.1",
-        }.items():
-            env.setenv(name, value)
-        task = asyncio.create_task(run_service(spec, stop))
-        url = f"http://127.0.0.1:{port}"
-        await _ready(url, task)
-    producer = make_broker(KafkaSettings(kafka_bootstrap=bootstrap, kafka_idempotent=False), "test")
-    await producer.start()
-    log = TopicLog(bootstrap, topics)
-    await log.start()
-    pool = await asyncpg.create_pool(database_dsn(postgres_dsn, database), min_size=1, max_size=4)
-    assert pool is not None
-    try:
-        yield Service(url, pool, producer, log, clock)
-    finally:
-        await pool.close()
-        await log.stop()
-        await producer.stop()
-        stop.set()
-        await asyncio.wait_for(task, 30)
-
-
-async def _ready(url: str, task: asyncio.Task[None], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as http:
-        while True:
-            if task.done():
-                task.result()
-                raise AssertionError("service exited while starting")
-            with contextlib.suppress(aiohttp.ClientError):
-                async with http.get(url + "/readyz") as resp:
-                    if resp.status == 200:
-                        return
-            assert time.monotonic() < deadline, "service not ready in time"
-            await asyncio.sleep(0.1)
+    kafka = KafkaSettings(kafka_bootstrap=bootstrap, kafka_idempotent=False, kafka_partitions=3)
+    async with run_in_process(replace(SPEC, wire=make_wire(clock=clock)), postgres_dsn, kafka) as running:
+        producer = make_broker(kafka, "test")
+        await producer.start()
+        log = TopicLog(bootstrap, topics)
+        await log.start()
+        try:
+            yield Service(running.url, running.pool, producer, log, clock)
+        finally:
+            await log.stop()
+            await producer.stop()

@@ -1,0 +1,79 @@
+"""A domain service run in-process for its integration tests, exactly as in production
+(run_service: migrations, broker, wiring, HTTP), against the session's real PostgreSQL and broker,
+on a database of its own that is dropped afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import aiohttp
+import asyncpg
+import pytest
+from meterbot_localstack import free_port
+from meterbot_platform.db import database_dsn
+from meterbot_platform.runtime import ServiceSpec, run_service
+from meterbot_platform.settings import KafkaSettings
+
+
+@dataclasses.dataclass(frozen=True)
+class InProcessService:
+    url: str  # its HTTP port: /readyz, /metrics and the service's own routes
+    pool: asyncpg.Pool  # on its database, to look at what it stored
+
+
+@contextlib.asynccontextmanager
+async def run_in_process(
+    spec: ServiceSpec, postgres_dsn: str, kafka: KafkaSettings, *, partitions: int | None = None
+) -> AsyncIterator[InProcessService]:
+    """Run `spec` (its wiring as the test wants it) until the block ends; ready when entered."""
+    database = f"{spec.database}_{uuid.uuid4().hex[:10]}"
+    port, stop = free_port(), asyncio.Event()
+    settings = {
+        "METERBOT_POSTGRES_DSN": postgres_dsn,
+        "METERBOT_KAFKA_BOOTSTRAP": kafka.kafka_bootstrap,
+        "METERBOT_KAFKA_IDEMPOTENT": str(kafka.kafka_idempotent).lower(),
+        "METERBOT_KAFKA_PARTITIONS": str(partitions or kafka.kafka_partitions),
+        "METERBOT_HTTP_HOST": "127.0.0.1",
+        "METERBOT_HTTP_PORT": str(port),
+    }
+    # the settings are read when the service starts; the environment is restored right after
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in settings.items():
+            env.setenv(name, value)
+        task = asyncio.create_task(run_service(dataclasses.replace(spec, database=database), stop))
+        url = f"http://127.0.0.1:{port}"
+        await wait_ready(url, task, spec.name)
+    pool = await asyncpg.create_pool(database_dsn(postgres_dsn, database), min_size=1, max_size=5)
+    assert pool is not None
+    try:
+        yield InProcessService(url, pool)
+    finally:
+        await pool.close()
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        admin = await asyncpg.connect(postgres_dsn)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+async def wait_ready(url: str, task: asyncio.Task[None], name: str, timeout: float = 60) -> None:
+    """Until the service's /readyz answers 200; if it died starting, what stopped it is raised."""
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            if task.done():
+                task.result()
+                raise AssertionError(f"the {name} service exited while starting")
+            with contextlib.suppress(aiohttp.ClientError):
+                async with http.get(url + "/readyz") as response:
+                    if response.status == 200:
+                        return
+            await asyncio.sleep(0.1)
+    raise TimeoutError(f"the {name} service did not become ready in {timeout:.0f} s")
