@@ -43,7 +43,11 @@ def test_up_runs_five_healthy_services_and_ctrl_c_leaves_nothing(tmp_path: Path)
     env["METERBOT_HOME"] = str(tmp_path)
     log = open(tmp_path / "up.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "meterbot", "up", "--port-base", "0"], env=env, stdout=log, stderr=log
+        [sys.executable, "-m", "meterbot", "up", "--port-base", "0"],
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
     )
     try:
         state = _wait_for_state(tmp_path, proc)
@@ -58,13 +62,16 @@ def test_up_runs_five_healthy_services_and_ctrl_c_leaves_nothing(tmp_path: Path)
         with urllib.request.urlopen(f"{state['extras']['chat_url']}_test/bots", timeout=5) as resp:
             assert resp.status == 200
 
-        proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: to the whole foreground group
         assert proc.wait(timeout=60) == 0
         deadline = time.monotonic() + 10
         while any(_alive(p) for p in pids) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert [p for p in pids if _alive(p)] == []
         assert not (tmp_path / "stack.json").exists()
+        # in order: the services stop while the broker and PostgreSQL are still there
+        stopping = (tmp_path / "up.log").read_text(errors="replace").split("stopping (SIGINT)", 1)[1]
+        assert [line for line in stopping.splitlines() if " ERROR " in line] == []
     finally:
         if proc.poll() is None:
             proc.kill()

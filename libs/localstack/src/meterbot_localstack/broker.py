@@ -46,6 +46,7 @@ class LocalBroker:
             stdout=out,
             stderr=out,
             stdin=subprocess.DEVNULL,
+            start_new_session=True,  # a Ctrl-C at the terminal is for our owner, who stops us last
             preexec_fn=die_with_parent,
         )
         wait_for_port(self.host, self.port, timeout, "tansu broker")

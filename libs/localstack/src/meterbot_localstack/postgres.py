@@ -113,6 +113,7 @@ class LocalPostgres:
             stderr=log,
             stdin=subprocess.DEVNULL,
             user=user,
+            start_new_session=True,  # a Ctrl-C at the terminal is for our owner, who stops us last
             preexec_fn=die_with_parent,
         )
         self._wait_ready(timeout)
