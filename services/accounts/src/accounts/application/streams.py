@@ -8,8 +8,6 @@ the event's occurred_at (the contract carries no timestamp; the clock is injecte
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import cast
@@ -18,7 +16,7 @@ import asyncpg
 from meterbot_contracts import Envelope, Message
 from meterbot_contracts.accounts import AccountLinkRefused
 from meterbot_contracts.all import default_registry
-from meterbot_platform.application import as_messages, caused_by, load_stream
+from meterbot_platform.application import as_messages, caused_by, load_stream, load_streams
 from meterbot_platform.eventstore import EventStore, NewEvent, StreamAppend
 
 from accounts.domain import AccountEvent, AccountState, LinkAttemptPolicy, LinkAttempts, fold
@@ -84,21 +82,10 @@ class AccountBook:
         wanted = sorted({n for n in account_numbers if n not in self._accounts})
         if not wanted:
             return
-        rows = await self._conn.fetch(
-            "SELECT stream_id, stream_version, type, schema_version, data::text AS data FROM events"
-            " WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version",
-            [account_stream(n) for n in wanted],
-        )
-        by_stream: dict[str, list[asyncpg.Record]] = defaultdict(list)
-        for row in rows:
-            by_stream[row["stream_id"]].append(row)
+        streams = await load_streams(self._conn, map(account_stream, wanted), default_registry)
         for number in wanted:
-            stream = by_stream.get(account_stream(number), [])
-            messages = [
-                default_registry.parse_data(r["type"], r["schema_version"], json.loads(r["data"]))
-                for r in stream
-            ]
-            self._accounts[number] = (_fold(messages), stream[-1]["stream_version"] if stream else 0)
+            messages, version = streams[account_stream(number)]
+            self._accounts[number] = (_fold(messages), version)
 
     def get(self, account_number: str) -> AccountState:
         return self._accounts[account_number][0]

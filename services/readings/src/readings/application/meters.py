@@ -3,7 +3,6 @@ or many at once (a registry batch)."""
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import cast
@@ -11,7 +10,7 @@ from typing import cast
 import asyncpg
 from meterbot_contracts import Envelope, Message
 from meterbot_contracts.all import default_registry
-from meterbot_platform.application import as_messages, caused_by, load_stream
+from meterbot_platform.application import as_messages, caused_by, load_stream, load_streams
 from meterbot_platform.eventstore import EventStore, NewEvent, StreamAppend
 
 from readings.domain import MeterEvent, MeterState, fold
@@ -48,21 +47,9 @@ class MeterBook:
         wanted = sorted({m for m in meter_ids if m not in self._meters})
         if not wanted:
             return
-        rows = await self._conn.fetch(
-            "SELECT stream_id, stream_version, type, schema_version, data::text AS data FROM events"
-            " WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version",
-            [meter_stream(m) for m in wanted],
-        )
-        by_stream: dict[str, list[asyncpg.Record]] = defaultdict(list)
-        for row in rows:
-            by_stream[row["stream_id"]].append(row)
+        streams = await load_streams(self._conn, map(meter_stream, wanted), default_registry)
         for meter_id in wanted:
-            stream = by_stream.get(meter_stream(meter_id), [])
-            messages = [
-                default_registry.parse_data(r["type"], r["schema_version"], json.loads(r["data"]))
-                for r in stream
-            ]
-            version = stream[-1]["stream_version"] if stream else 0
+            messages, version = streams[meter_stream(meter_id)]
             self._meters[meter_id] = (_fold(messages), version)
             self._loaded[meter_id] = version
 
