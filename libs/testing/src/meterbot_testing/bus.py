@@ -1,13 +1,15 @@
-"""The real broker seen from outside, for a service's integration tests: publish envelopes, read
-topics from the beginning by manual assignment (no group join), wait for the events a command
-caused."""
+"""The real broker seen from outside, for a service's integration tests: Bus (publish envelopes,
+read topics from the beginning by manual assignment, wait for the events a command caused) and
+TopicLog (every message of some topics with its topic and key, read through a consumer group)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import time
+import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -97,3 +99,70 @@ async def eventually(query: Callable[[], Awaitable[Any]], expected: Any, timeout
         if time.monotonic() > deadline:
             raise AssertionError(f"still {value!r}, expected {expected!r}")
         await asyncio.sleep(0.05)
+
+
+@dataclass(frozen=True)
+class Seen:
+    topic: str
+    key: str
+    envelope: Envelope
+
+
+@dataclass
+class TopicLog:
+    """Every envelope that appears on `topics`, with where it appeared."""
+
+    bootstrap: str
+    topics: list[str]
+    seen: list[Seen] = field(default_factory=list)
+    _task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=f"test-log-{uuid.uuid4().hex[:8]}",
+        )
+        await consumer.start()
+
+        async def run() -> None:
+            try:
+                while True:
+                    for records in (await consumer.getmany(timeout_ms=100)).values():
+                        self.seen += [
+                            Seen(r.topic, (r.key or b"").decode(), Envelope.from_bytes(r.value or b""))
+                            for r in records
+                        ]
+            finally:
+                await consumer.stop()
+
+        self._task = asyncio.create_task(run())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def matching(self, predicate: Callable[[Seen], bool]) -> list[Seen]:
+        return [s for s in self.seen if predicate(s)]
+
+    async def wait_for(
+        self, predicate: Callable[[Seen], bool], n: int = 1, timeout: float = 20
+    ) -> list[Seen]:
+        deadline = time.monotonic() + timeout
+        while len(found := self.matching(predicate)) < n:
+            assert time.monotonic() < deadline, f"{len(found)} of {n} messages on the topics in time"
+            await asyncio.sleep(0.02)
+        return found
+
+
+async def wait_until(check: Callable[[], Awaitable[Any]], timeout: float = 20) -> Any:
+    """Poll `check` until it returns something truthy; that is returned."""
+    deadline = time.monotonic() + timeout
+    while not (result := await check()):
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+    return result

@@ -4,21 +4,17 @@ public topic and meterbot.billing-export.events."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import itertools
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
 import aiohttp
 import asyncpg
-from aiokafka import AIOKafkaConsumer
 from billing_export.main import SPEC, make_wire
 from faststream.kafka import KafkaBroker
 from meterbot_contracts import Envelope, Message, new_envelope
@@ -26,6 +22,7 @@ from meterbot_contracts.readings import MeterType, ReadingAccepted, ReadingWithd
 from meterbot_contracts.topics import READINGS_EVENTS
 from meterbot_platform.broker import make_broker, publish_envelope
 from meterbot_platform.settings import KafkaSettings
+from meterbot_testing.bus import TopicLog, wait_until
 from meterbot_testing.service import run_in_process
 
 CONSUMER = "billing-export:readings"
@@ -43,70 +40,6 @@ class FixedClock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@dataclass(frozen=True)
-class Seen:
-    topic: str
-    key: str
-    envelope: Envelope
-
-
-@dataclass
-class TopicLog:
-    bootstrap: str
-    topics: list[str]
-    seen: list[Seen] = field(default_factory=list)
-    _task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        consumer = AIOKafkaConsumer(
-            *self.topics,
-            bootstrap_servers=self.bootstrap,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-            group_id=f"test-log-{uuid.uuid4().hex[:8]}",
-        )
-        await consumer.start()
-
-        async def run() -> None:
-            try:
-                while True:
-                    for records in (await consumer.getmany(timeout_ms=100)).values():
-                        self.seen += [
-                            Seen(r.topic, (r.key or b"").decode(), Envelope.from_bytes(r.value or b""))
-                            for r in records
-                        ]
-            finally:
-                await consumer.stop()
-
-        self._task = asyncio.create_task(run())
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    def matching(self, predicate: Callable[[Seen], bool]) -> list[Seen]:
-        return [s for s in self.seen if predicate(s)]
-
-    async def wait_for(
-        self, predicate: Callable[[Seen], bool], n: int = 1, timeout: float = 20
-    ) -> list[Seen]:
-        deadline = time.monotonic() + timeout
-        while len(found := self.matching(predicate)) < n:
-            assert time.monotonic() < deadline, f"{len(found)} of {n} messages on the topics in time"
-            await asyncio.sleep(0.02)
-        return found
-
-
-async def wait_until(check: Callable[[], Awaitable[Any]], timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (result := await check()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
-    return result
 
 
 @dataclass

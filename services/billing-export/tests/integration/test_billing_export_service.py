@@ -14,9 +14,9 @@ import pytest
 from meterbot_contracts.all import default_registry
 from meterbot_contracts.billing import BillingReading, LateReadingRefused, PeriodClosed
 from meterbot_contracts.topics import BILLING_EXPORT_EVENTS, BILLING_READINGS_V1
+from meterbot_testing.bus import Seen
 
 from .billing_export_harness import (
-    Seen,
     Service,
     accepted,
     new_ids,

@@ -4,19 +4,16 @@ billing-export's PeriodClosed) and watch meterbot.readings.events."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
 import asyncpg
-from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
 from meterbot_contracts import Envelope, Message, new_envelope
 from meterbot_contracts.accounts import AccountLinked, AccountUnlinked
@@ -31,6 +28,7 @@ from meterbot_contracts.topics import (
 )
 from meterbot_platform.broker import make_broker, publish_envelope
 from meterbot_platform.settings import KafkaSettings
+from meterbot_testing.bus import TopicLog, wait_until
 from meterbot_testing.service import run_in_process
 from readings.main import SPEC, make_wire
 
@@ -41,62 +39,6 @@ class FixedClock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@dataclass
-class TopicLog:
-    """Every envelope that appears on some topics, read by a plain aiokafka consumer."""
-
-    bootstrap: str
-    topics: list[str]
-    seen: list[tuple[str, bytes | None, Envelope]] = field(default_factory=list)  # topic, key, envelope
-    _task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        consumer = AIOKafkaConsumer(
-            *self.topics,
-            bootstrap_servers=self.bootstrap,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-            group_id=f"test-log-{uuid.uuid4().hex[:8]}",
-        )
-        await consumer.start()
-
-        async def run() -> None:
-            try:
-                while True:
-                    batch = await consumer.getmany(timeout_ms=100)
-                    for records in batch.values():
-                        for r in records:
-                            self.seen.append((r.topic, r.key, Envelope.from_bytes(r.value or b"")))
-            finally:
-                await consumer.stop()
-
-        self._task = asyncio.create_task(run())
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    def matching(self, predicate: Callable[[Envelope], bool]) -> list[Envelope]:
-        return [e for _, _, e in self.seen if predicate(e)]
-
-    async def wait_for(self, predicate: Callable[[Envelope], bool], timeout: float = 20) -> Envelope:
-        deadline = time.monotonic() + timeout
-        while not (found := self.matching(predicate)):
-            assert time.monotonic() < deadline, "no such event on the topic in time"
-            await asyncio.sleep(0.02)
-        return found[0]
-
-
-async def wait_until(check: Callable[[], Awaitable[Any]], timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (result := await check()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
-    return result
 
 
 @dataclass
@@ -131,7 +73,8 @@ class Service:
 
     async def answer_to(self, command: Envelope) -> Message:
         """The one event readings answered `command` with (same correlation id, caused by it)."""
-        reply = await self.log.wait_for(lambda e: e.correlation_id == command.correlation_id)
+        [seen] = await self.log.wait_for(lambda s: s.envelope.correlation_id == command.correlation_id)
+        reply = seen.envelope
         assert reply.causation_id == str(command.message_id)
         return default_registry.parse(reply)
 

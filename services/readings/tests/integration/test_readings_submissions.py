@@ -64,7 +64,12 @@ async def test_accepted_reading_goes_to_store_topic_and_views(service: Service) 
     assert (answer.value, answer.previous_value, answer.period) == (Decimal(260), Decimal("250.550"), PERIOD)
     assert answer.submitted_at == START and answer.replaces_reading_id is None
     assert await stream_types(service, meter_id) == ["MeterRegistered", "ReadingAccepted"]
-    [on_topic] = service.log.matching(lambda e: e.payload.get("reading_id") == str(answer.reading_id))
+    [on_topic] = [
+        s.envelope
+        for s in service.log.matching(
+            lambda s: s.envelope.payload.get("reading_id") == str(answer.reading_id)
+        )
+    ]
     assert on_topic.type == "ReadingAccepted"
 
     body = await wait_until(lambda: _readings_with(service, account, 1))
@@ -141,9 +146,10 @@ async def test_meter_dropped_from_the_registry_is_closed(service: Service) -> No
     await register(service, account, registry_meter(kept))  # re-import without it
 
     assert await stream_types(service, dropped) == ["MeterRegistered", "MeterClosed"]
-    closed = await service.log.wait_for(
-        lambda e: e.type == "MeterClosed" and e.payload["meter_id"] == dropped
+    [seen] = await service.log.wait_for(
+        lambda s: s.envelope.type == "MeterClosed" and s.envelope.payload["meter_id"] == dropped
     )
+    closed = seen.envelope
     assert MeterClosed.model_validate(closed.payload).account_number == account
     answer = await submit(service, chat, account, dropped, "260")
     assert isinstance(answer, ReadingRejected) and answer.reason == "meter_closed"
@@ -235,7 +241,7 @@ async def test_redelivered_command_has_no_second_effect(service: Service) -> Non
         "SELECT count(*) FROM events WHERE metadata->>'correlation_id' = $1", envelope.correlation_id
     )
     assert answers == 1
-    assert len(service.log.matching(lambda e: e.correlation_id == envelope.correlation_id)) == 1
+    assert len(service.log.matching(lambda s: s.envelope.correlation_id == envelope.correlation_id)) == 1
 
 
 async def test_every_answer_is_in_the_meter_stream_with_the_commands_ids(service: Service) -> None:
@@ -271,7 +277,8 @@ async def test_a_replacement_billing_refused_as_late_is_undone(service: Service)
         counted_value=Decimal(260),
     )
     envelope = await service.publish(BILLING_EXPORT_EVENTS, refusal, key=f"period-{PERIOD}")
-    told = await service.log.wait_for(lambda e: e.causation_id == str(envelope.message_id))
+    [seen] = await service.log.wait_for(lambda s: s.envelope.causation_id == str(envelope.message_id))
+    told = seen.envelope
     reconciled = default_registry.parse(told)
     assert isinstance(reconciled, ReadingReconciled)
     assert (reconciled.chat_id, reconciled.refused_value, reconciled.counted_value) == (
