@@ -5,9 +5,8 @@ transaction with the inbox claim; the reply is sent after commit (a redelivery n
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -29,7 +28,7 @@ from meterbot_contracts.readings import (
 from meterbot_platform import inbox
 
 from telegram_gateway import replies
-from telegram_gateway.i18n import Catalogue, Texts
+from telegram_gateway.i18n import Catalogue
 from telegram_gateway.messenger import Messenger
 from telegram_gateway.metrics import REPLY_LATENCY
 from telegram_gateway.readmodel import ReadModel
@@ -96,19 +95,17 @@ class Responder:
                 log.exception("reply to a %s not delivered", type(message).__name__)
         for _, message in new.values():
             if isinstance(message, ReadingReconciled):
-                await self._tell(message.chat_id, replies.reconciliation_reply, message)
+                await self._tell_reconciled(message)
         return set(new)
 
-    async def _tell(
-        self, chat_id: int, reply: Callable[[Texts, Any], list[replies.Outgoing]], message: Message
-    ) -> None:
-        """A message nobody waits for, in the chat's language; a failed send is logged, not retried."""
+    async def _tell_reconciled(self, event: ReadingReconciled) -> None:
+        """Nobody waits for this one: sent in the chat's language; a failed send is logged, not retried."""
         try:
-            t = self._catalogue.texts(await self._read_model.language(chat_id))
-            for outgoing in reply(t, message):
-                await self._messenger.send(chat_id, outgoing.text, outgoing.markup)
+            t = self._catalogue.texts(await self._read_model.language(event.chat_id))
+            for outgoing in replies.reconciliation_reply(t, event):
+                await self._messenger.send(event.chat_id, outgoing.text, outgoing.markup)
         except Exception:
-            log.exception("%s not told to the resident", type(message).__name__)
+            log.exception("ReadingReconciled not told to the resident")
 
     async def _answer(self, pending: Pending, message: Message) -> None:
         t = self._catalogue.texts(pending.locale)

@@ -54,7 +54,8 @@ class MeterBook:
             self._loaded[meter_id] = version
 
     async def get(self, meter_id: str) -> MeterState:
-        await self.load([meter_id])
+        if meter_id not in self._meters:  # a batch loads its meters up front: usually no query
+            await self.load([meter_id])
         return self._meters[meter_id][0]
 
     def record(self, envelope: Envelope, meter_id: str, messages: Sequence[Message]) -> None:
