@@ -3,12 +3,15 @@
 Every event row carries the id of the transaction that wrote it (xid8). Readers that must not skip
 (the outbox relay, projections) read in (transaction_id, position) order and only up to the oldest
 transaction still running, so an event that commits late with a lower position is never passed over.
+A stream's events come out in version order because append refuses to write after a newer
+transaction (see eventstore_sql.APPEND). `streams` keeps each stream's version and an optional
+snapshot, so a load costs the same at 10 and at 10,000 events.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -17,30 +20,16 @@ from uuid import UUID, uuid4
 import asyncpg
 from meterbot_contracts import Envelope, Message
 
-from meterbot_platform.migrations import Migration
-
-NOTIFY_CHANNEL = "meterbot_events"
-
-MIGRATIONS = (
-    Migration(
-        "platform/001_events",
-        """
-        CREATE TABLE events (
-            position        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-            transaction_id  xid8 NOT NULL DEFAULT pg_current_xact_id(),
-            stream_id       text NOT NULL,
-            stream_version  integer NOT NULL CHECK (stream_version > 0),
-            type            text NOT NULL,
-            schema_version  integer NOT NULL,
-            data            jsonb NOT NULL,
-            metadata        jsonb NOT NULL,
-            recorded_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
-            UNIQUE (stream_id, stream_version)
-        );
-        CREATE INDEX events_commit_order ON events (transaction_id, position);
-        """,
-    ),
+from meterbot_platform.eventstore_sql import (
+    APPEND,
+    LOAD_STATES,
+    MIGRATIONS,
+    NOTIFY_CHANNEL,
+    RECORDED,
+    VERSIONS,
 )
+
+__all__ = ["MIGRATIONS", "NOTIFY_CHANNEL"]  # re-exported: runtime and notify import them from here
 
 
 class ConcurrencyConflict(Exception):
@@ -86,6 +75,8 @@ class StreamAppend(NamedTuple):
     stream_id: str
     events: Sequence[NewEvent]
     expected_version: int  # the version the events were decided on (0 = a new stream)
+    snapshot: dict[str, Any] | None = None  # the state after these events (JSON), if worth saving
+    snapshot_schema: str | None = None  # names the state model; a load asking another ignores it
 
 
 def _metadata(event: NewEvent) -> str:
@@ -140,10 +131,18 @@ class RecordedEvent:
         )
 
 
-_COLUMNS = (
-    "position, transaction_id::text::bigint AS transaction_id, stream_id, stream_version, type,"
-    " schema_version, data::text AS data, metadata::text AS metadata, recorded_at"
-)
+@dataclass(frozen=True)
+class StreamState:
+    """What a decision needs from one stream: its version and its state as snapshot + tail."""
+
+    stream_id: str
+    version: int  # 0 = nothing recorded
+    snapshot: dict[str, Any] | None  # JSON state saved at snapshot_version (None: none, or other schema)
+    snapshot_version: int  # 0 when no usable snapshot
+    tail: list[RecordedEvent]  # events after snapshot_version, in version order
+
+
+_COLUMNS = RECORDED
 
 
 def _record(row: asyncpg.Record) -> RecordedEvent:
@@ -168,9 +167,7 @@ class EventStore:
     """Stateless: every call takes the connection (and so the transaction) it runs in."""
 
     async def stream_version(self, conn: asyncpg.Connection, stream_id: str) -> int:
-        version = await conn.fetchval(
-            "SELECT max(stream_version) FROM events WHERE stream_id = $1", stream_id
-        )
+        version = await conn.fetchval("SELECT version FROM streams WHERE stream_id = $1", stream_id)
         return int(version or 0)
 
     async def append(
@@ -179,61 +176,41 @@ class EventStore:
         stream_id: str,
         events: Sequence[NewEvent],
         expected_version: int,
+        *,
+        snapshot: dict[str, Any] | None = None,
+        snapshot_schema: str | None = None,
     ) -> list[RecordedEvent]:
-        """Append atomically after `expected_version` (0 = a new stream) or raise ConcurrencyConflict.
+        """Append atomically after `expected_version` (0 = a new stream) or raise ConcurrencyConflict
+        (nothing written; roll back and retry the transaction whole: a retry also gets a newer
+        transaction id, which the per-stream order guard may ask for). One round trip.
 
-        Run it inside the caller's transaction together with the inbox mark (DESIGN §2)."""
-        if not events:
-            return []
-        actual = await self.stream_version(conn, stream_id)
-        if actual != expected_version:
-            raise ConcurrencyConflict(stream_id, expected_version, actual)
-        versions = list(range(expected_version + 1, expected_version + 1 + len(events)))
-        metadata = [_metadata(e) for e in events]
-        try:
-            async with conn.transaction():  # a savepoint when nested: a conflict stays catchable
-                rows = await conn.fetch(
-                    f"""
-                    INSERT INTO events (stream_id, stream_version, type, schema_version, data, metadata)
-                    SELECT $1, v, t, sv, d::jsonb, m::jsonb
-                    FROM unnest($2::int[], $3::text[], $4::int[], $5::text[], $6::text[])
-                         AS x(v, t, sv, d, m)
-                    ORDER BY v
-                    RETURNING {_COLUMNS}
-                    """,
-                    stream_id,
-                    versions,
-                    [e.type for e in events],
-                    [e.version for e in events],
-                    [json.dumps(e.data) for e in events],
-                    metadata,
-                )
-        except asyncpg.UniqueViolationError:
-            raise ConcurrencyConflict(stream_id, expected_version) from None
-        await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
-        return [_record(r) for r in rows]
+        `snapshot` is the stream's state after these events, saved under `snapshot_schema`; with no
+        events it snapshots the stream as it is at `expected_version`. Run it inside the caller's
+        transaction together with the inbox mark (DESIGN §2)."""
+        append = StreamAppend(stream_id, events, expected_version, snapshot, snapshot_schema)
+        return await self._write(conn, [append])
 
     async def append_many(self, conn: asyncpg.Connection, appends: Sequence[StreamAppend]) -> int:
-        """Append to many streams in one INSERT (a registry batch touches hundreds): each stream's
-        events after its expected version, all or nothing, in the order given; how many events.
+        """Append to many streams in one statement (a poll or a registry batch touches hundreds):
+        each stream's events after its expected version, all or nothing, in the order given; how
+        many events. A stream named twice is appended to in turn (the second part's expected
+        version must follow the first). A stream that moved: ConcurrencyConflict, and nothing of the
+        batch is written; the caller's transaction may be aborted (retry it whole)."""
+        return len(await self._write(conn, appends))
 
-        append() costs five round trips per stream; this costs two for the whole batch. A stream
-        that moved since it was read already holds a version this writes: ConcurrencyConflict, and
-        the caller's transaction is aborted (retry it whole)."""
-        rows = [
-            (a.stream_id, a.expected_version + i, e) for a in appends for i, e in enumerate(a.events, start=1)
-        ]
-        if not rows:
-            return 0
+    async def _write(self, conn: asyncpg.Connection, appends: Sequence[StreamAppend]) -> list[RecordedEvent]:
+        merged = _merge(appends)
+        if not merged:
+            return []
+        rows = [(a.stream_id, a.expected_version + i, e) for a in merged for i, e in enumerate(a.events, 1)]
         try:
-            await conn.execute(
-                """
-                INSERT INTO events (stream_id, stream_version, type, schema_version, data, metadata)
-                SELECT s, v, t, sv, d::jsonb, m::jsonb
-                FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::text[])
-                     WITH ORDINALITY AS x(s, v, t, sv, d, m, n)
-                ORDER BY n
-                """,
+            result = await conn.fetch(
+                APPEND,
+                [a.stream_id for a in merged],
+                [a.expected_version for a in merged],
+                [a.expected_version + len(a.events) for a in merged],
+                [None if a.snapshot is None else json.dumps(a.snapshot) for a in merged],
+                [a.snapshot_schema for a in merged],
                 [stream for stream, _, _ in rows],
                 [version for _, version, _ in rows],
                 [e.type for _, _, e in rows],
@@ -241,10 +218,42 @@ class EventStore:
                 [json.dumps(e.data) for _, _, e in rows],
                 [_metadata(e) for _, _, e in rows],
             )
-        except asyncpg.UniqueViolationError as exc:
+        except asyncpg.SerializationError as exc:  # part of the batch was claimed: all undone
+            raise ConcurrencyConflict(str(exc), -1) from None
+        except asyncpg.UniqueViolationError as exc:  # events written around this store
             raise ConcurrencyConflict(str(exc.detail or "a stream of the batch"), -1) from None
-        await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
-        return len(rows)
+        if not result[0]["all_claimed"]:
+            await self._refused(conn, merged)
+        return [_record(r) for r in result if r["position"] is not None]
+
+    async def _refused(self, conn: asyncpg.Connection, appends: Sequence[StreamAppend]) -> None:
+        actual = {
+            r["stream_id"]: r["version"] for r in await conn.fetch(VERSIONS, [a.stream_id for a in appends])
+        }
+        first = appends[0]
+        for a in appends:
+            if actual.get(a.stream_id, 0) != a.expected_version:
+                first = a
+                break
+        raise ConcurrencyConflict(first.stream_id, first.expected_version, actual.get(first.stream_id, 0))
+
+    async def load_states(
+        self, conn: asyncpg.Connection, stream_ids: Iterable[str], *, schema: str
+    ) -> dict[str, StreamState]:
+        """Many streams in one query: each one's version, its snapshot saved under `schema` (if
+        any) and the events after it. Every asked id is in the result (unknown: version 0)."""
+        found: dict[str, tuple[int, dict[str, Any] | None, int, list[RecordedEvent]]] = {}
+        for row in await conn.fetch(LOAD_STATES, sorted(set(stream_ids)), schema):
+            stream_id = row["asked"]
+            if stream_id not in found:
+                snapshot = json.loads(row["snapshot"]) if row["snapshot"] is not None else None
+                found[stream_id] = (row["at_version"], snapshot, row["snapshot_version"], [])
+            if row["position"] is not None:
+                found[stream_id][3].append(_record(row))
+        return {
+            s: StreamState(s, version, snapshot, snapshot_version, tail)
+            for s, (version, snapshot, snapshot_version, tail) in found.items()
+        }
 
     async def read_stream(
         self, conn: asyncpg.Connection, stream_id: str, after_version: int = 0
@@ -299,3 +308,30 @@ class EventStore:
         )
         assert row is not None
         return int(row["n"]), float(row["age"])
+
+
+def _merge(appends: Sequence[StreamAppend]) -> list[StreamAppend]:
+    """One part per stream (the statement claims each stream once), in first-seen order; parts
+    without events or snapshot dropped; a second part must continue where the first ends."""
+    merged: dict[str, StreamAppend] = {}
+    for a in appends:
+        if a.expected_version < 0:
+            raise ValueError(f"stream {a.stream_id!r}: expected version {a.expected_version} < 0")
+        if not a.events and a.snapshot is None:
+            continue
+        if not a.events and a.expected_version == 0:
+            raise ValueError(f"stream {a.stream_id!r}: a snapshot of nothing")
+        if a.snapshot is not None and not a.snapshot_schema:
+            raise ValueError(f"stream {a.stream_id!r}: a snapshot needs its schema name")
+        before = merged.get(a.stream_id)
+        if before is None:
+            merged[a.stream_id] = a
+            continue
+        at = before.expected_version + len(before.events)
+        if a.expected_version != at:
+            raise ConcurrencyConflict(a.stream_id, a.expected_version, at)
+        # a snapshot belongs to the end of its own part: only the last part's can stay
+        merged[a.stream_id] = StreamAppend(
+            a.stream_id, [*before.events, *a.events], before.expected_version, a.snapshot, a.snapshot_schema
+        )
+    return list(merged.values())

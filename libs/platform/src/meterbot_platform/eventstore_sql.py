@@ -1,0 +1,141 @@
+"""The event store's schema and its two hot statements (append, load), kept apart from the Python
+that calls them so each fits on a screen.
+
+`streams` holds one row per stream, written in the same statement as the stream's events: its
+version (the expected-version check is one conditional UPDATE/INSERT on it), the id of the
+transaction that last appended (the per-stream order guard, see APPEND) and an optional snapshot."""
+
+from __future__ import annotations
+
+from meterbot_platform.migrations import Migration
+
+NOTIFY_CHANNEL = "meterbot_events"
+
+MIGRATIONS = (
+    Migration(
+        "platform/001_events",
+        """
+        CREATE TABLE events (
+            position        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            transaction_id  xid8 NOT NULL DEFAULT pg_current_xact_id(),
+            stream_id       text NOT NULL,
+            stream_version  integer NOT NULL CHECK (stream_version > 0),
+            type            text NOT NULL,
+            schema_version  integer NOT NULL,
+            data            jsonb NOT NULL,
+            metadata        jsonb NOT NULL,
+            recorded_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+            UNIQUE (stream_id, stream_version)
+        );
+        CREATE INDEX events_commit_order ON events (transaction_id, position);
+        """,
+    ),
+    Migration(
+        "platform/004_streams",
+        """
+        CREATE TABLE streams (
+            stream_id            text PRIMARY KEY,
+            version              integer NOT NULL CHECK (version > 0),
+            last_transaction_id  xid8 NOT NULL,
+            snapshot             jsonb,
+            snapshot_version     integer NOT NULL DEFAULT 0,
+            snapshot_schema      text,
+            CHECK (snapshot_version <= version)
+        );
+        INSERT INTO streams (stream_id, version, last_transaction_id)
+        SELECT DISTINCT ON (stream_id) stream_id, stream_version, transaction_id
+        FROM events ORDER BY stream_id, stream_version DESC;
+
+        -- Part of a many-stream append claimed its streams and part did not: fail the statement so
+        -- none of it stays (the caller retries its transaction whole).
+        CREATE FUNCTION meterbot_claims_complete(wanted text[], claimed text[]) RETURNS boolean
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF cardinality(claimed) = cardinality(wanted) THEN RETURN true; END IF;
+            IF cardinality(claimed) = 0 THEN RETURN false; END IF;
+            RAISE EXCEPTION 'streams moved on: %',
+                (SELECT array_agg(w) FROM unnest(wanted) w WHERE w <> ALL (claimed))
+                USING ERRCODE = 'serialization_failure';
+        END $$;
+        """,
+    ),
+)
+
+RECORDED = (
+    "position, transaction_id::text::bigint AS transaction_id, stream_id, stream_version, type,"
+    " schema_version, data::text AS data, metadata::text AS metadata, recorded_at"
+)
+
+# One round trip. A stream is claimed when its row still holds the expected version (UPDATE; a
+# concurrent appender's UPDATE waits for ours and then finds the version moved) or, for expected
+# 0, when no row exists (INSERT .. ON CONFLICT DO NOTHING waits for a concurrent creator the same
+# way). Per-stream order guard: readers publish in transaction-id order, so a transaction whose id
+# is older than the one that last appended to the stream must not append after it (it would come
+# out first); it is refused like a stale version and the retry runs with a fresh, newer id.
+# Events are written only when every stream was claimed; NOTIFY is folded to one per transaction.
+APPEND = f"""
+WITH want AS (
+    SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[])
+        AS w(stream_id, expected, version, snapshot, snapshot_schema)
+), moved AS (
+    UPDATE streams s SET
+        version = w.version,
+        last_transaction_id = CASE WHEN w.version > w.expected THEN pg_current_xact_id()
+                                   ELSE s.last_transaction_id END,
+        snapshot = coalesce(w.snapshot::jsonb, s.snapshot),
+        snapshot_version = CASE WHEN w.snapshot IS NULL THEN s.snapshot_version ELSE w.version END,
+        snapshot_schema = CASE WHEN w.snapshot IS NULL THEN s.snapshot_schema ELSE w.snapshot_schema END
+    FROM want w
+    WHERE s.stream_id = w.stream_id AND w.expected > 0 AND s.version = w.expected
+      AND (w.version = w.expected OR s.last_transaction_id <= pg_current_xact_id())
+    RETURNING s.stream_id
+), created AS (
+    INSERT INTO streams (stream_id, version, last_transaction_id, snapshot, snapshot_version,
+                         snapshot_schema)
+    SELECT stream_id, version, pg_current_xact_id(), snapshot::jsonb,
+           CASE WHEN snapshot IS NULL THEN 0 ELSE version END,
+           CASE WHEN snapshot IS NULL THEN NULL ELSE snapshot_schema END
+    FROM want WHERE expected = 0
+    ON CONFLICT (stream_id) DO NOTHING
+    RETURNING stream_id
+), ok AS (
+    SELECT meterbot_claims_complete(
+        (SELECT array_agg(stream_id) FROM want),
+        coalesce((SELECT array_agg(stream_id) FROM (TABLE moved UNION ALL TABLE created) c), '{{}}')
+    ) AS all_claimed
+), written AS (
+    INSERT INTO events (stream_id, stream_version, type, schema_version, data, metadata)
+    SELECT s, v, t, sv, d::jsonb, m::jsonb
+    FROM unnest($6::text[], $7::int[], $8::text[], $9::int[], $10::text[], $11::text[])
+         WITH ORDINALITY AS x(s, v, t, sv, d, m, n)
+    WHERE (SELECT all_claimed FROM ok)
+    ORDER BY n
+    RETURNING {RECORDED}
+)
+SELECT ok.all_claimed, w.*,
+       CASE WHEN w.position IS NOT NULL THEN pg_notify('{NOTIFY_CHANNEL}', '') END AS notified
+FROM ok LEFT JOIN written w ON true
+ORDER BY w.position
+"""
+
+# On a refused append only: what the streams hold now (for the error message).
+VERSIONS = "SELECT stream_id, version FROM streams WHERE stream_id = ANY($1::text[])"
+
+# One query for many streams: each asked id once (with no events: version 0), its snapshot when
+# saved under the asked schema (on the first row of the stream only), then the events after it.
+LOAD_STATES = """
+SELECT w.stream_id AS asked, coalesce(s.version, 0) AS at_version,
+       CASE WHEN u.usable THEN s.snapshot_version ELSE 0 END AS snapshot_version,
+       CASE WHEN u.usable AND (e.stream_version IS NULL OR e.stream_version = s.snapshot_version + 1)
+            THEN s.snapshot::text END AS snapshot,
+       e.position, e.transaction_id::text::bigint AS transaction_id, e.stream_id, e.stream_version,
+       e.type, e.schema_version, e.data::text AS data, e.metadata::text AS metadata, e.recorded_at
+FROM unnest($1::text[]) AS w(stream_id)
+LEFT JOIN streams s ON s.stream_id = w.stream_id
+CROSS JOIN LATERAL (
+    SELECT coalesce(s.snapshot IS NOT NULL AND s.snapshot_schema = $2, false) AS usable
+) u
+LEFT JOIN events e ON e.stream_id = w.stream_id
+    AND e.stream_version > CASE WHEN u.usable THEN s.snapshot_version ELSE 0 END
+ORDER BY w.stream_id, e.stream_version
+"""
