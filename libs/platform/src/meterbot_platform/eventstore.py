@@ -202,15 +202,16 @@ class EventStore:
         merged = _merge(appends)
         if not merged:
             return []
+        claims = sorted(merged, key=lambda a: a.stream_id)
         rows = [(a.stream_id, a.expected_version + i, e) for a in merged for i, e in enumerate(a.events, 1)]
         try:
             result = await conn.fetch(
                 APPEND,
-                [a.stream_id for a in merged],
-                [a.expected_version for a in merged],
-                [a.expected_version + len(a.events) for a in merged],
-                [None if a.snapshot is None else json.dumps(a.snapshot) for a in merged],
-                [a.snapshot_schema for a in merged],
+                [a.stream_id for a in claims],
+                [a.expected_version for a in claims],
+                [a.expected_version + len(a.events) for a in claims],
+                [None if a.snapshot is None else json.dumps(a.snapshot) for a in claims],
+                [a.snapshot_schema for a in claims],
                 [stream for stream, _, _ in rows],
                 [version for _, version, _ in rows],
                 [e.type for _, _, e in rows],
@@ -218,7 +219,9 @@ class EventStore:
                 [json.dumps(e.data) for _, _, e in rows],
                 [_metadata(e) for _, _, e in rows],
             )
-        except asyncpg.SerializationError as exc:  # part of the batch was claimed: all undone
+        except (asyncpg.SerializationError, asyncpg.DeadlockDetectedError) as exc:
+            # part of the batch was claimed, or the caller's own earlier writes crossed another
+            # writer's: all undone, the transaction is aborted
             raise ConcurrencyConflict(str(exc), -1) from None
         except asyncpg.UniqueViolationError as exc:  # events written around this store
             raise ConcurrencyConflict(str(exc.detail or "a stream of the batch"), -1) from None

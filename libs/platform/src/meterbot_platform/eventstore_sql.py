@@ -73,10 +73,14 @@ RECORDED = (
 # is older than the one that last appended to the stream must not append after it (it would come
 # out first); it is refused like a stale version and the retry runs with a fresh, newer id.
 # Events are written only when every stream was claimed; NOTIFY is folded to one per transaction.
+# Existing stream rows are locked in id order first and new ones inserted in id order ($1 is
+# sorted), so concurrent batches take their locks in one order.
 APPEND = f"""
 WITH want AS (
     SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[])
         AS w(stream_id, expected, version, snapshot, snapshot_schema)
+), locked AS (  -- in stream-id order: two batches sharing streams never deadlock
+    SELECT stream_id FROM streams WHERE stream_id = ANY($1::text[]) ORDER BY stream_id FOR UPDATE
 ), moved AS (
     UPDATE streams s SET
         version = w.version,
@@ -85,7 +89,7 @@ WITH want AS (
         snapshot = coalesce(w.snapshot::jsonb, s.snapshot),
         snapshot_version = CASE WHEN w.snapshot IS NULL THEN s.snapshot_version ELSE w.version END,
         snapshot_schema = CASE WHEN w.snapshot IS NULL THEN s.snapshot_schema ELSE w.snapshot_schema END
-    FROM want w
+    FROM want w JOIN locked l USING (stream_id)
     WHERE s.stream_id = w.stream_id AND w.expected > 0 AND s.version = w.expected
       AND (w.version = w.expected OR s.last_transaction_id <= pg_current_xact_id())
     RETURNING s.stream_id
