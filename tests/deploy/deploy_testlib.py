@@ -63,6 +63,7 @@ METRICS: dict[str, tuple[str, frozenset[str]]] = {
     "meterbot_outbox_oldest_unpublished_age_seconds": ("gauge", frozenset({"service"})),
     "meterbot_outbox_published_total": ("counter", frozenset({"service"})),
     "meterbot_projection_lag_events": ("gauge", frozenset({"service", "projection"})),
+    "meterbot_events_horizon_held_seconds": ("gauge", frozenset({"service"})),
     "meterbot_consumer_lag_messages": ("gauge", frozenset({"service", "topic", "group"})),
     "meterbot_dlq_messages_total": ("counter", frozenset({"service", "topic", "reason"})),
     "meterbot_telegram_updates_total": ("counter", frozenset({"service", "kind"})),

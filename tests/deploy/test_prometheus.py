@@ -22,6 +22,7 @@ PROM = DEPLOY / "prometheus"
 REQUIRED_ALERTS = (
     "ServiceDown",
     "OutboxLagGrowing",
+    "EventHorizonHeld",
     "ConsumerLagHigh",
     "DeadLetterQueueNotEmpty",
     "ReadingRejectionRateSpike",

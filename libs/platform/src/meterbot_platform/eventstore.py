@@ -22,9 +22,11 @@ from meterbot_contracts import Envelope, Message
 
 from meterbot_platform.eventstore_sql import (
     APPEND,
+    HORIZON_AGE,
     LOAD_STATES,
     MIGRATIONS,
     NOTIFY_CHANNEL,
+    READ_COMMITTED,
     RECORDED,
     VERSIONS,
 )
@@ -284,20 +286,14 @@ class EventStore:
     async def read_committed(
         self, conn: asyncpg.Connection, after: Cursor = START, limit: int = 1000
     ) -> list[RecordedEvent]:
-        """Events after `after` in commit order, stopping before any transaction still running."""
-        rows = await conn.fetch(
-            f"""
-            SELECT {_COLUMNS} FROM events
-            WHERE (transaction_id, position) > ($1::text::xid8, $2::bigint)
-              AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-            ORDER BY events.transaction_id, events.position  -- the table columns: uses the index
-            LIMIT $3
-            """,
-            str(after.transaction_id),
-            after.position,
-            limit,
-        )
+        """Events after `after` in commit order, stopping before any transaction of this database
+        still running (see eventstore_sql.HORIZON)."""
+        rows = await conn.fetch(READ_COMMITTED, str(after.transaction_id), after.position, limit)
         return [_record(r) for r in rows]
+
+    async def horizon_age(self, conn: asyncpg.Connection) -> float:
+        """Seconds the transaction that holds read_committed back has been running (0: none)."""
+        return float(await conn.fetchval(HORIZON_AGE))
 
     async def pending_after(self, conn: asyncpg.Connection, after: Cursor) -> tuple[int, float]:
         """(events not yet read past `after`, age in seconds of the oldest of them)."""

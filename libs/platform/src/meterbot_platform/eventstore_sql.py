@@ -143,3 +143,41 @@ LEFT JOIN events e ON e.stream_id = w.stream_id
     AND e.stream_version > CASE WHEN u.usable THEN s.snapshot_version ELSE 0 END
 ORDER BY w.stream_id, e.stream_version
 """
+
+# The cut-off below which every transaction has ended, so nothing can still appear below a reader's
+# cursor: the oldest transaction of this statement's snapshot that is still running - leaving out
+# those pg_stat_activity (or pg_prepared_xacts) shows in another database of the server, which
+# cannot write our events (one `meterbot up` server holds every service's database). A running
+# transaction found in neither view counts, so a doubt delays an event and never skips one.
+HORIZON = """
+horizon AS MATERIALIZED (
+    SELECT least(
+        pg_snapshot_xmax(pg_current_snapshot()),
+        (SELECT min(x) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+         WHERE x::xid NOT IN (
+             SELECT backend_xid FROM pg_stat_activity
+             WHERE backend_xid IS NOT NULL
+               AND datid <> (SELECT oid FROM pg_database WHERE datname = current_database())
+             UNION ALL
+             SELECT transaction FROM pg_prepared_xacts WHERE database <> current_database())
+        )
+    ) AS cut
+)"""
+
+READ_COMMITTED = f"""
+WITH {HORIZON}
+SELECT {RECORDED} FROM events
+WHERE (transaction_id, position) > ($1::text::xid8, $2::bigint)
+  AND transaction_id < (SELECT cut FROM horizon)
+ORDER BY events.transaction_id, events.position  -- the table columns: uses the index
+LIMIT $3
+"""
+
+# How long the transaction at the cut-off has been running (0: none is holding it back).
+HORIZON_AGE = f"""
+WITH {HORIZON}
+SELECT coalesce(extract(epoch FROM now() - min(t.started)), 0)::float8
+FROM (SELECT xact_start AS started, backend_xid AS x FROM pg_stat_activity
+      UNION ALL SELECT prepared, transaction FROM pg_prepared_xacts) AS t, horizon
+WHERE t.x = horizon.cut::xid
+"""

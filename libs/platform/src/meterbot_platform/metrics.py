@@ -27,6 +27,12 @@ OUTBOX_OLDEST_AGE = Gauge(
 OUTBOX_PUBLISHED = Counter(
     "meterbot_outbox_published_total", "Events the outbox relay published", ["service"]
 )
+EVENTS_HORIZON_HELD = Gauge(
+    "meterbot_events_horizon_held_seconds",
+    "How long the oldest transaction still running in the service's database has held back the"
+    " outbox relay and projections (0 when none)",
+    ["service"],
+)
 PROJECTION_LAG = Gauge(
     "meterbot_projection_lag_events", "Events not yet applied to a projection", ["service", "projection"]
 )

@@ -6,14 +6,20 @@ lock on the checkpoint keeps one relay publishing at a time."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
 
-from meterbot_platform import checkpoints
-from meterbot_platform.eventstore import Cursor, EventStore, RecordedEvent
-from meterbot_platform.metrics import OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED, OUTBOX_UNPUBLISHED
+from meterbot_platform import checkpoints, lag
+from meterbot_platform.eventstore import EventStore, RecordedEvent
+from meterbot_platform.metrics import (
+    EVENTS_HORIZON_HELD,
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PUBLISHED,
+    OUTBOX_UNPUBLISHED,
+)
 from meterbot_platform.notify import run_on_append
 
 log = logging.getLogger(__name__)
@@ -32,9 +38,11 @@ class OutboxRelay:
         checkpoint: str = "outbox",
         batch_size: int = 500,
         poll_interval: float = 1.0,
+        lag_interval: float = 5.0,
     ) -> None:
         self._pool, self._publish, self._service = pool, publish, service
         self._checkpoint, self._batch_size, self._poll_interval = checkpoint, batch_size, poll_interval
+        self._lag_interval = lag_interval
         self._store = EventStore()
 
     async def publish_pending(self) -> int:
@@ -45,20 +53,27 @@ class OutboxRelay:
                 cursor = await checkpoints.load(conn, self._checkpoint, lock=True)
                 batch = await self._store.read_committed(conn, cursor, self._batch_size)
                 if not batch:
-                    await self._observe_lag(conn, cursor)
                     return total
                 await self._publish(batch)
                 await checkpoints.save(conn, self._checkpoint, batch[-1].cursor)
             OUTBOX_PUBLISHED.labels(self._service).inc(len(batch))
             total += len(batch)
 
-    async def _observe_lag(self, conn: asyncpg.Connection, cursor: Cursor) -> None:
-        pending, age = await self._store.pending_after(conn, cursor)
+    async def observe_lag(self, conn: asyncpg.Connection) -> None:
+        """Set the outbox gauges from the database (on a timer, whether publishing works or not)."""
+        pending, age = await lag.behind(conn, self._checkpoint)
         OUTBOX_UNPUBLISHED.labels(self._service).set(pending)
         OUTBOX_OLDEST_AGE.labels(self._service).set(age)
+        EVENTS_HORIZON_HELD.labels(self._service).set(await lag.horizon_held(conn))
 
     async def run(self) -> None:
         """Relay until cancelled; broker or database errors are logged and retried."""
-        await run_on_append(
-            self._pool, self.publish_pending, interval=self._poll_interval, what="outbox relay"
-        )
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(
+                run_on_append(
+                    self._pool, self.publish_pending, interval=self._poll_interval, what="outbox relay"
+                )
+            )
+            tasks.create_task(
+                lag.every(self._pool, self.observe_lag, interval=self._lag_interval, what="outbox lag")
+            )

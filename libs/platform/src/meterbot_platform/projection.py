@@ -3,14 +3,15 @@ same transaction as the update, and rebuildable from zero (DESIGN §2)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Protocol
 
 import asyncpg
 
-from meterbot_platform import checkpoints
+from meterbot_platform import checkpoints, lag
 from meterbot_platform.eventstore import EventStore, RecordedEvent
-from meterbot_platform.metrics import PROJECTION_LAG
+from meterbot_platform.metrics import EVENTS_HORIZON_HELD, PROJECTION_LAG
 from meterbot_platform.notify import run_on_append
 
 log = logging.getLogger(__name__)
@@ -35,9 +36,10 @@ class ProjectionRunner:
         service: str,
         batch_size: int = 500,
         poll_interval: float = 1.0,
+        lag_interval: float = 5.0,
     ) -> None:
         self._pool, self._projection, self._service = pool, projection, service
-        self._batch_size, self._poll_interval = batch_size, poll_interval
+        self._batch_size, self._poll_interval, self._lag_interval = batch_size, poll_interval, lag_interval
         self._checkpoint = f"projection:{projection.name}"
         self._store = EventStore()
 
@@ -49,8 +51,6 @@ class ProjectionRunner:
                 cursor = await checkpoints.load(conn, self._checkpoint, lock=True)
                 batch = await self._store.read_committed(conn, cursor, self._batch_size)
                 if not batch:
-                    pending, _ = await self._store.pending_after(conn, cursor)
-                    PROJECTION_LAG.labels(self._service, self._projection.name).set(pending)
                     return total
                 for event in batch:
                     await self._projection.apply(conn, event)
@@ -65,10 +65,16 @@ class ProjectionRunner:
             await checkpoints.reset(conn, self._checkpoint)
         return await self.catch_up()
 
+    async def observe_lag(self, conn: asyncpg.Connection) -> None:
+        """Set the lag gauge from the database (on a timer, whether applying works or not)."""
+        pending, _ = await lag.behind(conn, self._checkpoint)
+        PROJECTION_LAG.labels(self._service, self._projection.name).set(pending)
+        EVENTS_HORIZON_HELD.labels(self._service).set(await lag.horizon_held(conn))
+
     async def run(self) -> None:
-        await run_on_append(
-            self._pool,
-            self.catch_up,
-            interval=self._poll_interval,
-            what=f"projection {self._projection.name}",
-        )
+        what = f"projection {self._projection.name}"
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(
+                run_on_append(self._pool, self.catch_up, interval=self._poll_interval, what=what)
+            )
+            tasks.create_task(lag.every(self._pool, self.observe_lag, interval=self._lag_interval, what=what))

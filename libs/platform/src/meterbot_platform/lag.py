@@ -1,0 +1,42 @@
+"""Lag gauges measured from the database on their own timer, so they keep rising while the relay or
+a projection fails (a broker outage, a poison event) - exactly when the alerts need them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+
+from meterbot_platform import checkpoints
+from meterbot_platform.eventstore import EventStore
+
+log = logging.getLogger(__name__)
+_store = EventStore()
+
+
+async def behind(conn: asyncpg.Connection, checkpoint: str) -> tuple[int, float]:
+    """(committed events past the checkpoint, age in seconds of the oldest of them)."""
+    return await _store.pending_after(conn, await checkpoints.load(conn, checkpoint))
+
+
+async def horizon_held(conn: asyncpg.Connection) -> float:
+    return await _store.horizon_age(conn)
+
+
+async def every(
+    pool: asyncpg.Pool,
+    measure: Callable[[asyncpg.Connection], Awaitable[None]],
+    *,
+    interval: float,
+    what: str,
+) -> None:
+    """Run `measure` every `interval` seconds until cancelled; a failed measurement is logged."""
+    while True:
+        try:
+            async with pool.acquire() as conn:
+                await measure(conn)
+        except Exception as exc:
+            log.warning("measuring %s failed: %s", what, exc)
+        await asyncio.sleep(interval)
