@@ -7,6 +7,8 @@ own fresh database on a real PostgreSQL: an embedded throwaway server by default
     .venv/bin/python bench/eventstore.py [--quick] [--events N] [--dsn postgresql://...]
 
 Prints numbers only. "ours/theirs" > 1 means meterbot is faster for events/s, slower for latency.
+Then the before/after table of bench/eventstore_before_after.py (session9-start vs this tree:
+appends, append_many, state loads at 1/100/10,000 events); --no-before-after skips it.
 """
 
 from __future__ import annotations
@@ -232,6 +234,10 @@ async def bench(server_dsn: str, label: str, args: argparse.Namespace) -> None:
     for name, x, y in rows:
         fmt = ".0f" if "events/s" in name else ".2f"
         print(f"{name:<36}{x:>12{fmt}}{y:>15{fmt}}{x / y:>13.2f}")
+    if not args.no_before_after:
+        from eventstore_before_after import before_after  # beside this script
+
+        await before_after(server_dsn, args.events)
 
 
 def main() -> None:
@@ -241,6 +247,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=300, help="untimed appends before each row")
     parser.add_argument("--writers", default="1,8,32", help="comma-separated writer counts")
     parser.add_argument("--quick", action="store_true", help="100 events, 20 warm-up: a CI smoke run")
+    parser.add_argument("--no-before-after", action="store_true", help="skip the session9-start comparison")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", module="platformdirs")  # XDG_RUNTIME_DIR unset
     if args.quick:

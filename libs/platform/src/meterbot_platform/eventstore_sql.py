@@ -127,20 +127,25 @@ VERSIONS = "SELECT stream_id, version FROM streams WHERE stream_id = ANY($1::tex
 
 # One query for many streams: each asked id once (with no events: version 0), its snapshot when
 # saved under the asked schema (on the first row of the stream only), then the events after it.
+# The events are a LATERAL subquery so that even a generic plan reads each stream's tail by index.
 LOAD_STATES = """
-SELECT w.stream_id AS asked, coalesce(s.version, 0) AS at_version,
-       CASE WHEN u.usable THEN s.snapshot_version ELSE 0 END AS snapshot_version,
-       CASE WHEN u.usable AND (e.stream_version IS NULL OR e.stream_version = s.snapshot_version + 1)
+SELECT w.stream_id AS asked, coalesce(s.version, 0) AS at_version, u.from_version AS snapshot_version,
+       CASE WHEN u.from_version > 0 AND (e.stream_version IS NULL OR e.stream_version = u.from_version + 1)
             THEN s.snapshot::text END AS snapshot,
-       e.position, e.transaction_id::text::bigint AS transaction_id, e.stream_id, e.stream_version,
-       e.type, e.schema_version, e.data::text AS data, e.metadata::text AS metadata, e.recorded_at
+       e.*
 FROM unnest($1::text[]) AS w(stream_id)
 LEFT JOIN streams s ON s.stream_id = w.stream_id
 CROSS JOIN LATERAL (
-    SELECT coalesce(s.snapshot IS NOT NULL AND s.snapshot_schema = $2, false) AS usable
+    SELECT CASE WHEN s.snapshot IS NOT NULL AND s.snapshot_schema = $2 THEN s.snapshot_version ELSE 0 END
+        AS from_version
 ) u
-LEFT JOIN events e ON e.stream_id = w.stream_id
-    AND e.stream_version > CASE WHEN u.usable THEN s.snapshot_version ELSE 0 END
+LEFT JOIN LATERAL (
+    SELECT position, transaction_id::text::bigint AS transaction_id, stream_id, stream_version, type,
+           schema_version, data::text AS data, metadata::text AS metadata, recorded_at
+    FROM events
+    WHERE events.stream_id = w.stream_id AND events.stream_version > u.from_version
+    ORDER BY events.stream_version
+) e ON true
 ORDER BY w.stream_id, e.stream_version
 """
 
