@@ -66,6 +66,20 @@ async def test_a_partly_stale_batch_writes_nothing(pool: asyncpg.Pool) -> None:
         assert await conn.fetchval("SELECT count(*) FROM events") == 2
 
 
+async def test_an_older_transaction_may_not_append_after_a_newer_one(pool: asyncpg.Pool) -> None:
+    """The per-stream order guard: readers go in transaction-id order, so version 2 written by an
+    older transaction than version 1's would be read first."""
+    async with pool.acquire() as early, pool.acquire() as late:
+        async with early.transaction():
+            await early.fetchval("SELECT pg_current_xact_id()")  # e.g. its inbox claim
+            await store.append(late, "s", [ev(1)], 0)  # a newer transaction id, committed
+            with pytest.raises(ConcurrencyConflict, match="newer"):
+                await store.append(early, "s", [ev(2)], 1)
+        async with early.transaction():  # the retry: a fresh, newer transaction id
+            await store.append(early, "s", [ev(2)], 1)
+        assert [e.data["n"] for e in await store.read_committed(early)] == [1, 2]
+
+
 async def test_a_stream_named_twice_in_a_batch_is_appended_in_turn(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
         parts = [StreamAppend("a", [ev(1)], 0), StreamAppend("b", [ev(9)], 0), StreamAppend("a", [ev(2)], 1)]

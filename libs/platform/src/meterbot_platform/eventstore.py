@@ -35,10 +35,11 @@ __all__ = ["MIGRATIONS", "NOTIFY_CHANNEL"]  # re-exported: runtime and notify im
 
 
 class ConcurrencyConflict(Exception):
-    """The stream moved on since it was read: reload, decide again, retry."""
+    """The stream moved on since it was read, or a newer transaction appended to it (the per-stream
+    order guard): roll back, reload, decide again, retry in a fresh transaction."""
 
-    def __init__(self, stream_id: str, expected: int, actual: int | None = None) -> None:
-        super().__init__(f"stream {stream_id!r}: expected version {expected}, found {actual}")
+    def __init__(self, stream_id: str, expected: int, actual: int | None = None, *, reason: str = "") -> None:
+        super().__init__(reason or f"stream {stream_id!r}: expected version {expected}, found {actual}")
         self.stream_id, self.expected, self.actual = stream_id, expected, actual
 
 
@@ -232,15 +233,18 @@ class EventStore:
         return [_record(r) for r in result if r["position"] is not None]
 
     async def _refused(self, conn: asyncpg.Connection, appends: Sequence[StreamAppend]) -> None:
-        actual = {
-            r["stream_id"]: r["version"] for r in await conn.fetch(VERSIONS, [a.stream_id for a in appends])
-        }
-        first = appends[0]
+        found = await conn.fetch(VERSIONS, [a.stream_id for a in appends])
+        actual = {r["stream_id"]: r["version"] for r in found}
         for a in appends:
             if actual.get(a.stream_id, 0) != a.expected_version:
-                first = a
-                break
-        raise ConcurrencyConflict(first.stream_id, first.expected_version, actual.get(first.stream_id, 0))
+                raise ConcurrencyConflict(a.stream_id, a.expected_version, actual.get(a.stream_id, 0))
+        first = appends[0]  # every version as expected: the order guard refused
+        raise ConcurrencyConflict(
+            first.stream_id,
+            first.expected_version,
+            first.expected_version,
+            reason=f"stream {first.stream_id!r}: a transaction newer than this one appended to it; retry",
+        )
 
     async def load_states(
         self, conn: asyncpg.Connection, stream_ids: Iterable[str], *, schema: str
