@@ -6,11 +6,14 @@
 - a state load at 1 / 100 / 10,000 events per stream: before = read_stream (replay all), after =
   load_states without and with a snapshot saved by the last append.
 
-Called by bench/eventstore.py; prints numbers only."""
+Called by bench/eventstore.py, or alone on a throwaway embedded server:
+    .venv/bin/python bench/eventstore_before_after.py [--events N]
+Prints numbers only."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib.util
 import statistics
 import subprocess
@@ -109,7 +112,9 @@ async def fill(module: ModuleType, pool: asyncpg.Pool, stream: str, n: int, *, s
 
 
 async def load_ms(load: Callable[[], Awaitable[object]], rounds: int = 30) -> float:
-    """Median ms of `rounds` loads after 3 warm ones."""
+    """Median ms of `rounds` loads after 3 warm ones (garbage of earlier series collected first:
+    a replay of 10,000 events leaves enough to skew the next few milliseconds)."""
+    gc.collect()
     for _ in range(3):
         await load()
     times = []
@@ -137,9 +142,9 @@ async def loads(
             def loading(c: asyncpg.Connection = c1, s: str = f"l-{n}") -> Awaitable[object]:
                 return new.load_states(c, [s], schema=SCHEMA)
 
-            replay = await load_ms(replaying)
-            no_snapshot = await load_ms(loading)
             with_snapshot = await load_ms(lambda: loading(s=f"s-{n}"))  # noqa: B023 - awaited in this turn
+            no_snapshot = await load_ms(loading)
+            replay = await load_ms(replaying)
             state = (await new.load_states(c1, [f"s-{n}"], schema=SCHEMA))[f"s-{n}"]
             assert (state.version, state.snapshot, state.tail) == (n, {"value": n}, [])
         rows += [
@@ -191,3 +196,21 @@ async def before_after(server_dsn: str, events: int) -> None:
         print(f"{name:<44}{old:>10{fmt}}{new:>10{fmt}}{new / old:>14.2f}")
     snap = {int(name.split()[1]): new for name, _, new in rows if "with snapshot" in name}
     print(f"load with snapshot, 10,000 events / 1 event: {snap[10_000] / snap[1]:.2f}x (target <= 2)")
+
+
+if __name__ == "__main__":
+    import argparse
+    import warnings
+
+    from meterbot_localstack import LocalPostgres
+
+    parser = argparse.ArgumentParser(description="event store: session9-start vs this tree")
+    parser.add_argument("--events", type=int, default=1000, help="timed single appends per writer count")
+    events = parser.parse_args().events
+    warnings.filterwarnings("ignore", module="platformdirs")
+    with tempfile.TemporaryDirectory(prefix="bench-pg-") as tmp:
+        local = LocalPostgres(Path(tmp) / "pgdata", durable=True)
+        try:
+            asyncio.run(before_after(local.start(), events))
+        finally:
+            local.stop()
