@@ -42,6 +42,8 @@ MIGRATIONS = (
             snapshot_schema      text,
             CHECK (snapshot_version <= version)
         );
+        -- Backfill. Writers of the previous version do not maintain `streams`: stop them before
+        -- this runs (no rolling update across it), or their streams would keep a stale version.
         INSERT INTO streams (stream_id, version, last_transaction_id)
         SELECT DISTINCT ON (stream_id) stream_id, stream_version, transaction_id
         FROM events ORDER BY stream_id, stream_version DESC;
