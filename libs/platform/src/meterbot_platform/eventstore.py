@@ -23,6 +23,7 @@ from meterbot_contracts import Envelope, Message
 from meterbot_platform.eventstore_sql import (
     APPEND,
     HORIZON_AGE,
+    LOAD_STATE,
     LOAD_STATES,
     MIGRATIONS,
     NOTIFY_CHANNEL,
@@ -252,7 +253,12 @@ class EventStore:
         """Many streams in one query: each one's version, its snapshot saved under `schema` (if
         any) and the events after it. Every asked id is in the result (unknown: version 0)."""
         found: dict[str, tuple[int, dict[str, Any] | None, int, list[RecordedEvent]]] = {}
-        for row in await conn.fetch(LOAD_STATES, sorted(set(stream_ids)), schema):
+        wanted = sorted(set(stream_ids))
+        if len(wanted) == 1:
+            rows = await conn.fetch(LOAD_STATE, wanted[0], schema)
+        else:
+            rows = await conn.fetch(LOAD_STATES, wanted, schema)
+        for row in rows:
             stream_id = row["asked"]
             if stream_id not in found:
                 snapshot = json.loads(row["snapshot"]) if row["snapshot"] is not None else None

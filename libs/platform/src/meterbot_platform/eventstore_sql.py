@@ -130,12 +130,14 @@ VERSIONS = "SELECT stream_id, version FROM streams WHERE stream_id = ANY($1::tex
 # One query for many streams: each asked id once (with no events: version 0), its snapshot when
 # saved under the asked schema (on the first row of the stream only), then the events after it.
 # The events are a LATERAL subquery so that even a generic plan reads each stream's tail by index.
-LOAD_STATES = """
+# LOAD_STATE asks for one stream: its generic plan is as good as a custom one, so after a few runs
+# PostgreSQL stops planning it each time (most of the cost of a small load).
+_LOAD = """
 SELECT w.stream_id AS asked, coalesce(s.version, 0) AS at_version, u.from_version AS snapshot_version,
        CASE WHEN u.from_version > 0 AND (e.stream_version IS NULL OR e.stream_version = u.from_version + 1)
             THEN s.snapshot::text END AS snapshot,
        e.*
-FROM unnest($1::text[]) AS w(stream_id)
+FROM {asked} AS w(stream_id)
 LEFT JOIN streams s ON s.stream_id = w.stream_id
 CROSS JOIN LATERAL (
     SELECT CASE WHEN s.snapshot IS NOT NULL AND s.snapshot_schema = $2 THEN s.snapshot_version ELSE 0 END
@@ -150,6 +152,8 @@ LEFT JOIN LATERAL (
 ) e ON true
 ORDER BY w.stream_id, e.stream_version
 """
+LOAD_STATES = _LOAD.format(asked="unnest($1::text[])")
+LOAD_STATE = _LOAD.format(asked="(VALUES ($1::text))")
 
 # The cut-off below which every transaction has ended, so nothing can still appear below a reader's
 # cursor: the oldest transaction of this statement's snapshot that is still running - leaving out
