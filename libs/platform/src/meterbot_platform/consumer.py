@@ -1,17 +1,26 @@
 """Envelope consumers: parse, park what cannot be handled on `<topic>.dlq` with the reason, dispatch
 the rest by message type. The consumer always carries on (DESIGN §2).
 
-Both kinds consume a poll at a time and commit the offsets once per poll: committing per message
-was the largest cost of a consumer during a 100k-event burst. A record whose `type`/`version`
-headers name a known type this consumer does not handle is skipped without parsing its body."""
+A consumer takes a poll at a time and commits its offsets once. The poll is split by partition and
+the partitions are handled concurrently (each in order); within a partition, consecutive messages
+for the same batch handler go to it as one group (group commit: one transaction for all of them),
+per-message handlers get one message at a time. A record whose `type`/`version` headers name a
+known type this consumer does not handle is skipped without parsing its body.
+
+Failures: an outage (failures.is_transient) pauses the group and retries it for as long as it
+lasts, never parking anything. Any other failure retries the group `max_attempts` times, then its
+messages are handled one at a time, so only the one at fault is parked (handler_error); a batch
+handler may also hand back messages it refused on their own (BatchResult.refused), parked alone
+while the rest of the group commits. One DLQ entry per message that really failed."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeAlias, cast
 from uuid import UUID
 
@@ -19,22 +28,18 @@ from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from meterbot_contracts import Envelope, Message, MessageRegistry, UnknownMessageType
-from meterbot_contracts.topics import dlq_topic
 from pydantic import ValidationError
 
-from meterbot_platform.metrics import COMMANDS_HANDLED, DLQ_MESSAGES, HANDLER_DURATION
-from meterbot_platform.settings import KafkaSettings
+from meterbot_platform.failures import ConsumerHealth, ConsumerProgress, through_outages
+from meterbot_platform.metrics import COMMANDS_HANDLED, HANDLER_DURATION
+from meterbot_platform.parking import Park, oversize_reason, parker
 
 log = logging.getLogger(__name__)
 
 # A handler returns an outcome for the metrics: "accepted", "rejected" or "duplicate".
 Handler = Callable[[Envelope, Any], Awaitable[str | None]]
-# A batch handler gets the parsed messages of one poll, in order, and applies them in one go
-# (e.g. one transaction with an inbox claim per message). Returns the ids of those that took
-# effect (the rest were duplicates).
-BatchHandler = Callable[[list[tuple[Envelope, Any]]], Awaitable[Collection[UUID]]]
 Record: TypeAlias = "ConsumerRecord[Any, Any]"
-Place = tuple[str, int, int]  # topic, partition, offset
+Item = tuple[Record, Envelope, Any]
 PollHandler = Callable[[KafkaMessage], Awaitable[None]]
 
 # An empty poll waits this long, then FastStream sleeps as long again: the most a message that
@@ -50,16 +55,40 @@ class DeadLetter(Exception):
         self.reason, self.detail = reason, detail
 
 
+@dataclass(frozen=True)
+class BatchResult:
+    """What a batch handler did with a group: the messages that took effect now (the others were
+    duplicates), their outcome labels (default "accepted"), and those refused on their own (parked
+    alone; they took no effect and are not claimed in the inbox)."""
+
+    applied: Collection[UUID]
+    outcomes: Mapping[UUID, str] = field(default_factory=dict)
+    refused: Mapping[UUID, DeadLetter] = field(default_factory=dict)
+
+
+# A batch handler gets the parsed messages of one group, in order, and applies them in one go
+# (one transaction with an inbox claim per message).
+BatchHandler = Callable[[list[tuple[Envelope, Any]]], Awaitable[Collection[UUID] | BatchResult]]
+
+
+@dataclass(frozen=True)
+class ConsumerOptions:
+    """Settings every consumer of a process shares, read once in the composition root."""
+
+    fetch_max_wait_ms: int = 500
+    # A record up to this size is fetched (and parked as too large): one record never blocks a
+    # partition because a fetch cannot hold it.
+    max_partition_fetch_bytes: int = 16 * 1024 * 1024
+    fetch_max_bytes: int = 64 * 1024 * 1024
+    health: ConsumerHealth = field(default_factory=ConsumerHealth)
+
+
 class Unreadable(Exception):
     """A record that is not a message of the registry: parked with `reason`."""
 
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason, self.detail = reason, detail
-
-
-def _place(record: Record) -> Place:
-    return (record.topic, record.partition, record.offset)
 
 
 def _header(record: Record, name: str) -> str | None:
@@ -81,6 +110,8 @@ def _skippable(
 
 
 def _read(record: Record, registry: MessageRegistry) -> tuple[Envelope, Message]:
+    if reason := oversize_reason(record):
+        raise Unreadable(reason, f"{len(record.value or b'')} bytes")
     try:
         envelope = Envelope.from_bytes(record.value or b"")
     except ValidationError as exc:
@@ -97,42 +128,152 @@ def _short(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
 
 
-def _parker(
-    broker: KafkaBroker, service: str, group_id: str
-) -> Callable[[Record, str, str], Awaitable[None]]:
-    async def park(record: Record, reason: str, detail: str) -> None:
-        headers = {
-            "x-dlq-reason": reason,
-            "x-dlq-detail": detail[:1000],
-            "x-original-topic": record.topic,
-            "x-original-partition": str(record.partition),
-            "x-original-offset": str(record.offset),
-            "x-consumer-group": group_id,
-        }
-        await broker.publish(record.value, dlq_topic(record.topic), key=record.key, headers=headers)
-        DLQ_MESSAGES.labels(service, record.topic, reason).inc()
-        log.warning("parked a message on %s: %s %s", dlq_topic(record.topic), reason, detail[:200])
-
-    return park
-
-
 async def _undecoded(msg: KafkaMessage) -> None:
     """The handlers read the records themselves: FastStream's own decoding of a poll (a message
     object and a json.loads per record) cost a third of a consumer that skips most records."""
     return None
 
 
-def _subscriber(
+def one_message(handler: Handler) -> BatchHandler:
+    """A per-message handler as a batch handler of groups of one."""
+
+    async def handle(items: list[tuple[Envelope, Any]]) -> BatchResult:
+        [(envelope, message)] = items
+        try:
+            outcome = await handler(envelope, message) or "accepted"
+        except DeadLetter as exc:
+            return BatchResult(applied=(), refused={envelope.message_id: exc})
+        applied = () if outcome == "duplicate" else (envelope.message_id,)
+        return BatchResult(applied=applied, outcomes={envelope.message_id: outcome})
+
+    return handle
+
+
+@dataclass
+class _Groups:
+    """Runs the groups of one consumer: retries, outages, parking, metrics."""
+
+    service: str
+    park: Park
+    progress: ConsumerProgress
+    max_attempts: int
+    retry_delay: float
+
+    async def run(self, handler: BatchHandler, items: list[Item], attempts: int) -> None:
+        payload = [(envelope, message) for _, envelope, message in items]
+        what = f"{self.service}: a group of {len(items)} {items[0][1].type}"
+        started = time.perf_counter()
+        for attempt in range(1, attempts + 1):
+            try:
+                result = await through_outages(lambda: handler(payload), what=what, progress=self.progress)
+                break
+            except DeadLetter as exc:
+                if len(items) == 1:
+                    await self._refused(items[0], exc)
+                    return
+                attempt = attempts  # a batch handler should return refusals: find the one at fault
+                failure: Exception = exc
+            except Exception as exc:
+                failure = exc
+            if attempt < attempts:
+                log.warning("%s failed (attempt %d), will retry: %s", what, attempt, failure)
+                await asyncio.sleep(self.retry_delay * attempt)
+                continue
+            if len(items) == 1:
+                _, envelope, _ = items[0]
+                log.error("giving up on %s after %d attempts: %r", envelope.type, attempt, failure)
+                COMMANDS_HANDLED.labels(self.service, envelope.type, "error").inc()
+                await self.park(items[0][0], "handler_error", f"{type(failure).__name__}: {failure}")
+                return
+            log.warning("%s failed %d times; handling it one message at a time", what, attempt)
+            for item in items:
+                await self.run(handler, [item], attempts=1)
+            return
+        self._count(items, result, time.perf_counter() - started)
+        if isinstance(result, BatchResult):
+            for item in items:
+                if (refusal := result.refused.get(item[1].message_id)) is not None:
+                    await self._refused(item, refusal)
+
+    async def _refused(self, item: Item, refusal: DeadLetter) -> None:
+        COMMANDS_HANDLED.labels(self.service, item[1].type, "error").inc()
+        await self.park(item[0], refusal.reason, refusal.detail)
+
+    def _count(self, items: list[Item], result: Collection[UUID] | BatchResult, took: float) -> None:
+        if not isinstance(result, BatchResult):
+            result = BatchResult(applied=set(result))
+        applied = set(result.applied)
+        outcomes: Counter[tuple[str, str]] = Counter()
+        for _, envelope, _ in items:
+            mid = envelope.message_id
+            if mid in result.refused:
+                continue
+            outcome = result.outcomes.get(mid, "accepted") if mid in applied else "duplicate"
+            outcomes[(envelope.type, outcome)] += 1
+            HANDLER_DURATION.labels(self.service, envelope.type).observe(took / len(items))
+        for (type_name, outcome), count in outcomes.items():
+            COMMANDS_HANDLED.labels(self.service, type_name, outcome).inc(count)
+
+
+def subscribe_groups(
     broker: KafkaBroker,
-    topics: list[str],
+    topics: str | Sequence[str],
     *,
+    service: str,
     group_id: str,
-    max_records: int,
-    fetch_max_wait_ms: int | None,
-    title: str,
-) -> Callable[[PollHandler], object]:
+    registry: MessageRegistry,
+    handlers: Mapping[type[Message], BatchHandler],
+    single: Collection[type[Message]] = (),
+    options: ConsumerOptions | None = None,
+    max_records: int = 500,
+    max_attempts: int = 5,
+    retry_delay: float = 0.5,
+    fetch_max_wait_ms: int | None = None,
+) -> None:
+    """Subscribe `handlers` to `topics` with one consumer in group `group_id` (one group join,
+    however many topics). Types in `single` get one message per group; the others get each
+    partition's consecutive messages of their type at once. Types known to the registry but
+    without a handler here are skipped."""
+    options = options or ConsumerOptions()
+    topic_list = [topics] if isinstance(topics, str) else list(topics)
+    by_type = {(cls.TYPE, cls.VERSION): handler for cls, handler in handlers.items()}
+    one_by_one = {(cls.TYPE, cls.VERSION) for cls in single}
+    known = set(registry.known())
+    title = f"{service}:{','.join(topic_list)}"
+    progress = options.health.register(title)
+    park = parker(broker, service, group_id, progress)
+    groups = _Groups(service, park, progress, max_attempts, retry_delay)
+
+    async def partition(records: list[Record]) -> None:
+        run: list[Item] = []
+        run_handler: BatchHandler | None = None
+
+        async def flush() -> None:
+            if run and run_handler is not None:
+                await groups.run(run_handler, list(run), max_attempts)
+                run.clear()
+
+        for record in records:
+            if _skippable(record, by_type, known):
+                continue
+            try:
+                envelope, message = _read(record, registry)
+            except Unreadable as exc:
+                await flush()
+                await park(record, exc.reason, exc.detail)
+                continue
+            key = (envelope.type, envelope.version)
+            handler = by_type.get(key)
+            if handler is None:
+                continue
+            if handler is not run_handler or key in one_by_one:
+                await flush()
+                run_handler = handler
+            run.append((record, envelope, message))
+        await flush()
+
     subscriber = broker.subscriber(
-        *topics,
+        *topic_list,
         batch=True,
         max_records=max_records,
         batch_timeout_ms=POLL_TIMEOUT_MS,
@@ -140,11 +281,28 @@ def _subscriber(
         auto_offset_reset="earliest",
         # NACK rewinds every partition of the poll to its first record: the poll is redelivered
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        fetch_max_wait_ms=fetch_max_wait_ms or KafkaSettings().kafka_fetch_max_wait_ms,
+        fetch_max_wait_ms=fetch_max_wait_ms or options.fetch_max_wait_ms,
+        max_partition_fetch_bytes=options.max_partition_fetch_bytes,
+        fetch_max_bytes=options.fetch_max_bytes,
         title=title,
         decoder=_undecoded,
     )
-    return cast(Callable[[PollHandler], object], subscriber)
+
+    @cast(Callable[[PollHandler], object], subscriber)
+    async def on_poll(msg: KafkaMessage) -> None:
+        by_partition: dict[tuple[str, int], list[Record]] = defaultdict(list)
+        for record in msg.raw_message:
+            by_partition[(record.topic, record.partition)].append(record)
+        progress.busy_since = time.monotonic()
+        try:
+            results = await asyncio.gather(
+                *(partition(records) for records in by_partition.values()), return_exceptions=True
+            )
+        finally:
+            progress.busy_since = None
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result  # NACK: the poll is delivered again (inbox claims absorb repeats)
 
 
 def subscribe(
@@ -155,75 +313,27 @@ def subscribe(
     group_id: str,
     registry: MessageRegistry,
     handlers: Mapping[type[Message], Handler],
+    options: ConsumerOptions | None = None,
     max_attempts: int = 5,
     retry_delay: float = 0.5,
     max_records: int = 500,
     fetch_max_wait_ms: int | None = None,
 ) -> None:
-    """Subscribe `handlers` to `topics` with one consumer in group `group_id` (one group join,
-    however many topics: joins are what makes a consumer slow to start). Each message is handled
-    on its own, in order.
-
-    Types known to the registry but without a handler here are skipped. A handler that keeps
-    failing (database down, a bug) is retried in place `max_attempts` times with backoff, then
-    parked with reason handler_error. A retry redelivers the whole poll; the records of it already
-    handled are not handled again (and handlers dedupe by message id anyway)."""
-    topic_list = [topics] if isinstance(topics, str) else list(topics)
-    by_type = {(cls.TYPE, cls.VERSION): handler for cls, handler in handlers.items()}
-    known = set(registry.known())
-    park = _parker(broker, service, group_id)
-    failures: dict[Place, int] = {}
-    done: set[Place] = set()  # of a poll that failed part-way: what need not run again
-
-    async def handle(record: Record) -> None:
-        if _skippable(record, by_type, known):
-            return
-        try:
-            envelope, message = _read(record, registry)
-        except Unreadable as exc:
-            await park(record, exc.reason, exc.detail)
-            return
-        handler = by_type.get((envelope.type, envelope.version))
-        if handler is None:
-            return
-        place = _place(record)
-        started = time.perf_counter()
-        try:
-            outcome = await handler(envelope, message)
-        except DeadLetter as exc:
-            COMMANDS_HANDLED.labels(service, envelope.type, "error").inc()
-            await park(record, exc.reason, exc.detail)
-            return
-        except Exception as exc:
-            COMMANDS_HANDLED.labels(service, envelope.type, "error").inc()
-            attempt = failures[place] = failures.get(place, 0) + 1
-            if attempt >= max_attempts:
-                failures.pop(place, None)
-                log.exception("giving up on %s after %d attempts", envelope.type, attempt)
-                await park(record, "handler_error", f"{type(exc).__name__}: {exc}")
-                return
-            log.warning("%s failed (attempt %d), will retry: %s", envelope.type, attempt, exc)
-            await asyncio.sleep(retry_delay * attempt)
-            raise  # NACK: the poll is delivered again
-        failures.pop(place, None)
-        HANDLER_DURATION.labels(service, envelope.type).observe(time.perf_counter() - started)
-        COMMANDS_HANDLED.labels(service, envelope.type, outcome or "accepted").inc()
-
-    @_subscriber(
+    """subscribe_groups() for per-message handlers: each message is handled on its own, in order."""
+    subscribe_groups(
         broker,
-        topic_list,
+        topics,
+        service=service,
         group_id=group_id,
+        registry=registry,
+        handlers={cls: one_message(handler) for cls, handler in handlers.items()},
+        single=list(handlers),
+        options=options,
         max_records=max_records,
+        max_attempts=max_attempts,
+        retry_delay=retry_delay,
         fetch_max_wait_ms=fetch_max_wait_ms,
-        title=f"{service}:{','.join(topic_list)}",
     )
-    async def on_poll(msg: KafkaMessage) -> None:
-        for record in msg.raw_message:
-            place = _place(record)
-            if place not in done:
-                await handle(record)
-                done.add(place)
-        done.clear()
 
 
 def subscribe_batch(
@@ -235,75 +345,23 @@ def subscribe_batch(
     registry: MessageRegistry,
     handled: Sequence[type[Message]],
     handler: BatchHandler,
+    options: ConsumerOptions | None = None,
     max_records: int = 500,
     max_attempts: int = 5,
     retry_delay: float = 0.5,
     fetch_max_wait_ms: int | None = None,
 ) -> None:
-    """Like subscribe(), for high-volume topics: the handler gets a whole poll's messages at once.
-
-    Bad records are parked one by one. A poll that keeps failing is retried `max_attempts` times,
-    then its messages are handed over one at a time, so only those that fail on their own are
-    parked (handler_error) and the rest take effect."""
-    topic_list = [topics] if isinstance(topics, str) else list(topics)
-    wanted = {(cls.TYPE, cls.VERSION) for cls in handled}
-    known = set(registry.known())
-    park = _parker(broker, service, group_id)
-    failures: dict[Place, int] = {}
-
-    async def one_by_one(items: list[tuple[Record, Envelope, Any]]) -> set[UUID]:
-        applied: set[UUID] = set()
-        for record, envelope, message in items:
-            try:
-                applied.update(await handler([(envelope, message)]))
-            except Exception as exc:
-                log.exception("giving up on %s at %s", envelope.type, _place(record))
-                await park(record, "handler_error", f"{type(exc).__name__}: {exc}")
-        return applied
-
-    @_subscriber(
+    """subscribe_groups() with one batch handler for every type in `handled`."""
+    subscribe_groups(
         broker,
-        topic_list,
+        topics,
+        service=service,
         group_id=group_id,
+        registry=registry,
+        handlers=dict.fromkeys(handled, handler),
+        options=options,
         max_records=max_records,
+        max_attempts=max_attempts,
+        retry_delay=retry_delay,
         fetch_max_wait_ms=fetch_max_wait_ms,
-        title=f"{service}:{','.join(topic_list)}:batch",
     )
-    async def on_batch(msg: KafkaMessage) -> None:
-        records: tuple[Record, ...] = msg.raw_message
-        items: list[tuple[Record, Envelope, Any]] = []
-        for record in records:
-            if _skippable(record, wanted, known):
-                continue
-            try:
-                envelope, message = _read(record, registry)
-            except Unreadable as exc:
-                await park(record, exc.reason, exc.detail)
-                continue
-            if (envelope.type, envelope.version) in wanted:
-                items.append((record, envelope, message))
-        if not items:
-            return
-        place = _place(records[0])
-        started = time.perf_counter()
-        try:
-            applied = set(await handler([(envelope, message) for _, envelope, message in items]))
-        except Exception as exc:
-            attempt = failures[place] = failures.get(place, 0) + 1
-            if attempt < max_attempts:
-                log.warning("a poll of %d failed (attempt %d), will retry: %s", len(items), attempt, exc)
-                await asyncio.sleep(retry_delay * attempt)
-                raise  # NACK: the poll is delivered again
-            failures.pop(place, None)
-            log.warning(
-                "a poll of %d failed %d times; applying it one message at a time", len(items), attempt
-            )
-            applied = await one_by_one(items)
-        failures.pop(place, None)
-        HANDLER_DURATION.labels(service, items[0][1].type).observe(time.perf_counter() - started)
-        outcomes = Counter(
-            (envelope.type, "accepted" if envelope.message_id in applied else "duplicate")
-            for _, envelope, _ in items
-        )
-        for (type_name, outcome), count in outcomes.items():
-            COMMANDS_HANDLED.labels(service, type_name, outcome).inc(count)

@@ -47,3 +47,14 @@ async def claim_many(conn: asyncpg.Connection, consumer: str, message_ids: Seque
         list(message_ids),
     )
     return {row["message_id"] for row in rows}
+
+
+async def already_claimed(conn: asyncpg.Connection, consumer: str, message_ids: Sequence[UUID]) -> set[UUID]:
+    """Which of `message_ids` `consumer` has processed: a read, so a handler can decide first and
+    claim last (a transaction's first write fixes its place in the relays' order)."""
+    rows = await conn.fetch(
+        "SELECT message_id FROM inbox WHERE consumer = $1 AND message_id = ANY($2::uuid[])",
+        consumer,
+        list(message_ids),
+    )
+    return {row["message_id"] for row in rows}

@@ -19,6 +19,7 @@ from meterbot_contracts.topics import ALL_TOPICS_WITH_DLQ, events_topic
 
 from meterbot_platform import checkpoints, consumer_lag, eventstore, inbox
 from meterbot_platform.broker import ensure_topics, event_publisher, make_broker, make_producer
+from meterbot_platform.consumer import ConsumerOptions
 from meterbot_platform.consumer_lag import groups_of
 from meterbot_platform.db import create_pool, ensure_database
 from meterbot_platform.eventstore import EventStore
@@ -43,6 +44,8 @@ class Runtime:
     broker: KafkaBroker
     producer: AIOKafkaProducer  # bulk sends (the outbox relay); started with the broker
     store: EventStore = field(default_factory=EventStore)
+    # what every consumer of the process shares (settings read once here; their progress for /readyz)
+    consumers: ConsumerOptions = field(default_factory=ConsumerOptions)
     background: list[Background] = field(default_factory=list)
     routes: list[web.RouteDef] = field(default_factory=list)
 
@@ -93,7 +96,9 @@ async def run_service(spec: ServiceSpec, stop: asyncio.Event | None = None) -> N
                     replication_factor=kafka.kafka_replication_factor,
                 ),
             )
-        runtime = Runtime(spec.name, pool, broker, producer)
+        runtime = Runtime(
+            spec.name, pool, broker, producer, consumers=ConsumerOptions(kafka.kafka_fetch_max_wait_ms)
+        )
         if spec.wire is not None:
             await spec.wire(runtime)
         if groups_of(broker):
@@ -111,7 +116,8 @@ async def run_service(spec: ServiceSpec, stop: asyncio.Event | None = None) -> N
         started = asyncio.Event()
 
         async def consuming() -> bool:
-            return started.is_set()
+            """Started, and no consumer paused by an outage or stuck in one poll."""
+            return started.is_set() and await runtime.consumers.health.ready()
 
         runner = await start_http(
             health_app({"postgres": db_ready, "kafka": broker_ready, "consuming": consuming}, runtime.routes),
