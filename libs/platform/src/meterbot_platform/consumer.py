@@ -163,37 +163,38 @@ class _Groups:
         payload = [(envelope, message) for _, envelope, message in items]
         what = f"{self.service}: a group of {len(items)} {items[0][1].type}"
         started = time.perf_counter()
+        failure: Exception | None = None
         for attempt in range(1, attempts + 1):
             try:
                 result = await through_outages(lambda: handler(payload), what=what, progress=self.progress)
-                break
             except DeadLetter as exc:
                 if len(items) == 1:
                     await self._refused(items[0], exc)
                     return
-                attempt = attempts  # a batch handler should return refusals: find the one at fault
-                failure: Exception = exc
+                failure = exc  # a batch handler should return refusals: find the one at fault
+                break
             except Exception as exc:
                 failure = exc
-            if attempt < attempts:
-                log.warning("%s failed (attempt %d), will retry: %s", what, attempt, failure)
-                await asyncio.sleep(self.retry_delay * attempt)
-                continue
-            if len(items) == 1:
-                _, envelope, _ = items[0]
-                log.error("giving up on %s after %d attempts: %r", envelope.type, attempt, failure)
-                COMMANDS_HANDLED.labels(self.service, envelope.type, "error").inc()
-                await self.park(items[0][0], "handler_error", f"{type(failure).__name__}: {failure}")
-                return
-            log.warning("%s failed %d times; handling it one message at a time", what, attempt)
-            for item in items:
-                await self.run(handler, [item], attempts=1)
+                if attempt < attempts:
+                    log.warning("%s failed (attempt %d), will retry: %s", what, attempt, exc)
+                    await asyncio.sleep(self.retry_delay * attempt)
+                    continue
+                break
+            self._count(items, result, time.perf_counter() - started)
+            if isinstance(result, BatchResult):
+                for item in items:
+                    if (refusal := result.refused.get(item[1].message_id)) is not None:
+                        await self._refused(item, refusal)
             return
-        self._count(items, result, time.perf_counter() - started)
-        if isinstance(result, BatchResult):
-            for item in items:
-                if (refusal := result.refused.get(item[1].message_id)) is not None:
-                    await self._refused(item, refusal)
+        if len(items) == 1:
+            _, envelope, _ = items[0]
+            log.error("giving up on %s after %d attempts: %r", envelope.type, attempts, failure)
+            COMMANDS_HANDLED.labels(self.service, envelope.type, "error").inc()
+            await self.park(items[0][0], "handler_error", f"{type(failure).__name__}: {failure}")
+            return
+        log.warning("%s keeps failing (%s); handling it one message at a time", what, failure)
+        for item in items:
+            await self.run(handler, [item], attempts=1)
 
     async def _refused(self, item: Item, refusal: DeadLetter) -> None:
         COMMANDS_HANDLED.labels(self.service, item[1].type, "error").inc()

@@ -3,11 +3,12 @@ and kept current as the transaction records events (a group naming a stream twic
 second time on the first one's outcome); flush() writes everything in one append_many.
 
 A kind says how a stream becomes state: a frozen pydantic model moved on by `evolve` per event
-(with the event's time, for rules that count time)."""
+(with the event's time, for rules that count time). Every flush saves the state of each stream it
+appends to as its snapshot, in the same statement, so a load reads the snapshot and at most the few
+events a writer without snapshots (or an older schema) added after it."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +18,7 @@ import asyncpg
 from meterbot_contracts import Message, MessageRegistry
 from pydantic import BaseModel
 
-from meterbot_platform.eventstore import EventStore, NewEvent, StreamAppend
+from meterbot_platform.eventstore import EventStore, NewEvent, RecordedEvent, StreamAppend
 
 S = TypeVar("S", bound=BaseModel)
 
@@ -29,8 +30,9 @@ class StreamKind(Generic[S]):
     prefix: str
     state: type[S]
     evolve: Callable[[S, Message, datetime], S]
-    # the snapshot's schema: a snapshot written under another one is ignored (state from replay)
-    snapshot_schema: str = "1"
+    # names the state model and its version: a snapshot saved under another name is ignored (the
+    # state is then folded from all the stream's events); bump it when the state model changes
+    snapshot_schema: str
 
     def stream(self, key: object) -> str:
         return f"{self.prefix}{key}"
@@ -57,30 +59,30 @@ class StreamBook:
         self._entries: dict[str, _Entry] = {}
 
     async def load(self, kind: StreamKind[Any], keys: Iterable[object]) -> None:
-        """Load the streams of `keys` not loaded yet (one query for all of them)."""
-        wanted = sorted({kind.stream(k) for k in keys} - self._entries.keys())
+        """Load the streams of `keys` not loaded yet (one query for all of them): each from its
+        snapshot and the events after it, or from all its events when it has no snapshot of the
+        kind's schema."""
+        wanted = {kind.stream(k) for k in keys} - self._entries.keys()
         if not wanted:
             return
-        histories: dict[str, list[tuple[Message, datetime]]] = {s: [] for s in wanted}
-        versions = dict.fromkeys(wanted, 0)
-        rows = await self._conn.fetch(
-            "SELECT stream_id, stream_version, type, schema_version, data::text AS data,"
-            " metadata->>'occurred_at' AS occurred_at FROM events"
-            " WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version",
-            wanted,
-        )
-        for row in rows:
-            message = self._registry.parse_data(row["type"], row["schema_version"], json.loads(row["data"]))
-            histories[row["stream_id"]].append((message, datetime.fromisoformat(row["occurred_at"])))
-            versions[row["stream_id"]] = row["stream_version"]
-        for stream_id in wanted:
-            version = versions[stream_id]
-            self._entries[stream_id] = _Entry(kind, kind.fold(histories[stream_id]), version, version)
+        states = await self._store.load_states(self._conn, wanted, schema=kind.snapshot_schema)
+        for stream_id, loaded in states.items():
+            start = kind.state.model_validate(loaded.snapshot) if loaded.snapshot is not None else None
+            state = kind.fold(((self.parse(e), e.occurred_at) for e in loaded.tail), start)
+            self._entries[stream_id] = _Entry(kind, state, loaded.version, loaded.version)
+
+    def parse(self, event: RecordedEvent) -> Message:
+        return self._registry.parse_data(event.type, event.version, event.data)
 
     def get(self, kind: StreamKind[S], key: object) -> S:
         return cast(S, self._entries[kind.stream(key)].state)
 
-    def record(self, kind: StreamKind[S], key: object, events: Sequence[NewEvent], messages: Sequence[Message]) -> S:
+    def version(self, kind: StreamKind[Any], key: object) -> int:
+        return self._entries[kind.stream(key)].version
+
+    def record(
+        self, kind: StreamKind[S], key: object, events: Sequence[NewEvent], messages: Sequence[Message]
+    ) -> S:
         """Keep `events` (the recorded form of `messages`, nothing if empty) for flush() and move the
         stream's state on; the new state."""
         entry = self._entries[kind.stream(key)]
@@ -94,7 +96,13 @@ class StreamBook:
         """Write everything recorded; ConcurrencyConflict if another writer moved a stream since it
         was loaded (the transaction is then run again whole). How many events."""
         appends = [
-            StreamAppend(stream_id, entry.pending, entry.loaded_version)
+            StreamAppend(
+                stream_id,
+                entry.pending,
+                entry.loaded_version,
+                snapshot=entry.state.model_dump(mode="json"),
+                snapshot_schema=entry.kind.snapshot_schema,
+            )
             for stream_id, entry in self._entries.items()
             if entry.pending
         ]

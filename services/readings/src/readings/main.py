@@ -17,13 +17,13 @@ from meterbot_contracts.topics import (
     BILLING_REGISTRY_V1,
     READINGS_COMMANDS,
 )
-from meterbot_platform.consumer import subscribe, subscribe_batch
+from meterbot_platform.consumer import one_message, subscribe_batch, subscribe_groups
 from meterbot_platform.projection import ProjectionRunner
 from meterbot_platform.runtime import Runtime, ServiceSpec
 from meterbot_platform.runtime import main as run_main
 
 from readings import SERVICE
-from readings.application.commands import Clock, Deps, command_handlers, utc_now
+from readings.application.commands import COMMANDS, Clock, Deps, command_handler, utc_now
 from readings.application.facts import fact_handlers
 from readings.application.reconciliation import reconciliation_handlers
 from readings.application.registry import registry_handler
@@ -42,17 +42,24 @@ def make_wire(clock: Clock = utc_now, new_id: Callable[[], UUID] = uuid4) -> Wir
     async def wire(runtime: Runtime) -> None:
         policy = ReadingsSettings().policy()
         deps = Deps(store=runtime.store, policy=policy, clock=clock, new_id=new_id)
-        subscribe(
+        commands = command_handler(runtime.pool, deps)
+        one_at_a_time = {
+            **fact_handlers(runtime.pool),
+            **reconciliation_handlers(runtime.pool, runtime.store),
+        }
+        subscribe_groups(
             runtime.broker,
             [READINGS_COMMANDS, ACCOUNTS_EVENTS, BILLING_EXPORT_EVENTS],
             service=SERVICE,
             group_id=SERVICE,
             registry=default_registry,
+            # commands: a partition's share of a poll in one transaction; the facts one by one
             handlers={
-                **command_handlers(runtime.pool, deps),
-                **fact_handlers(runtime.pool),
-                **reconciliation_handlers(runtime.pool, runtime.store),
+                **dict.fromkeys(COMMANDS, commands),
+                **{cls: one_message(handler) for cls, handler in one_at_a_time.items()},
             },
+            single=list(one_at_a_time),
+            options=runtime.consumers,
         )
         subscribe_batch(
             runtime.broker,
@@ -65,6 +72,7 @@ def make_wire(clock: Clock = utc_now, new_id: Callable[[], UUID] = uuid4) -> Wir
             # big polls: a transaction per 1000 records, not per the few a 10 ms fetch brings
             max_records=1000,
             fetch_max_wait_ms=200,
+            options=runtime.consumers,
         )
         for projection in projections():
             runtime.background.append(ProjectionRunner(runtime.pool, projection, service=SERVICE).run)

@@ -1,11 +1,13 @@
-"""The registry import and the views at the application level, over real PostgreSQL (no broker):
-a batch in one transaction, redelivery, meters moving between accounts; projections rebuilt from zero
-end up equal to the live ones."""
+"""The registry import, group commit of commands and the views at the application level, over real
+PostgreSQL (no broker): a batch in one transaction, redelivery, meters moving between accounts, a
+command whose decision fails refused alone; meter state from its snapshot equals the state replayed
+from its events; projections rebuilt from zero end up equal to the live ones."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
@@ -13,13 +15,15 @@ from meterbot_contracts import Envelope, new_envelope
 from meterbot_contracts.accounts import AccountLinked
 from meterbot_contracts.billing import RegistryRecord
 from meterbot_contracts.readings import ReadingSubmitted, ReadingWithdrawalRequested
+from meterbot_platform.consumer import BatchResult
 from meterbot_platform.eventstore import EventStore
 from meterbot_platform.migrations import migrate
 from meterbot_platform.projection import Projection, ProjectionRunner
-from readings.application.commands import Deps, submit_reading, withdraw_reading
+from readings.application.commands import Deps, command_handler
 from readings.application.facts import record_link
-from readings.application.registry import import_batch
-from readings.domain import ReadingPolicy
+from readings.application.meters import METER, load_meter, meter_book
+from readings.application.registry import registry_handler
+from readings.domain import MeterState, ReadingPolicy
 from readings.migrations import MIGRATIONS
 from readings.projections import MeterHistory, PeriodReadings
 
@@ -54,39 +58,44 @@ async def events(pool: asyncpg.Pool, meter_id: str) -> list[tuple[str, str | Non
     return [(r["type"], r["account"]) for r in rows]
 
 
+async def import_batch(db: asyncpg.Pool, batch: list[tuple[Envelope, RegistryRecord]]) -> set[UUID]:
+    result = await registry_handler(db, STORE)(list(batch))
+    assert isinstance(result, BatchResult) and not result.refused
+    return set(result.applied)
+
+
 async def test_a_batch_applies_in_order_once(db: asyncpg.Pool) -> None:
     first = record("A1", "M1", "M2")
     batch = [first, record("A2", "M3"), record("A1", "M1"), first]  # A1 shrinks; then a redelivery
-    async with db.acquire() as conn, conn.transaction():
-        assert len(await import_batch(conn, STORE, batch)) == 3
+    assert len(await import_batch(db, batch)) == 3
     assert await events(db, "M1") == [("MeterRegistered", "A1")]
     assert await events(db, "M2") == [("MeterRegistered", "A1"), ("MeterClosed", "A1")]
     rows = await db.fetch("SELECT account_number, meter_id FROM account_meters ORDER BY 1, 2")
     assert [tuple(r) for r in rows] == [("A1", "M1"), ("A2", "M3")]
 
-    async with db.acquire() as conn, conn.transaction():  # the whole poll delivered again
-        assert await import_batch(conn, STORE, batch) == set()
+    assert await import_batch(db, batch) == set()  # the whole poll delivered again
     assert await db.fetchval("SELECT count(*) FROM events") == 4
 
 
 async def test_a_meter_moving_to_another_account_is_not_closed_by_the_old_one(db: asyncpg.Pool) -> None:
-    async with db.acquire() as conn, conn.transaction():
-        await import_batch(conn, STORE, [record("A1", "M1"), record("A2", "M1"), record("A1")])
+    await import_batch(db, [record("A1", "M1"), record("A2", "M1"), record("A1")])
     assert await events(db, "M1") == [("MeterRegistered", "A1"), ("MeterRegistered", "A2")]
 
 
 async def test_projections_rebuilt_from_zero_equal_the_live_views(db: asyncpg.Pool) -> None:
     deps = Deps(store=STORE, policy=ReadingPolicy(), clock=lambda: NOW)
+    await import_batch(db, [record("A1", "M1", "M2")])
     async with db.acquire() as conn, conn.transaction():
-        await import_batch(conn, STORE, [record("A1", "M1", "M2")])
         await record_link(conn, AccountLinked(chat_id=7, account_number="A1", address=""), NOW)
-    for meter_id, raw in [("M1", "260"), ("M2", "300"), ("M1", "270"), ("M2", "abc")]:
-        command = ReadingSubmitted(chat_id=7, account_number="A1", meter_id=meter_id, raw_value=raw)
-        async with db.acquire() as conn, conn.transaction():
-            await submit_reading(conn, deps, new_envelope(command), command)
-    async with db.acquire() as conn, conn.transaction():
-        command2 = ReadingWithdrawalRequested(chat_id=7, account_number="A1", meter_id="M2")
-        await withdraw_reading(conn, deps, new_envelope(command2), command2)
+    handle = command_handler(db, deps)
+    submitted = [
+        ReadingSubmitted(chat_id=7, account_number="A1", meter_id=meter_id, raw_value=raw)
+        for meter_id, raw in [("M1", "260"), ("M2", "300"), ("M1", "270"), ("M2", "abc")]
+    ]
+    await handle([(new_envelope(c), c) for c in submitted[:2]])
+    await handle([(new_envelope(c), c) for c in submitted[2:]])  # a group: M1 twice in a row
+    withdrawal = ReadingWithdrawalRequested(chat_id=7, account_number="A1", meter_id="M2")
+    await handle([(new_envelope(withdrawal), withdrawal)])
 
     views: list[tuple[Projection, str, str]] = [
         (PeriodReadings(), "period_readings", "meter_id"),
@@ -99,6 +108,54 @@ async def test_projections_rebuilt_from_zero_equal_the_live_views(db: asyncpg.Po
         assert await runner.rebuild() == 7  # 2 registrations, 4 answers, 1 withdrawal
         assert await _table(db, table, key) == live
     assert await _table(db, "period_readings", "meter_id") == [("M1", "2025-03", Decimal(270))]
+
+
+async def test_a_group_decides_in_order_and_refuses_a_failing_command_alone(db: asyncpg.Pool) -> None:
+    calls = 0
+
+    def new_id() -> UUID:  # a bug that hits the second command's decision only
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RuntimeError("a bug")
+        return uuid4()
+
+    deps = Deps(store=STORE, policy=ReadingPolicy(), clock=lambda: NOW, new_id=new_id)
+    await import_batch(db, [record("A9", "M9")])
+    async with db.acquire() as conn, conn.transaction():
+        await record_link(conn, AccountLinked(chat_id=9, account_number="A9", address=""), NOW)
+    commands = [
+        ReadingSubmitted(chat_id=9, account_number="A9", meter_id="M9", raw_value=raw)
+        for raw in ("260", "265", "300")
+    ]
+    items = [(new_envelope(c), c) for c in commands]
+    result = await command_handler(db, deps)([*items, items[0]])  # and a repeat within the group
+    assert isinstance(result, BatchResult)
+    assert set(result.refused) == {items[1][0].message_id}
+    assert set(result.applied) == {items[0][0].message_id, items[2][0].message_id}
+    assert (await load_meter(db, STORE, "M9"))[0].readings["2025-03"].value == Decimal(300)
+    # redelivered whole: the two that took effect are duplicates, the refused one is decided again
+    again = await command_handler(db, deps)(items)
+    assert isinstance(again, BatchResult) and set(again.applied) == {items[1][0].message_id}
+
+
+async def test_meter_state_from_its_snapshot_equals_the_state_from_all_its_events(db: asyncpg.Pool) -> None:
+    deps = Deps(store=STORE, policy=ReadingPolicy(), clock=lambda: NOW)
+    await import_batch(db, [record("A5", "M5")])
+    async with db.acquire() as conn, conn.transaction():
+        await record_link(conn, AccountLinked(chat_id=5, account_number="A5", address=""), NOW)
+    for raw in ("251", "255", "bad", "290"):
+        command = ReadingSubmitted(chat_id=5, account_number="A5", meter_id="M5", raw_value=raw)
+        await command_handler(db, deps)([(new_envelope(command), command)])
+    snapshot = await db.fetchval("SELECT snapshot_version FROM streams WHERE stream_id = 'meter-M5'")
+    assert snapshot == 5  # saved with the last append: a load reads no event at all
+    from_snapshot, version = await load_meter(db, STORE, "M5")
+    async with db.acquire() as conn:
+        history = await STORE.read_stream(conn, "meter-M5")
+        book = meter_book(conn, STORE)
+        replayed = METER.fold((book.parse(e), e.occurred_at) for e in history)
+    assert version == 5 and from_snapshot == replayed
+    assert isinstance(replayed, MeterState) and replayed.readings["2025-03"].value == Decimal(290)
 
 
 async def _table(pool: asyncpg.Pool, table: str, key: str) -> list[tuple[object, ...]]:

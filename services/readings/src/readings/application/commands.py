@@ -1,4 +1,7 @@
-"""Commands from the gateway: load the meter -> decide -> append exactly one answer event.
+"""Commands from the gateway, a group at a time (group commit): the group's meters, chat links and
+closed periods are loaded once, each command is decided in memory in order (a meter named twice is
+decided the second time on the first one's outcome) and every answer is appended in one go, with
+the inbox claims, in one transaction.
 
 Every command gets an answer on meterbot.readings.events with its correlation id, because the gateway
 waits for it: ReadingAccepted | ReadingRejected, ReadingWithdrawn | ReadingWithdrawalRefused. The answer
@@ -7,14 +10,16 @@ holds only refusals, which change no state, and a later MeterRegistered simply f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
 from meterbot_contracts import Envelope, Message
 from meterbot_contracts.readings import (
+    Period,
     ReadingAccepted,
     ReadingRejected,
     ReadingSubmitted,
@@ -22,18 +27,20 @@ from meterbot_contracts.readings import (
     ReadingWithdrawalRequested,
     ReadingWithdrawn,
 )
-from meterbot_platform.application import answering_handler, caused_by
-from meterbot_platform.consumer import Handler
+from meterbot_platform.application import StreamBook, caused_by, group_handler
+from meterbot_platform.consumer import BatchHandler
 from meterbot_platform.eventstore import EventStore
 
 from readings import SERVICE
-from readings.application.facts import closed_periods, is_linked
-from readings.application.meters import load_meter, meter_stream
+from readings.application.facts import closed_periods, linked_pairs
+from readings.application.meters import METER, meter_book
 from readings.domain import ReadingPolicy, decide_submission, decide_withdrawal
 from readings.metrics import READINGS_ACCEPTED, READINGS_REJECTED, WITHDRAWALS
 
 CONSUMER = "readings:commands"
 Clock = Callable[[], datetime]
+ReadingCommand = ReadingSubmitted | ReadingWithdrawalRequested
+Answer = ReadingAccepted | ReadingRejected | ReadingWithdrawn | ReadingWithdrawalRefused
 
 
 def utc_now() -> datetime:
@@ -50,36 +57,57 @@ class Deps:
     new_id: Callable[[], UUID] = field(default=uuid4)
 
 
-async def submit_reading(
-    conn: asyncpg.Connection, deps: Deps, envelope: Envelope, command: ReadingSubmitted
-) -> ReadingAccepted | ReadingRejected:
-    state, version = await load_meter(conn, deps.store, command.meter_id)
-    [answer] = decide_submission(
-        state,
-        command,
-        now=deps.clock(),
-        reading_id=deps.new_id(),
-        chat_linked=await is_linked(conn, command.chat_id, command.account_number),
-        policy=deps.policy,
-        closed_periods=await closed_periods(conn),
-    )
-    await deps.store.append(conn, meter_stream(command.meter_id), caused_by(envelope, [answer]), version)
-    return answer
+@dataclass
+class CommandGroup:
+    """What one group of commands is decided on, read once for the whole group."""
+
+    meters: StreamBook
+    linked: set[tuple[int, str]]  # (chat_id, account_number) pairs of the group that are linked
+    closed: frozenset[Period]
+
+    async def flush(self) -> object:
+        return await self.meters.flush()
 
 
-async def withdraw_reading(
-    conn: asyncpg.Connection, deps: Deps, envelope: Envelope, command: ReadingWithdrawalRequested
-) -> ReadingWithdrawn | ReadingWithdrawalRefused:
-    state, version = await load_meter(conn, deps.store, command.meter_id)
-    [answer] = decide_withdrawal(
-        state,
-        command,
-        now=deps.clock(),
-        chat_linked=await is_linked(conn, command.chat_id, command.account_number),
-        policy=deps.policy,
-        closed_periods=await closed_periods(conn),
-    )
-    await deps.store.append(conn, meter_stream(command.meter_id), caused_by(envelope, [answer]), version)
+async def prepare(
+    conn: asyncpg.Connection, deps: Deps, items: list[tuple[Envelope, ReadingCommand]]
+) -> CommandGroup:
+    meters = meter_book(conn, deps.store)
+    await meters.load(METER, {command.meter_id for _, command in items})
+    linked = await linked_pairs(conn, {(command.chat_id, command.account_number) for _, command in items})
+    return CommandGroup(meters, linked, await closed_periods(conn))
+
+
+def decide(group: CommandGroup, deps: Deps, envelope: Envelope, command: ReadingCommand) -> Answer:
+    """Decide one command on the group's state and record its answer on the meter's stream."""
+    state = group.meters.get(METER, command.meter_id)
+    linked = (command.chat_id, command.account_number) in group.linked
+    answers: list[Answer]
+    if isinstance(command, ReadingSubmitted):
+        answers = [
+            *decide_submission(
+                state,
+                command,
+                now=deps.clock(),
+                reading_id=deps.new_id(),
+                chat_linked=linked,
+                policy=deps.policy,
+                closed_periods=group.closed,
+            )
+        ]
+    else:
+        answers = [
+            *decide_withdrawal(
+                state,
+                command,
+                now=deps.clock(),
+                chat_linked=linked,
+                policy=deps.policy,
+                closed_periods=group.closed,
+            )
+        ]
+    [answer] = answers
+    group.meters.record(METER, command.meter_id, caused_by(envelope, answers), answers)
     return answer
 
 
@@ -99,20 +127,19 @@ def _count(answer: Message) -> str:
     return "rejected"
 
 
-def command_handlers(pool: asyncpg.Pool, deps: Deps) -> Mapping[type[Message], Handler]:
-    """Subscriber handlers: inbox claim + load + decide + append in one transaction, retried when
-    another writer moved the meter's stream first; metrics once committed."""
-    return {
-        ReadingSubmitted: answering_handler(
-            pool,
-            CONSUMER,
-            lambda conn, envelope, command: submit_reading(conn, deps, envelope, command),
-            _count,
-        ),
-        ReadingWithdrawalRequested: answering_handler(
-            pool,
-            CONSUMER,
-            lambda conn, envelope, command: withdraw_reading(conn, deps, envelope, command),
-            _count,
-        ),
-    }
+def command_handler(pool: asyncpg.Pool, deps: Deps) -> BatchHandler:
+    """The batch handler for ReadingSubmitted and ReadingWithdrawalRequested (group commit)."""
+
+    async def prepared(conn: asyncpg.Connection, items: list[tuple[Envelope, Any]]) -> CommandGroup:
+        return await prepare(conn, deps, items)
+
+    return group_handler(
+        pool,
+        CONSUMER,
+        prepare=prepared,
+        decide=lambda group, envelope, command: decide(group, deps, envelope, command),
+        count=_count,
+    )
+
+
+COMMANDS: tuple[type[Message], ...] = (ReadingSubmitted, ReadingWithdrawalRequested)

@@ -18,14 +18,19 @@ from meterbot_platform.consumer import Handler
 CONSUMER = "readings:facts"
 
 
-async def is_linked(conn: asyncpg.Connection, chat_id: int, account_number: str) -> bool:
-    return bool(
-        await conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM chat_links WHERE chat_id = $1 AND account_number = $2)",
-            chat_id,
-            account_number,
-        )
+async def linked_pairs(conn: asyncpg.Connection, pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Which of the (chat_id, account_number) pairs are linked: one query for a group of commands."""
+    if not pairs:
+        return set()
+    chats, accounts = zip(*sorted(pairs), strict=True)
+    rows = await conn.fetch(
+        "SELECT l.chat_id, l.account_number FROM chat_links l"
+        " JOIN unnest($1::bigint[], $2::text[]) AS p(chat_id, account_number)"
+        " USING (chat_id, account_number)",
+        list(chats),
+        list(accounts),
     )
+    return {(row["chat_id"], row["account_number"]) for row in rows}
 
 
 async def closed_periods(conn: asyncpg.Connection) -> frozenset[Period]:

@@ -2,26 +2,27 @@
 
 A poll's records are applied in ONE transaction, each behind its own inbox claim: MeterRegistered for
 a meter that is new or changed (a re-import of the same content appends nothing), MeterClosed for a
-meter the account had and its new record no longer lists. The transaction is retried whole when a
-reading was appended to one of its meters meanwhile."""
+meter the account had and its new record no longer lists (platform group_handler: loads first, the
+appends and inbox claims last). The transaction is run again whole when a reading was appended to
+one of its meters meanwhile."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from uuid import UUID
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 from meterbot_contracts import Envelope
 from meterbot_contracts.billing import RegistryMeter, RegistryRecord
-from meterbot_platform import inbox
+from meterbot_platform.application import StreamBook, caused_by, group_handler
 from meterbot_platform.consumer import BatchHandler
-from meterbot_platform.eventstore import ConcurrencyConflict, EventStore
+from meterbot_platform.eventstore import EventStore
 
-from readings.application.meters import MeterBook
+from readings.application.meters import METER, meter_book
 from readings.domain import decide_closure, decide_registration, meters_to_close
 
 CONSUMER = "readings:registry"
-ATTEMPTS = 5
 
 
 class AccountMeters:
@@ -74,48 +75,51 @@ def _listed(record: RegistryRecord) -> list[RegistryMeter]:
     return list({m.meter_id: m for m in record.meters}.values())
 
 
-async def apply_record(
-    meters: MeterBook, accounts: AccountMeters, envelope: Envelope, record: RegistryRecord
-) -> None:
-    account = record.account_number
+@dataclass
+class RegistryGroup:
+    """What a poll of registry records works on: the accounts' meter lists and the meters."""
+
+    meters: StreamBook
+    accounts: AccountMeters
+
+    async def flush(self) -> object:
+        written = await self.meters.flush()
+        await self.accounts.save()
+        return written
+
+
+async def prepare(
+    conn: asyncpg.Connection, store: EventStore, items: list[tuple[Envelope, RegistryRecord]]
+) -> RegistryGroup:
+    accounts = AccountMeters(conn)
+    await accounts.load(record.account_number for _, record in items)
+    meters = meter_book(conn, store)
+    await meters.load(METER, {m.meter_id for _, r in items for m in r.meters} | accounts.all_known())
+    return RegistryGroup(meters, accounts)
+
+
+def apply_record(group: RegistryGroup, envelope: Envelope, record: RegistryRecord) -> None:
+    meters, accounts, account = group.meters, group.accounts, record.account_number
     listed = _listed(record)
     for meter in listed:
-        state = await meters.get(meter.meter_id)
-        meters.record(envelope, meter.meter_id, decide_registration(state, account, meter))
+        events = decide_registration(meters.get(METER, meter.meter_id), account, meter)
+        meters.record(METER, meter.meter_id, caused_by(envelope, events), events)
     for meter_id in sorted(meters_to_close(accounts.known(account), listed)):
-        state = await meters.get(meter_id)
-        meters.record(envelope, meter_id, decide_closure(state, account))
+        closures = decide_closure(meters.get(METER, meter_id), account)
+        meters.record(METER, meter_id, caused_by(envelope, closures), closures)
     accounts.replace(account, {m.meter_id for m in listed})
 
 
-async def import_batch(
-    conn: asyncpg.Connection, store: EventStore, items: Sequence[tuple[Envelope, RegistryRecord]]
-) -> set[UUID]:
-    """Apply the records not seen before, in order; return their message ids."""
-    accounts = AccountMeters(conn)
-    await accounts.load(record.account_number for _, record in items)
-    meters = MeterBook(conn, store)
-    await meters.load({m.meter_id for _, r in items for m in r.meters} | accounts.all_known())
-    claimed = await inbox.claim_many(conn, CONSUMER, [envelope.message_id for envelope, _ in items])
-    applied: set[UUID] = set()
-    for envelope, record in items:
-        if envelope.message_id in claimed and envelope.message_id not in applied:  # twice in a poll: once
-            await apply_record(meters, accounts, envelope, record)
-            applied.add(envelope.message_id)
-    await meters.flush()
-    await accounts.save()
-    return applied
-
-
 def registry_handler(pool: asyncpg.Pool, store: EventStore) -> BatchHandler:
-    async def handle(items: list[tuple[Envelope, RegistryRecord]]) -> set[UUID]:
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                async with pool.acquire() as conn, conn.transaction():
-                    return await import_batch(conn, store, items)
-            except ConcurrencyConflict:
-                if attempt == ATTEMPTS:
-                    raise
-        raise AssertionError("unreachable")
+    """A poll's records in one transaction (group commit), each applied once (inbox)."""
 
-    return handle
+    async def prepared(conn: asyncpg.Connection, items: list[tuple[Envelope, Any]]) -> RegistryGroup:
+        return await prepare(conn, store, items)
+
+    return group_handler(
+        pool,
+        CONSUMER,
+        prepare=prepared,
+        decide=apply_record,
+        count=lambda _: "accepted",
+    )
