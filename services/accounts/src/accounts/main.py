@@ -11,13 +11,13 @@ from collections.abc import Awaitable, Callable
 from meterbot_contracts.all import default_registry
 from meterbot_contracts.billing import RegistryRecord
 from meterbot_contracts.topics import ACCOUNTS_COMMANDS, BILLING_REGISTRY_V1
-from meterbot_platform.consumer import subscribe, subscribe_batch
+from meterbot_platform.consumer import subscribe_batch
 from meterbot_platform.projection import ProjectionRunner
 from meterbot_platform.runtime import Runtime, ServiceSpec
 from meterbot_platform.runtime import main as run_main
 
 from accounts import SERVICE
-from accounts.application.linking import Clock, Deps, command_handlers, utc_now
+from accounts.application.linking import COMMANDS, Clock, Deps, command_handler, utc_now
 from accounts.application.registry import registry_handler
 from accounts.migrations import MIGRATIONS
 from accounts.projections import projections
@@ -34,13 +34,15 @@ def make_wire(clock: Clock = utc_now, group_id: str = SERVICE) -> Wire:
 
     async def wire(runtime: Runtime) -> None:
         deps = Deps(store=runtime.store, policy=AccountsSettings().link_policy(), clock=clock)
-        subscribe(
+        subscribe_batch(
             runtime.broker,
             ACCOUNTS_COMMANDS,
             service=SERVICE,
             group_id=group_id,
             registry=default_registry,
-            handlers=command_handlers(runtime.pool, deps),
+            handled=COMMANDS,
+            handler=command_handler(runtime.pool, deps),
+            options=runtime.consumers,
         )
         subscribe_batch(
             runtime.broker,
@@ -49,9 +51,10 @@ def make_wire(clock: Clock = utc_now, group_id: str = SERVICE) -> Wire:
             group_id=f"{group_id}.registry",
             registry=default_registry,
             handled=[RegistryRecord],
-            handler=registry_handler(runtime.pool),
+            handler=registry_handler(runtime.pool, runtime.store),
             max_records=REGISTRY_BATCH,
             fetch_max_wait_ms=REGISTRY_FETCH_WAIT_MS,
+            options=runtime.consumers,
         )
         for projection in projections():
             runtime.background.append(ProjectionRunner(runtime.pool, projection, service=SERVICE).run)

@@ -1,4 +1,5 @@
-"""Commands from the gateway: load -> decide -> append exactly one answer event.
+"""Commands from the gateway, a group at a time (group commit): load the group's streams -> decide each in
+order -> append every answer in one go, with the inbox claims, in one transaction.
 
 Every command gets an answer on meterbot.accounts.events with its correlation id, because the gateway
 waits for it:
@@ -10,9 +11,10 @@ waits for it:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 from meterbot_contracts import Envelope, Message
@@ -23,23 +25,20 @@ from meterbot_contracts.accounts import (
     AccountUnlinked,
     AccountUnlinkRequested,
 )
-from meterbot_platform.application import answering_handler
-from meterbot_platform.consumer import Handler
+from meterbot_platform.application import StreamBook, caused_by, group_handler
+from meterbot_platform.consumer import BatchHandler
 from meterbot_platform.eventstore import EventStore
 
 from accounts import SERVICE
-from accounts.application.streams import (
-    account_stream,
-    caused_at,
-    link_attempts_stream,
-    load_account,
-    load_link_attempts,
-)
+from accounts.application.streams import ACCOUNT, book, link_attempts_kind
 from accounts.domain import LinkAttemptPolicy, decide_link, decide_unlink
 from accounts.metrics import LINK_ATTEMPTS, LINK_LOCKOUTS
 
 CONSUMER = "accounts:commands"
 Clock = Callable[[], datetime]
+LinkCommand = AccountLinkRequested | AccountUnlinkRequested
+Answer = AccountLinked | AccountLinkRefused | AccountUnlinked
+COMMANDS: tuple[type[Message], ...] = (AccountLinkRequested, AccountUnlinkRequested)
 
 
 def utc_now() -> datetime:
@@ -55,30 +54,24 @@ class Deps:
     clock: Clock = utc_now
 
 
-async def link_account(
-    conn: asyncpg.Connection, deps: Deps, envelope: Envelope, command: AccountLinkRequested
-) -> AccountLinked | AccountLinkRefused:
+def decide(streams: StreamBook, deps: Deps, envelope: Envelope, command: LinkCommand) -> Answer:
+    """Decide one command on the group's streams and record its answer."""
     now = deps.clock()
-    account, account_version = await load_account(conn, deps.store, command.account_number)
-    attempts, attempts_version = await load_link_attempts(conn, deps.store, command.chat_id, deps.policy)
+    attempts_kind = link_attempts_kind(deps.policy)
+    account = streams.get(ACCOUNT, command.account_number)
+    answer: Answer
+    if isinstance(command, AccountUnlinkRequested):
+        [answer] = decide_unlink(account, command) or [
+            AccountUnlinked(chat_id=command.chat_id, account_number=command.account_number)
+        ]
+        streams.record(ACCOUNT, command.account_number, caused_by(envelope, [answer], now), [answer])
+        return answer
+    attempts = streams.get(attempts_kind, command.chat_id)
     [answer] = decide_link(account, command, attempts=attempts, now=now, policy=deps.policy)
     if isinstance(answer, AccountLinked):
-        stream, version = account_stream(command.account_number), account_version
+        streams.record(ACCOUNT, command.account_number, caused_by(envelope, [answer], now), [answer])
     else:
-        stream, version = link_attempts_stream(command.chat_id), attempts_version
-    await deps.store.append(conn, stream, caused_at(envelope, [answer], now), version)
-    return answer
-
-
-async def unlink_account(
-    conn: asyncpg.Connection, deps: Deps, envelope: Envelope, command: AccountUnlinkRequested
-) -> AccountUnlinked:
-    account, version = await load_account(conn, deps.store, command.account_number)
-    [answer] = decide_unlink(account, command) or [
-        AccountUnlinked(chat_id=command.chat_id, account_number=command.account_number)
-    ]
-    stream = account_stream(command.account_number)
-    await deps.store.append(conn, stream, caused_at(envelope, [answer], deps.clock()), version)
+        streams.record(attempts_kind, command.chat_id, caused_by(envelope, [answer], now), [answer])
     return answer
 
 
@@ -95,20 +88,21 @@ def _count(answer: Message) -> str:
     return "accepted"
 
 
-def command_handlers(pool: asyncpg.Pool, deps: Deps) -> Mapping[type[Message], Handler]:
-    """Subscriber handlers: inbox claim + load + decide + append in one transaction, retried when
-    another writer moved a stream first; metrics once committed."""
-    return {
-        AccountLinkRequested: answering_handler(
-            pool,
-            CONSUMER,
-            lambda conn, envelope, command: link_account(conn, deps, envelope, command),
-            _count,
-        ),
-        AccountUnlinkRequested: answering_handler(
-            pool,
-            CONSUMER,
-            lambda conn, envelope, command: unlink_account(conn, deps, envelope, command),
-            _count,
-        ),
-    }
+def command_handler(pool: asyncpg.Pool, deps: Deps) -> BatchHandler:
+    """The batch handler for AccountLinkRequested and AccountUnlinkRequested (group commit): the
+    group's accounts and chats loaded in one go each, decided in order, appended together."""
+
+    async def prepare(conn: asyncpg.Connection, items: list[tuple[Envelope, Any]]) -> StreamBook:
+        streams = book(conn, deps.store)
+        await streams.load(ACCOUNT, {command.account_number for _, command in items})
+        chats = {c.chat_id for _, c in items if isinstance(c, AccountLinkRequested)}
+        await streams.load(link_attempts_kind(deps.policy), chats)
+        return streams
+
+    return group_handler(
+        pool,
+        CONSUMER,
+        prepare=prepare,
+        decide=lambda streams, envelope, command: decide(streams, deps, envelope, command),
+        count=_count,
+    )
