@@ -46,6 +46,7 @@ def make_wire(clock: Clock = utc_now) -> Wire:
             group_id=SERVICE,
             registry=default_registry,
             handlers=reading_handlers(runtime.pool, runtime.store),
+            options=runtime.consumers,
         )
         relay = OutboxRelay(runtime.pool, routing_publisher(runtime.producer), service=SERVICE)
         view = ProjectionRunner(runtime.pool, ExportView(), service=SERVICE)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import cast
 
 import asyncpg
@@ -29,7 +30,14 @@ from meterbot_contracts.identity import (
     ResidentRegistered,
     ResidentRegistrationRefused,
 )
-from meterbot_platform.application import DUPLICATE, as_messages, caused_by, in_transaction, load_stream
+from meterbot_platform.application import (
+    StreamBook,
+    StreamKind,
+    answering_handler,
+    as_messages,
+    caused_by,
+    load_stream,
+)
 from meterbot_platform.consumer import Handler
 from meterbot_platform.eventstore import EventStore
 
@@ -46,11 +54,22 @@ def resident_stream(chat_id: int) -> str:
     return f"{STREAM_PREFIX}{chat_id}"
 
 
-def resident_state(messages: Iterable[Message]) -> ResidentState:
+def resident_state(messages: Iterable[Message], state: ResidentState | None = None) -> ResidentState:
     """The aggregate's state (the sealed contacts do not change it)."""
     return fold(
-        cast(list[ResidentEvent], [m for m in messages if not isinstance(m, ResidentContactRecorded)])
+        cast(list[ResidentEvent], [m for m in messages if not isinstance(m, ResidentContactRecorded)]),
+        state,
     )
+
+
+def _evolve(state: ResidentState, message: Message, _: datetime) -> ResidentState:
+    if isinstance(message, ResidentContactRecorded):
+        return state  # the sealed contact does not change the aggregate
+    return resident_state([message], state)
+
+
+# bump the schema when ResidentState changes shape: older snapshots are then ignored (replayed)
+RESIDENT = StreamKind(STREAM_PREFIX, ResidentState, _evolve, snapshot_schema="identity.ResidentState/1")
 
 
 async def load_resident(
@@ -71,15 +90,18 @@ class Deps:
 async def handle_command(
     conn: asyncpg.Connection, deps: Deps, envelope: Envelope, command: ResidentCommand
 ) -> list[Message]:
-    """Decide on the resident's stream and append; the messages appended (may be none)."""
-    state, _, version = await load_resident(conn, deps.store, command.chat_id)
-    decision = decide(state, command)
+    """Decide on the resident's stream (loaded from its snapshot) and append; the messages appended
+    (may be none)."""
+    residents = StreamBook(conn, deps.store, default_registry)
+    await residents.load(RESIDENT, [command.chat_id])
+    decision = decide(residents.get(RESIDENT, command.chat_id), command)
     messages: list[Message] = list(decision.events)
     if decision.pii is not None:
         messages.append(seal(await deps.keys.get_or_create(conn, command.chat_id), decision.pii))
     if isinstance(command, ResidentErasureRequested):
         await deps.keys.shred(conn, command.chat_id)
-    await deps.store.append(conn, resident_stream(command.chat_id), caused_by(envelope, messages), version)
+    residents.record(RESIDENT, command.chat_id, caused_by(envelope, messages), messages)
+    await residents.flush()
     return messages
 
 
@@ -100,14 +122,11 @@ def _count(messages: list[Message]) -> str:
 
 
 def command_handlers(pool: asyncpg.Pool, deps: Deps) -> Mapping[type[Message], Handler]:
-    async def handle(envelope: Envelope, command: ResidentCommand) -> str:
-        appended: list[Message] = []
-
-        async def work(conn: asyncpg.Connection) -> str:
-            appended[:] = await handle_command(conn, deps, envelope, command)
-            return "decided"
-
-        outcome = await in_transaction(pool, consumer=CONSUMER, envelope=envelope, work=work)
-        return DUPLICATE if outcome == DUPLICATE else _count(appended)
-
+    """One message at a time: the resident's key is written in the same transaction."""
+    handle = answering_handler(
+        pool,
+        CONSUMER,
+        lambda conn, envelope, command: handle_command(conn, deps, envelope, command),
+        _count,
+    )
     return {PhoneShared: handle, LanguagePreferenceSet: handle, ResidentErasureRequested: handle}

@@ -33,6 +33,7 @@ def make_wire(group_id: str = SERVICE) -> Wire:
             group_id=group_id,
             registry=default_registry,
             handlers=command_handlers(runtime.pool, Deps(store=runtime.store)),
+            options=runtime.consumers,
         )
         for projection in projections():
             runtime.background.append(ProjectionRunner(runtime.pool, projection, service=SERVICE).run)

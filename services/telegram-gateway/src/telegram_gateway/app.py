@@ -116,6 +116,7 @@ async def attach(
         registry=default_registry,
         handled=responder.handled,
         handler=responder.handle_batch,
+        options=runtime.consumers,
     )
     sweeper = TimeoutSweeper(pending, messenger, catalogue, service=SERVICE)
     runtime.background.append(sweeper.run)
