@@ -46,7 +46,9 @@ def parker(
 
     async def park(record: Record, reason: str, detail: str) -> None:
         value: bytes = record.value or b""
+        original = {k: bytes(v).decode(errors="replace") for k, v in record.headers or ()}
         headers = {
+            **{k: v for k, v in original.items() if not k.startswith("x-")},  # type, message_id, ...
             "x-dlq-reason": reason,
             "x-dlq-detail": detail[:1000],
             "x-original-topic": record.topic,
