@@ -77,7 +77,12 @@ def envelope_headers(envelope: Envelope) -> list[tuple[str, bytes]]:
 
 def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
     """A plain aiokafka producer for bulk sends: FastStream's per-message publish path (middlewares,
-    metrics) costs several times the send itself, which a 100k-event burst pays in full."""
+    metrics) costs several times the send itself, which a 100k-event burst pays in full.
+
+    Measured 2026-12-01 (2 cores, load 10-12, local tansu broker, 20k envelopes keyed by 300 streams,
+    in 1000-event batches as the outbox relay sends them): this producer via send_all 2,480-2,520
+    events/s at 29-31 us CPU per event; FastStream's KafkaBroker.publish(no_confirm=True), gathered
+    per batch, 700-800 events/s at 107-111 us CPU per event. The relay keeps this producer."""
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap,
         client_id=settings.kafka_client_id or client_id,
