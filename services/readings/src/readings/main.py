@@ -21,6 +21,7 @@ from meterbot_platform.consumer import one_message, subscribe_batch, subscribe_g
 from meterbot_platform.projection import ProjectionRunner
 from meterbot_platform.runtime import Runtime, ServiceSpec
 from meterbot_platform.runtime import main as run_main
+from meterbot_platform.settings import PeriodSettings
 
 from readings import SERVICE
 from readings.application.commands import COMMANDS, Clock, Deps, command_handler, utc_now
@@ -40,7 +41,7 @@ def make_wire(clock: Clock = utc_now, new_id: Callable[[], UUID] = uuid4) -> Wir
     """The service's wiring; tests pass a fixed clock."""
 
     async def wire(runtime: Runtime) -> None:
-        policy = ReadingsSettings().policy()
+        policy = ReadingsSettings().policy(PeriodSettings())
         deps = Deps(store=runtime.store, policy=policy, clock=clock, new_id=new_id)
         commands = command_handler(runtime.pool, deps)
         one_at_a_time = {

@@ -41,9 +41,10 @@ class ReadingsSettings(BaseSettings):
         deltas = {t: getattr(self, f"max_delta_{t.value}") for t in MeterType}
         return {t: d for t, d in deltas.items() if d is not None}
 
-    def policy(self) -> ReadingPolicy:
+    def policy(self, periods: PeriodSettings) -> ReadingPolicy:
+        """The rules with the billing time zone (read with the other settings in main.py)."""
         return ReadingPolicy(
-            time_zone=PeriodSettings().time_zone,
+            time_zone=periods.time_zone,
             window=SubmissionWindow.parse(self.window_days),
             default_max_delta=self.max_delta,
             max_delta=self.per_type_max_delta(),

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from meterbot_contracts.readings import MeterType
+from meterbot_platform.settings import PeriodSettings
 from pydantic import ValidationError
 from readings.settings import ReadingsSettings
 
@@ -21,7 +22,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_defaults_are_moscow_every_day_and_100() -> None:
-    policy = ReadingsSettings().policy()
+    policy = ReadingsSettings().policy(PeriodSettings())
     assert policy.time_zone == ZoneInfo("Europe/Moscow")
     assert all(policy.window.is_open(date(2025, 2, day)) for day in range(1, 29))
     assert {policy.max_delta_for(t) for t in MeterType} == {100}
@@ -33,7 +34,7 @@ def test_environment_sets_zone_window_and_deltas(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("METERBOT_READINGS_MAX_DELTA", "50")
     monkeypatch.setenv("METERBOT_READINGS_MAX_DELTA_HEAT", "3")
     monkeypatch.setenv("METERBOT_READINGS_MAX_DELTA_ELECTRICITY_NIGHT", "900")
-    policy = ReadingsSettings().policy()
+    policy = ReadingsSettings().policy(PeriodSettings())
     assert policy.time_zone == ZoneInfo("Asia/Yekaterinburg")
     assert policy.window.is_open(date(2025, 3, 15)) and not policy.window.is_open(date(2025, 3, 26))
     assert policy.max_delta_for(MeterType.HEAT) == 3
