@@ -235,8 +235,14 @@ class PollPlan:
                 merged.setdefault(steps[0].handler, []).extend(steps[0].items)
             elif steps:
                 separate.append(steps)
+        # mixed partitions first (e.g. the facts a service learns from others, one by one), so the
+        # merged groups (its commands) are decided on what the poll told it
+        _raise_first(await asyncio.gather(*map(self.execute, separate), return_exceptions=True))
         jobs = [self.groups.run(handler, items, self.max_attempts) for handler, items in merged.items()]
-        results = await asyncio.gather(*jobs, *map(self.execute, separate), return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result  # NACK: the poll is delivered again (inbox claims absorb repeats)
+        _raise_first(await asyncio.gather(*jobs, return_exceptions=True))
+
+
+def _raise_first(results: Sequence[object]) -> None:
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result  # NACK: the poll is delivered again (inbox claims absorb repeats)
