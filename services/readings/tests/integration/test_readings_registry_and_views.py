@@ -15,6 +15,7 @@ from meterbot_contracts import Envelope, new_envelope
 from meterbot_contracts.accounts import AccountLinked
 from meterbot_contracts.billing import RegistryRecord
 from meterbot_contracts.readings import ReadingSubmitted, ReadingWithdrawalRequested
+from meterbot_platform.application import caused_by
 from meterbot_platform.consumer import BatchResult
 from meterbot_platform.eventstore import EventStore
 from meterbot_platform.migrations import migrate
@@ -23,7 +24,7 @@ from readings.application.commands import Deps, command_handler
 from readings.application.facts import record_link
 from readings.application.meters import METER, load_meter, meter_book
 from readings.application.registry import registry_handler
-from readings.domain import MeterState, ReadingPolicy
+from readings.domain import MeterState, ReadingPolicy, decide_withdrawal
 from readings.migrations import MIGRATIONS
 from readings.projections import MeterHistory, PeriodReadings
 
@@ -156,6 +157,17 @@ async def test_meter_state_from_its_snapshot_equals_the_state_from_all_its_event
         replayed = METER.fold((book.parse(e), e.occurred_at) for e in history)
     assert version == 5 and from_snapshot == replayed
     assert isinstance(replayed, MeterState) and replayed.readings["2025-03"].value == Decimal(290)
+    # a writer that saves no snapshot (reconciliation, an older replica): the load folds the tail
+    withdrawal = ReadingWithdrawalRequested(chat_id=5, account_number="A5", meter_id="M5")
+    async with db.acquire() as conn, conn.transaction():
+        [withdrawn] = decide_withdrawal(
+            from_snapshot, withdrawal, now=NOW, chat_linked=True, policy=deps.policy
+        )
+        await STORE.append(conn, "meter-M5", caused_by(new_envelope(withdrawal), [withdrawn]), 5)
+    after_tail, version = await load_meter(db, STORE, "M5")
+    assert (
+        version == 6 and after_tail.readings == {} and after_tail == METER.fold([(withdrawn, NOW)], replayed)
+    )
 
 
 async def _table(pool: asyncpg.Pool, table: str, key: str) -> list[tuple[object, ...]]:
