@@ -35,6 +35,11 @@ from readings.projections import projections
 from readings.settings import ReadingsSettings
 
 Wire = Callable[[Runtime], Awaitable[None]]
+# A projection's transaction holds back the outbox relay (it reads only below the oldest running
+# transaction, and a view applies one statement per event): short batches keep the answers
+# flowing while the views catch up. Probe, 3,000 readings at once, load 8-12: 500 (the default)
+# 245/s, 100 590-728/s.
+PROJECTION_BATCH = 100
 
 
 def make_wire(clock: Clock = utc_now, new_id: Callable[[], UUID] = uuid4) -> Wire:
@@ -76,7 +81,9 @@ def make_wire(clock: Clock = utc_now, new_id: Callable[[], UUID] = uuid4) -> Wir
             options=runtime.consumers,
         )
         for projection in projections():
-            runtime.background.append(ProjectionRunner(runtime.pool, projection, service=SERVICE).run)
+            runtime.background.append(
+                ProjectionRunner(runtime.pool, projection, service=SERVICE, batch_size=PROJECTION_BATCH).run
+            )
         runtime.routes.extend(routes(runtime.pool, lambda: period_of(clock(), policy.time_zone)))
 
     return wire
