@@ -11,12 +11,11 @@ from datetime import datetime
 import asyncpg
 from meterbot_contracts.billing import PeriodClosed
 from meterbot_contracts.readings import Period
-from meterbot_platform.eventstore import ConcurrencyConflict, EventStore, NewEvent
+from meterbot_platform.application import run_transaction
+from meterbot_platform.eventstore import EventStore, NewEvent
 
 from billing_export.application.period_stream import load_for_close, period_stream
 from billing_export.domain import decide_close
-
-ATTEMPTS = 5
 
 
 class PeriodNotStarted(ValueError):
@@ -40,17 +39,14 @@ async def close_period(
 ) -> ClosedPeriod:
     if period > current_period:
         raise PeriodNotStarted(f"period {period} has not started yet (current: {current_period})")
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            async with pool.acquire() as conn, conn.transaction():
-                snapshot, count = await load_for_close(conn, store, period)
-                if snapshot.closed is not None:
-                    return ClosedPeriod(snapshot.closed, closed_now=False)
-                [closed] = decide_close(snapshot.state, now=now, readings_count=count)
-                event = NewEvent.of(closed, correlation_id=correlation_id, occurred_at=now)
-                await store.append(conn, period_stream(period), [event], snapshot.version)
-                return ClosedPeriod(closed, closed_now=True)
-        except ConcurrencyConflict:  # a reading was recorded meanwhile: count again
-            if attempt == ATTEMPTS:
-                raise
-    raise AssertionError("unreachable")
+
+    async def close(conn: asyncpg.Connection) -> ClosedPeriod:  # run again if a reading came meanwhile
+        snapshot, count = await load_for_close(conn, store, period)
+        if snapshot.closed is not None:
+            return ClosedPeriod(snapshot.closed, closed_now=False)
+        [closed] = decide_close(snapshot.state, now=now, readings_count=count)
+        event = NewEvent.of(closed, correlation_id=correlation_id, occurred_at=now)
+        await store.append(conn, period_stream(period), [event], snapshot.version)
+        return ClosedPeriod(closed, closed_now=True)
+
+    return await run_transaction(pool, close)
