@@ -4,8 +4,10 @@ second time on the first one's outcome); flush() writes everything in one append
 
 A kind says how a stream becomes state: a frozen pydantic model moved on by `evolve` per event
 (with the event's time, for rules that count time). Every flush saves the state of each stream it
-appends to as its snapshot, in the same statement, so a load reads the snapshot and at most the few
-events a writer without snapshots (or an older schema) added after it."""
+appends to whose events since its last snapshot reached `snapshot_every` saves the state as its
+snapshot, in the same statement, so a load reads the snapshot and fewer than `snapshot_every`
+events (plus what a writer without snapshots added): the same cost at 10 and at 10,000 events.
+Not every append: a snapshot costs a JSON dump and a row update, more than folding a few events."""
 
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ class StreamKind(Generic[S]):
     # names the state model and its version: a snapshot saved under another name is ignored (the
     # state is then folded from all the stream's events); bump it when the state model changes
     snapshot_schema: str
+    snapshot_every: int = 10  # events since the last snapshot that make a flush save a new one
 
     def stream(self, key: object) -> str:
         return f"{self.prefix}{key}"
@@ -50,6 +53,7 @@ class _Entry:
     state: Any
     version: int
     loaded_version: int
+    snapshot_version: int
     pending: list[NewEvent] = field(default_factory=list)
 
 
@@ -69,7 +73,9 @@ class StreamBook:
         for stream_id, loaded in states.items():
             start = kind.state.model_validate(loaded.snapshot) if loaded.snapshot is not None else None
             state = kind.fold(((self.parse(e), e.occurred_at) for e in loaded.tail), start)
-            self._entries[stream_id] = _Entry(kind, state, loaded.version, loaded.version)
+            self._entries[stream_id] = _Entry(
+                kind, state, loaded.version, loaded.version, loaded.snapshot_version
+            )
 
     def parse(self, event: RecordedEvent) -> Message:
         return self._registry.parse_data(event.type, event.version, event.data)
@@ -95,19 +101,17 @@ class StreamBook:
     async def flush(self) -> int:
         """Write everything recorded; ConcurrencyConflict if another writer moved a stream since it
         was loaded (the transaction is then run again whole). How many events."""
-        appends = [
-            StreamAppend(
-                stream_id,
-                entry.pending,
-                entry.loaded_version,
-                snapshot=entry.state.model_dump(mode="json"),
-                snapshot_schema=entry.kind.snapshot_schema,
-            )
-            for stream_id, entry in self._entries.items()
-            if entry.pending
-        ]
+        appends = [self._append(stream, entry) for stream, entry in self._entries.items() if entry.pending]
         written = await self._store.append_many(self._conn, appends)
         for entry in self._entries.values():
             entry.pending = []
             entry.loaded_version = entry.version
         return written
+
+    @staticmethod
+    def _append(stream_id: str, entry: _Entry) -> StreamAppend:
+        if entry.version - entry.snapshot_version < entry.kind.snapshot_every:
+            return StreamAppend(stream_id, entry.pending, entry.loaded_version)
+        entry.snapshot_version = entry.version
+        snapshot, schema = entry.state.model_dump(mode="json"), entry.kind.snapshot_schema
+        return StreamAppend(stream_id, entry.pending, entry.loaded_version, snapshot, schema)

@@ -145,17 +145,17 @@ async def test_meter_state_from_its_snapshot_equals_the_state_from_all_its_event
     await import_batch(db, [record("A5", "M5")])
     async with db.acquire() as conn, conn.transaction():
         await record_link(conn, AccountLinked(chat_id=5, account_number="A5", address=""), NOW)
-    for raw in ("251", "255", "bad", "290"):
+    for raw in ("251", "255", "bad", "260", "261", "262", "263", "264", "265", "290"):
         command = ReadingSubmitted(chat_id=5, account_number="A5", meter_id="M5", raw_value=raw)
         await command_handler(db, deps)([(new_envelope(command), command)])
     snapshot = await db.fetchval("SELECT snapshot_version FROM streams WHERE stream_id = 'meter-M5'")
-    assert snapshot == 5  # saved with the last append: a load reads no event at all
+    assert snapshot == 10  # saved once 10 events had no snapshot; the 11th is folded on load
     from_snapshot, version = await load_meter(db, STORE, "M5")
     async with db.acquire() as conn:
         history = await STORE.read_stream(conn, "meter-M5")
         book = meter_book(conn, STORE)
         replayed = METER.fold((book.parse(e), e.occurred_at) for e in history)
-    assert version == 5 and from_snapshot == replayed
+    assert version == 11 and from_snapshot == replayed
     assert isinstance(replayed, MeterState) and replayed.readings["2025-03"].value == Decimal(290)
     # a writer that saves no snapshot (reconciliation, an older replica): the load folds the tail
     withdrawal = ReadingWithdrawalRequested(chat_id=5, account_number="A5", meter_id="M5")
@@ -163,10 +163,10 @@ async def test_meter_state_from_its_snapshot_equals_the_state_from_all_its_event
         [withdrawn] = decide_withdrawal(
             from_snapshot, withdrawal, now=NOW, chat_linked=True, policy=deps.policy
         )
-        await STORE.append(conn, "meter-M5", caused_by(new_envelope(withdrawal), [withdrawn]), 5)
+        await STORE.append(conn, "meter-M5", caused_by(new_envelope(withdrawal), [withdrawn]), 11)
     after_tail, version = await load_meter(db, STORE, "M5")
     assert (
-        version == 6 and after_tail.readings == {} and after_tail == METER.fold([(withdrawn, NOW)], replayed)
+        version == 12 and after_tail.readings == {} and after_tail == METER.fold([(withdrawn, NOW)], replayed)
     )
 
 

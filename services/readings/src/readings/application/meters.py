@@ -1,6 +1,6 @@
 """The meter aggregate's stream (`meter-{meter_id}`) as a kind of stream: its state is folded by the
-domain's evolve and saved as a snapshot with every append of a StreamBook, so loading a meter costs
-the same at 10 and at 10,000 events."""
+domain's evolve and saved as a snapshot by a StreamBook's append once 10 events have none (in the
+same statement), so loading a meter costs the same at 10 and at 10,000 events."""
 
 from __future__ import annotations
 
