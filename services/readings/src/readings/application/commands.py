@@ -32,7 +32,7 @@ from meterbot_platform.consumer import BatchHandler
 from meterbot_platform.eventstore import EventStore
 
 from readings import SERVICE
-from readings.application.facts import closed_periods, linked_pairs
+from readings.application.facts import known_facts
 from readings.application.meters import METER, meter_book
 from readings.domain import ReadingPolicy, decide_submission, decide_withdrawal
 from readings.metrics import READINGS_ACCEPTED, READINGS_REJECTED, WITHDRAWALS
@@ -74,8 +74,9 @@ async def prepare(
 ) -> CommandGroup:
     meters = meter_book(conn, deps.store)
     await meters.load(METER, {command.meter_id for _, command in items})
-    linked = await linked_pairs(conn, {(command.chat_id, command.account_number) for _, command in items})
-    return CommandGroup(meters, linked, await closed_periods(conn))
+    pairs = {(command.chat_id, command.account_number) for _, command in items}
+    linked, closed = await known_facts(conn, pairs)
+    return CommandGroup(meters, linked, closed)
 
 
 def decide(group: CommandGroup, deps: Deps, envelope: Envelope, command: ReadingCommand) -> Answer:

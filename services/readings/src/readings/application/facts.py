@@ -18,23 +18,22 @@ from meterbot_platform.consumer import Handler
 CONSUMER = "readings:facts"
 
 
-async def linked_pairs(conn: asyncpg.Connection, pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
-    """Which of the (chat_id, account_number) pairs are linked: one query for a group of commands."""
-    if not pairs:
-        return set()
-    chats, accounts = zip(*sorted(pairs), strict=True)
+async def known_facts(
+    conn: asyncpg.Connection, pairs: set[tuple[int, str]]
+) -> tuple[set[tuple[int, str]], frozenset[Period]]:
+    """What a group of commands is decided with, in one query: which of the (chat_id,
+    account_number) pairs are linked, and the closed periods."""
+    chats, accounts = zip(*sorted(pairs), strict=True) if pairs else ((), ())
     rows = await conn.fetch(
-        "SELECT l.chat_id, l.account_number FROM chat_links l"
+        "SELECT l.chat_id, l.account_number, NULL AS period FROM chat_links l"
         " JOIN unnest($1::bigint[], $2::text[]) AS p(chat_id, account_number)"
-        " USING (chat_id, account_number)",
+        " USING (chat_id, account_number)"
+        " UNION ALL SELECT NULL, NULL, period FROM closed_periods",
         list(chats),
         list(accounts),
     )
-    return {(row["chat_id"], row["account_number"]) for row in rows}
-
-
-async def closed_periods(conn: asyncpg.Connection) -> frozenset[Period]:
-    return frozenset(r["period"] for r in await conn.fetch("SELECT period FROM closed_periods"))
+    linked = {(r["chat_id"], r["account_number"]) for r in rows if r["period"] is None}
+    return linked, frozenset(r["period"] for r in rows if r["period"] is not None)
 
 
 async def record_link(conn: asyncpg.Connection, event: AccountLinked, at: datetime) -> None:
