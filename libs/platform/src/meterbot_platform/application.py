@@ -16,8 +16,7 @@ publish a stream's versions out of order (issue 17 item 6)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
@@ -161,24 +160,6 @@ async def load_stream(
     """The stream's events and its version (for the expected version of the next append)."""
     events = await store.read_stream(conn, stream_id)
     return events, (events[-1].stream_version if events else 0)
-
-
-async def load_streams(
-    conn: asyncpg.Connection, stream_ids: Iterable[str], registry: MessageRegistry
-) -> dict[str, tuple[list[Message], int]]:
-    """Many streams' full histories in one query: each one's typed messages and version."""
-    wanted = sorted(set(stream_ids))
-    streams: dict[str, tuple[list[Message], int]] = {s: ([], 0) for s in wanted}
-    rows = await conn.fetch(
-        "SELECT stream_id, stream_version, type, schema_version, data::text AS data FROM events"
-        " WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version",
-        wanted,
-    )
-    for row in rows:
-        messages, _ = streams[row["stream_id"]]
-        messages.append(registry.parse_data(row["type"], row["schema_version"], json.loads(row["data"])))
-        streams[row["stream_id"]] = (messages, row["stream_version"])
-    return streams
 
 
 def as_messages(events: Sequence[RecordedEvent], registry: MessageRegistry) -> list[Message]:
