@@ -95,11 +95,16 @@ def group_handler(
     async def handle(items: list[tuple[Envelope, Any]]) -> BatchResult:
         answers: dict[UUID, A] = {}
         refused: dict[UUID, DeadLetter] = {}
+        # Optimistic: most groups are new, so the inbox is only read after a claim found a
+        # message done already (a redelivery); that attempt is rolled back and run again.
+        read_inbox_first = False
 
         async def work(conn: asyncpg.Connection) -> None:
+            nonlocal read_inbox_first
             answers.clear()
             refused.clear()
-            done = await inbox.already_claimed(conn, consumer, [e.message_id for e, _ in items])
+            ids = [e.message_id for e, _ in items]
+            done = await inbox.already_claimed(conn, consumer, ids) if read_inbox_first else set()
             fresh: list[tuple[Envelope, Any]] = []
             for envelope, command in items:
                 if envelope.message_id not in done:
@@ -114,7 +119,11 @@ def group_handler(
                 except Exception as exc:  # a pure decision failed: this command alone
                     refused[envelope.message_id] = DeadLetter("handler_error", f"{type(exc).__name__}: {exc}")
             await unit.flush()
-            await _claim_last(conn, consumer, list(answers))
+            try:
+                await _claim_last(conn, consumer, list(answers))
+            except ConcurrencyConflict:
+                read_inbox_first = True
+                raise
 
         await run_transaction(pool, work)
         outcomes = {mid: count(answer) for mid, answer in answers.items()}
