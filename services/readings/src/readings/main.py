@@ -59,7 +59,7 @@ def make_wire(clock: Clock = utc_now, new_id: Callable[[], UUID] = uuid4) -> Wir
             service=SERVICE,
             group_id=SERVICE,
             registry=default_registry,
-            # commands: a partition's share of a poll in one transaction; the facts one by one
+            # commands: a poll's commands in one transaction (group commit); the facts one by one
             handlers={
                 **dict.fromkeys(COMMANDS, commands),
                 **{cls: one_message(handler) for cls, handler in one_at_a_time.items()},
