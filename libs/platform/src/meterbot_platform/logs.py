@@ -32,12 +32,16 @@ class JsonFormatter(logging.Formatter):
 
 class RetriedByKafkaClient(logging.Filter):
     """aiokafka logs at ERROR a fetch that hit stale broker metadata (a broker that just started or
-    moved a partition) and then refreshes the metadata and retries by itself: nothing to act on."""
+    moved a partition), and FastStream logs the same error of a poll, then both refresh the metadata
+    and retry by themselves: nothing to act on."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not record.name.startswith("aiokafka") or logging.getLogger().level <= logging.DEBUG:
+        if logging.getLogger().level <= logging.DEBUG:
             return True
-        return "StaleMetadata" not in record.getMessage()
+        error = record.exc_info[1] if record.exc_info else None
+        if type(error).__name__ == "StaleMetadata":  # FastStream's "Kafka error occurred"
+            return False
+        return not (record.name.startswith("aiokafka") and "StaleMetadata" in record.getMessage())
 
 
 def configure_logging(service: str, level: str = "INFO", fmt: str = "console") -> None:
