@@ -99,13 +99,16 @@ def footprint(stack: Stack, report: Report, idle_s: float) -> None:
             f"{stack.ready_after_s:.1f} s",
             "target < 20 s (idle machine)",
         )
-    time.sleep(3)  # start-up work (topic metadata, first polls) settles
+    time.sleep(10)  # start-up work (topic metadata, group joins, first polls) settles: idle means idle
     for name, pid in stack.services().items():
         report.add(f"idle RSS {name}", f"{rss_mb(pid):.0f} MB", "target < 120 MB")
     pids = stack.all_pids()
     share, each = idle_cpu_share(pids, idle_s)
-    top = sorted(each.items(), key=lambda kv: -kv[1])[:4]
-    detail = ", ".join(f"{process_name(pid)} {value * 100:.1f}" for pid, value in top)
+    by_name: dict[str, float] = {}
+    for pid, value in each.items():
+        by_name[process_name(pid)] = by_name.get(process_name(pid), 0.0) + value
+    top = sorted(by_name.items(), key=lambda kv: -kv[1])
+    detail = ", ".join(f"{name} {value * 100:.1f}" for name, value in top if value >= 0.002)
     report.add(
         f"idle CPU, whole stack ({len(pids)} processes, {idle_s:g} s)",
         f"{share * 100:.1f} % of a core",
