@@ -22,7 +22,7 @@ from meterbot_contracts import Envelope, Message, MessageRegistry, UnknownMessag
 from meterbot_contracts.topics import dlq_topic
 from pydantic import ValidationError
 
-from meterbot_platform.idle_fetch import FetchPace, pace_when_idle
+from meterbot_platform.idle_fetch import pace_when_idle
 from meterbot_platform.metrics import COMMANDS_HANDLED, DLQ_MESSAGES, HANDLER_DURATION
 from meterbot_platform.settings import KafkaSettings
 
@@ -38,8 +38,8 @@ Record: TypeAlias = "ConsumerRecord[Any, Any]"
 Place = tuple[str, int, int]  # topic, partition, offset
 PollHandler = Callable[[KafkaMessage], Awaitable[None]]
 
-# FastStream's own poll (replaced by idle_fetch.pace_when_idle): an empty poll waits this long,
-# then sleeps as long again.
+# An empty poll waits this long, then FastStream sleeps as long again: the most a message that
+# arrives at an idle consumer waits before it is fetched.
 POLL_TIMEOUT_MS = 10
 
 
@@ -132,8 +132,6 @@ def _subscriber(
     fetch_max_wait_ms: int | None,
     title: str,
 ) -> Callable[[PollHandler], object]:
-    settings = KafkaSettings()
-    active_wait = fetch_max_wait_ms or settings.kafka_fetch_max_wait_ms
     subscriber = broker.subscriber(
         *topics,
         batch=True,
@@ -143,12 +141,11 @@ def _subscriber(
         auto_offset_reset="earliest",
         # NACK rewinds every partition of the poll to its first record: the poll is redelivered
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        fetch_max_wait_ms=active_wait,
+        fetch_max_wait_ms=fetch_max_wait_ms or KafkaSettings().kafka_fetch_max_wait_ms,
         title=title,
         decoder=_undecoded,
     )
-    pace = FetchPace(active_wait, settings.kafka_idle_fetch_max_wait_ms, settings.kafka_idle_after_s)
-    pace_when_idle(subscriber, pace, max_records)
+    pace_when_idle(subscriber, max_records=max_records, active_wait_ms=fetch_max_wait_ms)
     return cast(Callable[[PollHandler], object], subscriber)
 
 
