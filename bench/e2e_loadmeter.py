@@ -1,16 +1,18 @@
 """`load_meter` (readings' meter state load, the first step of every ReadingSubmitted) at 1, 100 and
 10,000 events in the meter's stream, on a scratch database of the stack's PostgreSQL server with
-readings' schema. The streams are written with EventStore.append_many (a registration, then
-accepted readings): what ten years of registry re-imports and readings leave in a stream."""
+readings' schema. The streams hold a registration, then accepted readings (what ten years of
+registry re-imports and readings leave in a stream), written as readings writes them."""
 
 from __future__ import annotations
 
+import importlib
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import uuid4
 
 import asyncpg
+from meterbot_contracts import Message
 from meterbot_contracts.readings import MeterRegistered, MeterType, ReadingAccepted
 from meterbot_platform.db import create_pool, ensure_database
 from meterbot_platform.eventstore import EventStore, NewEvent, StreamAppend
@@ -22,7 +24,7 @@ from readings.migrations import MIGRATIONS
 SIZES = (1, 100, 10_000)
 
 
-def _events(meter_id: str, count: int) -> list[NewEvent]:
+def _messages(meter_id: str, count: int) -> list[Message]:
     registered = MeterRegistered(
         meter_id=meter_id,
         account_number="600000",
@@ -32,7 +34,7 @@ def _events(meter_id: str, count: int) -> list[NewEvent]:
         last_value=Decimal(100),
         last_value_date=None,
     )
-    events = [NewEvent.of(registered, correlation_id="bench")]
+    messages: list[Message] = [registered]
     for n in range(1, count):
         year, month = 2020 + (n // 12) % 80, n % 12 + 1
         accepted = ReadingAccepted(
@@ -46,8 +48,25 @@ def _events(meter_id: str, count: int) -> list[NewEvent]:
             period=f"{year:04d}-{month:02d}",
             submitted_at=datetime(year, month, 10, tzinfo=UTC),
         )
-        events.append(NewEvent.of(accepted, correlation_id="bench"))
-    return events
+        messages.append(accepted)
+    return messages
+
+
+async def _write_stream(conn: asyncpg.Connection, store: EventStore, meter_id: str, size: int) -> None:
+    """The way readings writes a meter's stream: with its state snapshot where readings keeps one
+    (a StreamBook of the METER kind), else plain events."""
+    messages = _messages(meter_id, size)
+    events = [NewEvent.of(m, correlation_id="bench") for m in messages]
+    meters = importlib.import_module("readings.application.meters")
+    kind, book_of = getattr(meters, "METER", None), getattr(meters, "meter_book", None)
+    async with conn.transaction():
+        if kind is not None and book_of is not None:
+            book = book_of(conn, store)
+            await book.load(kind, [meter_id])
+            book.record(kind, meter_id, events, messages)
+            await book.flush()
+        else:
+            await store.append_many(conn, [StreamAppend(meter_stream(meter_id), events, 0)])
 
 
 async def load_meter_times(server_dsn: str, repeats: int = 20) -> dict[int, float]:
@@ -61,10 +80,7 @@ async def load_meter_times(server_dsn: str, repeats: int = 20) -> dict[int, floa
         async with pool.acquire() as conn:
             for size in SIZES:
                 meter_id = f"lm-{size}-{uuid4().hex[:8]}"
-                async with conn.transaction():
-                    await store.append_many(
-                        conn, [StreamAppend(meter_stream(meter_id), _events(meter_id, size), 0)]
-                    )
+                await _write_stream(conn, store, meter_id, size)
                 times[size] = await _median_load(conn, store, meter_id, repeats if size < 10_000 else 5)
     finally:
         await pool.close()
