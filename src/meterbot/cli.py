@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 import warnings
+from collections.abc import Collection
 
 from meterbot import state
 
@@ -36,13 +37,13 @@ def _status(_: argparse.Namespace) -> int:
     return 0
 
 
-def _wanted_commands(argv: list[str]) -> tuple[str, ...]:
+def _wanted_commands(argv: list[str], built_in: Collection[str]) -> tuple[str, ...]:
     """The command modules to import: only the one named (each pulls in contracts, Kafka, the
-    domain: seconds of CPU), none for `up`/`status`, every one for help or a mistyped command."""
+    domain: seconds of CPU), none for a command built in here, every one for help or a typo."""
     first = next((a for a in argv if not a.startswith("-")), None)
-    if first in ("up", "status"):
-        return ()
-    return (first,) if first in COMMAND_MODULES else COMMAND_MODULES
+    if first in COMMAND_MODULES:
+        return (first,)
+    return () if first in built_in else COMMAND_MODULES
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
@@ -61,7 +62,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     up.set_defaults(func=_up)
     status = sub.add_parser("status", help="show the running stack, if any")
     status.set_defaults(func=_status)
-    for name in _wanted_commands(sys.argv[1:] if argv is None else argv):
+    for name in _wanted_commands(sys.argv[1:] if argv is None else argv, set(sub.choices)):
         importlib.import_module(f"meterbot.commands.{name}").register(sub)
     return parser
 
