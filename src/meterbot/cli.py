@@ -18,13 +18,18 @@ COMMAND_MODULES: tuple[str, ...] = ("registry", "export")  # meterbot/commands/<
 
 def _up(args: argparse.Namespace) -> int:
     from meterbot import readiness
-    from meterbot.stack import Stack
 
     try:
         readiness.ready_timeout()
     except ValueError as exc:
         print(f"meterbot up: {exc}", file=sys.stderr)
         return 2
+    # the first line at once: the imports below and the database's first start take a while
+    logging.getLogger("meterbot.up").info(
+        "starting meterbot (METERBOT_HOME=%s): database, broker, then the services", state.home()
+    )
+    from meterbot.stack import Stack
+
     return Stack(state.home(), port_base=args.port_base).run(demo=args.demo)
 
 

@@ -152,7 +152,6 @@ class Stack:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._on_signal)
         try:
-            log.info("starting meterbot (METERBOT_HOME=%s): database, broker, then the services", self.home)
             dsn, bootstrap, idempotent = self._start_infrastructure()
             env = {
                 **os.environ,
