@@ -196,13 +196,19 @@ async def bot(server: object, report: Report, quick: bool) -> None:
     assert isinstance(server, BotApiServer)
     residents = 20 if quick else 100
     report.section(f"bot level: {residents} residents type a value at 100 residents/s (local Bot API server)")
-    result = await bot_level(server, residents, 100)
+    quiet_s = 15.0
+    result = await bot_level(server, residents, 100, quiet_s, 3)
     setup = result.setup_latencies
     report.add("steps before (register, link, menus)", f"{len(setup)} steps; {percentiles(setup)}")
     report.add(
         "typed value -> «Информация сохранена»",
         f"{result.saved}/{residents} saved; {percentiles(result.latencies)}",
         "target p99 < 250 ms",
+    )
+    report.add(
+        f"a value typed after {quiet_s:g} s of silence (one resident)",
+        ", ".join(ms(x) for x in result.after_quiet) or "–",
+        "target < 250 ms",
     )
     for failure in result.failures[:3]:
         report.add("  failure", failure)

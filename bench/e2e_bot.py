@@ -24,6 +24,7 @@ class BotResult:
     latencies: list[float] = field(default_factory=list)  # typed value -> the bot's answer
     setup_latencies: list[float] = field(default_factory=list)  # every step before (register, link, menus)
     failures: list[str] = field(default_factory=list)
+    after_quiet: list[float] = field(default_factory=list)  # a value typed after `quiet_s` of silence
 
 
 class TimedDriver(ResidentDriver):  # type: ignore[misc]
@@ -46,7 +47,14 @@ class TimedDriver(ResidentDriver):  # type: ignore[misc]
             self.into.append(time.perf_counter() - started)
 
 
-async def bot_level(server: BotApiServer, residents: int, rate: float, timeout: float = 120) -> BotResult:  # noqa: ASYNC109
+async def bot_level(  # noqa: PLR0917
+    server: BotApiServer,
+    residents: int,
+    rate: float,
+    quiet_s: float,
+    quiet_samples: int,
+    timeout: float = 120,  # noqa: ASYNC109 - the wait for each bot answer
+) -> BotResult:
     result = BotResult(residents)
     drivers: list[ResidentDriver] = []
     gate = asyncio.Semaphore(25)  # residents getting ready at once
@@ -88,4 +96,18 @@ async def bot_level(server: BotApiServer, residents: int, rate: float, timeout: 
 
     begin = time.perf_counter()
     await asyncio.gather(*(type_value(k, d, begin) for k, d in enumerate(drivers)))
+    for n, driver in enumerate(drivers[:quiet_samples]):
+        await _after_quiet(driver, n, quiet_s, result)
     return result
+
+
+async def _after_quiet(driver: ResidentDriver, n: int, quiet_s: float, result: BotResult) -> None:
+    """The first reading after nobody used the bot for `quiet_s`: what one resident on a quiet
+    evening waits (consumers that idle fetch slowly: see meterbot_platform.idle_fetch)."""
+    meters = await driver.meters(str(BOT_ACCOUNT + n))
+    caption = next(b for row in meters.buttons for b in row if b.endswith(f"b{BOT_ACCOUNT + n}"))
+    await driver.tap(meters, caption)
+    await asyncio.sleep(quiet_s)
+    started = time.perf_counter()
+    await driver.say("160")
+    result.after_quiet.append(time.perf_counter() - started)
