@@ -57,3 +57,22 @@ def import_aiogram_deferred() -> None:
     finally:
         _config.ConfigWrapper.for_model = classmethod(original_for_model)  # type: ignore[method-assign,assignment]
         BaseModel.model_rebuild = classmethod(original_rebuild)  # type: ignore[method-assign,assignment]
+
+
+def warm_up() -> None:
+    """Build, at start, the models every update goes through (an Update and all it nests, the
+    methods the bot calls): the first resident after a start does not wait for their build."""
+    from aiogram import methods, types
+    from aiogram.methods.base import Response
+
+    types.Update.model_validate({"update_id": 0})
+    for method in (
+        methods.SendMessage,
+        methods.EditMessageText,
+        methods.EditMessageReplyMarkup,
+        methods.AnswerCallbackQuery,
+        methods.GetUpdates,
+    ):
+        method.model_rebuild()
+        # the session validates each answer as Response[<what the method returns>]
+        Response[method.__returning__].model_rebuild()  # type: ignore[name-defined]
