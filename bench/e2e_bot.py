@@ -24,7 +24,7 @@ class BotResult:
     latencies: list[float] = field(default_factory=list)  # typed value -> the bot's answer
     setup_latencies: list[float] = field(default_factory=list)  # every step before (register, link, menus)
     failures: list[str] = field(default_factory=list)
-    after_quiet: list[float] = field(default_factory=list)  # a value typed after `quiet_s` of silence
+    after_quiet: list[float] = field(default_factory=list)  # a value typed after each quiet spell
 
 
 class TimedDriver(ResidentDriver):  # type: ignore[misc]
@@ -47,12 +47,11 @@ class TimedDriver(ResidentDriver):  # type: ignore[misc]
             self.into.append(time.perf_counter() - started)
 
 
-async def bot_level(  # noqa: PLR0917
+async def bot_level(
     server: BotApiServer,
     residents: int,
     rate: float,
-    quiet_s: float,
-    quiet_samples: int,
+    quiet_s: tuple[float, ...],
     timeout: float = 120,  # noqa: ASYNC109 - the wait for each bot answer
 ) -> BotResult:
     result = BotResult(residents)
@@ -96,8 +95,8 @@ async def bot_level(  # noqa: PLR0917
 
     begin = time.perf_counter()
     await asyncio.gather(*(type_value(k, d, begin) for k, d in enumerate(drivers)))
-    for n, driver in enumerate(drivers[:quiet_samples]):
-        await _after_quiet(driver, n, quiet_s, result)
+    for n, (driver, quiet) in enumerate(zip(drivers, quiet_s, strict=False)):
+        await _after_quiet(driver, n, quiet, result)
     return result
 
 
