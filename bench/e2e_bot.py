@@ -27,7 +27,7 @@ class BotResult:
     after_quiet: list[float] = field(default_factory=list)  # a value typed after each quiet spell
 
 
-class TimedDriver(ResidentDriver):  # type: ignore[misc]
+class TimedDriver(ResidentDriver):  # type: ignore[misc,unused-ignore]
     def __init__(self, resident: Resident, *, timeout: float, into: list[float]) -> None:
         super().__init__(resident, timeout=timeout)
         self.into = into
