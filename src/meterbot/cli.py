@@ -8,6 +8,8 @@ import json
 import logging
 import os
 import sys
+import warnings
+from collections.abc import Collection
 
 from meterbot import state
 
@@ -15,6 +17,17 @@ COMMAND_MODULES: tuple[str, ...] = ("registry", "export")  # meterbot/commands/<
 
 
 def _up(args: argparse.Namespace) -> int:
+    from meterbot import readiness
+
+    try:
+        readiness.ready_timeout()
+    except ValueError as exc:
+        print(f"meterbot up: {exc}", file=sys.stderr)
+        return 2
+    # the first line at once: the imports below and the database's first start take a while
+    logging.getLogger("meterbot.up").info(
+        "starting meterbot (METERBOT_HOME=%s): database, broker, then the services", state.home()
+    )
     from meterbot.stack import Stack
 
     return Stack(state.home(), port_base=args.port_base).run(demo=args.demo)
@@ -29,7 +42,16 @@ def _status(_: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _wanted_commands(argv: list[str], built_in: Collection[str]) -> tuple[str, ...]:
+    """The command modules to import: only the one named (each pulls in contracts, Kafka, the
+    domain: seconds of CPU), none for a command built in here, every one for help or a typo."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first in COMMAND_MODULES:
+        return (first,)
+    return () if first in built_in else COMMAND_MODULES
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="meterbot", description="meterbot: utility meter readings bot")
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="run the whole stack on this machine (Ctrl-C stops it)")
@@ -45,12 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     up.set_defaults(func=_up)
     status = sub.add_parser("status", help="show the running stack, if any")
     status.set_defaults(func=_status)
-    for name in COMMAND_MODULES:
+    for name in _wanted_commands(sys.argv[1:] if argv is None else argv, set(sub.choices)):
         importlib.import_module(f"meterbot.commands.{name}").register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
+    # embedded PostgreSQL asks platformdirs for a runtime dir; without XDG_RUNTIME_DIR (a container,
+    # su, cron) it warns and uses /tmp, which is fine: not worth a newcomer's attention
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     sys.exit(args.func(args))

@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from meterbot_localstack import LocalBroker, LocalPostgres, free_port
 from meterbot_localstack.ports import die_with_parent, wait_for_port
 from meterbot_platform.broker import ensure_topics
 
-from meterbot import state
+from meterbot import readiness, state
 
 log = logging.getLogger("meterbot.up")
 
@@ -90,22 +89,8 @@ class Stack:
             preexec_fn=die_with_parent,
         )
 
-    def _wait_ready(self, timeout: float = 90) -> None:
-        """Until every service answers /readyz: database and broker reachable, consumers running."""
-        deadline = time.monotonic() + timeout
-        pending = set(self.ports)
-        while pending:
-            for name in sorted(pending):
-                if self.procs[name].poll() is not None:
-                    raise RuntimeError(f"{name} exited with {self.procs[name].returncode} while starting")
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{self.ports[name]}/readyz", timeout=1):
-                        pending.discard(name)
-                except OSError:
-                    pass
-            if pending and time.monotonic() > deadline:
-                raise TimeoutError(f"not ready after {timeout}s: {', '.join(sorted(pending))}")
-            time.sleep(0.1)
+    def _wait_ready(self) -> None:
+        readiness.wait_ready(self.procs, self.ports)  # METERBOT_UP_READY_TIMEOUT_S, progress lines
 
     def _start_local_bot_api(self, env: dict[str, str]) -> dict[str, str]:
         """No METERBOT_TELEGRAM_TOKEN: run the local Bot API server (with its chat page) and point

@@ -18,6 +18,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from meterbot_contracts import Envelope, Message, MessageRegistry
 
 from meterbot_platform.failures import ConsumerHealth
+from meterbot_platform.idle_fetch import pace_when_idle
 from meterbot_platform.parking import parker
 from meterbot_platform.polls import BatchHandler, BatchResult, DeadLetter, GroupRunner, PollPlan
 
@@ -123,6 +124,9 @@ def subscribe_groups(
         fetch_max_bytes=options.fetch_max_bytes,
         title=title,
         decoder=_undecoded,
+    )
+    pace_when_idle(
+        subscriber, max_records=max_records, active_wait_ms=fetch_max_wait_ms or options.fetch_max_wait_ms
     )
 
     @cast(Callable[[PollHandler], object], subscriber)

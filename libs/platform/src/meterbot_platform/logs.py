@@ -30,8 +30,23 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+class RetriedByKafkaClient(logging.Filter):
+    """aiokafka logs at ERROR a fetch that hit stale broker metadata (a broker that just started or
+    moved a partition), and FastStream logs the same error of a poll, then both refresh the metadata
+    and retry by themselves: nothing to act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if logging.getLogger().level <= logging.DEBUG:
+            return True
+        error = record.exc_info[1] if record.exc_info else None
+        if type(error).__name__ == "StaleMetadata":  # FastStream's "Kafka error occurred"
+            return False
+        return not (record.name.startswith("aiokafka") and "StaleMetadata" in record.getMessage())
+
+
 def configure_logging(service: str, level: str = "INFO", fmt: str = "console") -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RetriedByKafkaClient())
     if fmt == "json":
         handler.setFormatter(JsonFormatter(service))
     else:
@@ -42,3 +57,5 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "console") -
     # FastStream logs every message at INFO; keep that for debugging only.
     logging.getLogger("faststream").setLevel(max(logging.WARNING, root.level))
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    # aiogram logs every Telegram update at INFO ("Update id=... is handled"); metrics count them.
+    logging.getLogger("aiogram.event").setLevel(max(logging.WARNING, root.level))

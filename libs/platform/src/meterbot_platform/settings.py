@@ -32,6 +32,12 @@ class KafkaSettings(_Meterbot):
     # e2e journey, 10/25/50 ms gave the same reply latency (p99 ~115 ms) and 100/250 ms a worse one,
     # while every idle consumer polls 5x less often than at 10 ms (idle stack: 40% of a core, not 80%).
     kafka_fetch_max_wait_ms: int = Field(default=500, ge=1)
+    # A consumer that got no records for kafka_idle_after_s fetches with this wait instead (at
+    # least its own), until records come again: an idle stack on tansu then costs a few % of a core
+    # instead of ~40 %, and only the first message after a quiet spell waits longer (idle_fetch.py).
+    # 30 s: a resident's pauses between steps (reading, typing a value) keep the consumers quick.
+    kafka_idle_fetch_max_wait_ms: int = Field(default=500, ge=1)
+    kafka_idle_after_s: float = Field(default=30.0, ge=0)
 
 
 class PeriodSettings(_Meterbot):

@@ -20,6 +20,7 @@ from meterbot_platform.consumer import subscribe_batch
 from meterbot_platform.runtime import Runtime
 from meterbot_platform.settings import TelegramSettings
 
+from telegram_gateway.aiogram_import import warm_up
 from telegram_gateway.bot.context import Deps
 from telegram_gateway.bot.middlewares import GatewayMiddleware, MenuEscape
 from telegram_gateway.bot.ratelimit import RateLimiter
@@ -104,6 +105,8 @@ async def attach(
     pending = PendingStore(pool, settings.gateway_reply_timeout)
     read_model = ReadModel(pool)
     bot = build_bot(telegram)
+    if bot is not None:
+        warm_up()  # aiogram's types are built on first use (aiogram_import): the first update's, now
     messenger: Messenger = BotMessenger(bot) if bot is not None else NullMessenger()
     responder = Responder(
         pool, messenger, catalogue, read_model=read_model, tz=settings.time_zone, service=SERVICE
