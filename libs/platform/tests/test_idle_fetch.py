@@ -12,7 +12,7 @@ import pytest
 from meterbot_contracts import Envelope, MessageRegistry, new_envelope
 from meterbot_contracts.registry import Message
 from meterbot_platform.broker import ensure_topics, make_broker, publish_envelope
-from meterbot_platform.consumer import subscribe
+from meterbot_platform.consumer import ConsumerOptions, subscribe
 from meterbot_platform.settings import KafkaSettings
 
 pytestmark = pytest.mark.integration
@@ -38,11 +38,9 @@ def _fetch_wait(subscriber: Any) -> int:
 
 
 async def test_an_idle_consumer_fetches_slowly_and_still_takes_the_next_message(
-    kafka_settings: KafkaSettings, topic_suffix: str, monkeypatch: pytest.MonkeyPatch
+    kafka_settings: KafkaSettings, topic_suffix: str
 ) -> None:
-    monkeypatch.setenv("METERBOT_KAFKA_FETCH_MAX_WAIT_MS", "20")
-    monkeypatch.setenv("METERBOT_KAFKA_IDLE_FETCH_MAX_WAIT_MS", "400")
-    monkeypatch.setenv("METERBOT_KAFKA_IDLE_AFTER_S", "0.5")
+    options = ConsumerOptions(20, idle_fetch_max_wait_ms=400, idle_after_s=0.5)
     topic = f"idle-test.{topic_suffix}"
     await ensure_topics(kafka_settings.kafka_bootstrap, [topic], partitions=1)
     broker = make_broker(kafka_settings, "idle-test")
@@ -59,6 +57,7 @@ async def test_an_idle_consumer_fetches_slowly_and_still_takes_the_next_message(
         group_id=f"g-{topic_suffix}",
         registry=registry,
         handlers={Pinged: handle},
+        options=options,
     )
     [subscriber] = broker.subscribers
     await broker.start()

@@ -50,6 +50,9 @@ class ConsumerOptions:
     """Settings every consumer of a process shares, read once in the composition root."""
 
     fetch_max_wait_ms: int = 500
+    # After idle_after_s without records a consumer fetches with idle_fetch_max_wait_ms (idle_fetch.py)
+    idle_fetch_max_wait_ms: int = 500
+    idle_after_s: float = 30.0
     # A record up to this size is fetched (and parked as too large): one record never blocks a
     # partition because a fetch cannot hold it.
     max_partition_fetch_bytes: int = 16 * 1024 * 1024
@@ -126,7 +129,11 @@ def subscribe_groups(
         decoder=_undecoded,
     )
     pace_when_idle(
-        subscriber, max_records=max_records, active_wait_ms=fetch_max_wait_ms or options.fetch_max_wait_ms
+        subscriber,
+        max_records=max_records,
+        active_wait_ms=fetch_max_wait_ms or options.fetch_max_wait_ms,
+        idle_wait_ms=options.idle_fetch_max_wait_ms,
+        idle_after_s=options.idle_after_s,
     )
 
     @cast(Callable[[PollHandler], object], subscriber)

@@ -20,8 +20,6 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
-from meterbot_platform.settings import KafkaSettings
-
 log = logging.getLogger(__name__)
 
 # How long one poll waits for records; records that arrive end it at once. Also the longest a
@@ -53,15 +51,12 @@ def _set_fetch_wait(consumer: AIOKafkaConsumer, wait_ms: int) -> None:
         fetcher._fetch_max_wait_ms = wait_ms
 
 
-def pace_when_idle(subscriber: Any, *, max_records: int, active_wait_ms: int | None = None) -> None:
+def pace_when_idle(
+    subscriber: Any, *, max_records: int, active_wait_ms: int, idle_wait_ms: int, idle_after_s: float
+) -> None:
     """Replace a FastStream batch subscriber's poll (get_msg) with one that paces its fetches:
-    `active_wait_ms` (default: the setting) while busy, the idle setting (at least as long) after."""
-    settings = KafkaSettings()
-    pace = FetchPace(
-        active_wait_ms or settings.kafka_fetch_max_wait_ms,
-        settings.kafka_idle_fetch_max_wait_ms,
-        settings.kafka_idle_after_s,
-    )
+    `active_wait_ms` while busy, `idle_wait_ms` (at least as long) after `idle_after_s` without records."""
+    pace = FetchPace(active_wait_ms, idle_wait_ms, idle_after_s)
 
     async def get_msg(consumer: AIOKafkaConsumer) -> tuple[ConsumerRecord[Any, Any], ...]:
         batches = await consumer.getmany(timeout_ms=POLL_WAIT_MS, max_records=max_records)
