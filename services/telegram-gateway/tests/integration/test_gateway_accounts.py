@@ -52,7 +52,7 @@ async def test_wrong_pair_quotes_number_and_surname(
     )
     assert refused.text == f"Лицевой счет {n} Введена фамилия Петров Не верное сочетание {n} и Петров"
     advice = await boris.next()
-    assert "hot@mfc.msk.ru" in (advice.text or "") and "Осталось попыток: 4" in (advice.text or "")
+    assert "abonent@example.org" in (advice.text or "") and "Осталось попыток: 4" in (advice.text or "")
 
 
 async def test_unknown_account_and_locked_out(

@@ -60,7 +60,7 @@ async def test_help_and_unknown_input_always_answer(
 ) -> None:
     vera = new_resident()
     help_text = await vera.say("/help")
-    assert "/exit" in (help_text.text or "") and "hot@mfc.msk.ru" in (help_text.text or "")
+    assert "/exit" in (help_text.text or "") and "abonent@example.org" in (help_text.text or "")
     await vera.register()
     assert (await vera.press("Справка")).text == help_text.text
     assert "Не понимаю" in ((await vera.say("привет")).text or "")
