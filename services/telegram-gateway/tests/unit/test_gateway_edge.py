@@ -20,7 +20,7 @@ from telegram_gateway.replies import mask_phone, split_text
 pytestmark = pytest.mark.unit
 
 
-@pytest.mark.parametrize("text", ["", "   ", "\t \n", "Ив\x00анов", "\x00", None])
+@pytest.mark.parametrize("text", ["", "   ", "\t \n", "\u200b\u200b", "Ив\x00анов", "\x00", None])
 def test_no_usable_text(text: str | None) -> None:
     assert single_line(text) is None
 

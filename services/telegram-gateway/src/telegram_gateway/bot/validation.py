@@ -16,6 +16,6 @@ def single_line(text: str | None) -> str | None:
     """`text` without surrounding spaces, or None if nothing usable is left (empty, only spaces, or
     control characters inside)."""
     cleaned = (text or "").strip()
-    if not cleaned or has_control_chars(cleaned):
-        return None
+    if has_control_chars(cleaned) or all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in cleaned):
+        return None  # also nothing but invisible format characters (zero-width spaces)
     return cleaned
