@@ -22,10 +22,11 @@ from telegram_gateway.i18n import Catalogue
 def get_routers(catalogue: Catalogue, admin_chat_id: int | None) -> list[Router]:
     """Fresh routers (a Router can join one dispatcher only, and tests start several)."""
     return [
-        admin.router(catalogue, admin_chat_id),
+        admin.admin_chat_router(admin_chat_id),
         registration.router(),
         help_info.router(catalogue),
         main_menu.router(catalogue),
+        admin.router(catalogue),
         accounts.router(catalogue),
         readings.router(),
         fallback.router(),

@@ -92,13 +92,20 @@ async def admin_button(query: CallbackQuery) -> None:
     await query.answer()
 
 
-def router(catalogue: Catalogue, admin_chat_id: int | None) -> Router:
-    r = Router(name=__name__)
+def admin_chat_router(admin_chat_id: int | None) -> Router:
+    """The admin chat's own handling; first of all routers (that chat is for admin work only)."""
+    r = Router(name=f"{__name__}.admin_chat")
     if admin_chat_id is not None:
         in_admin_chat = F.chat.id == admin_chat_id
         r.message.register(relay_reply, in_admin_chat, F.reply_to_message)
         r.message.register(admin_hint, in_admin_chat)
         r.callback_query.register(admin_button, F.message.chat.id == admin_chat_id)
+    return r
+
+
+def router(catalogue: Catalogue) -> Router:
+    """The residents' side: after the commands and menu routers, so they act in this input too."""
+    r = Router(name=__name__)
     r.message.register(ask_text, F.text.in_(catalogue.labels("btn.write_admin")))
     r.message.register(pass_on, WriteAdmin.text, F.text)
     r.message.register(text_only, WriteAdmin.text)
