@@ -1,5 +1,7 @@
 """Try it without Telegram: `meterbot up --demo` with no token serves the chat page; a person in
-headless Chromium registers, links a demo account, submits a reading and sees it saved."""
+headless Chromium registers, links a demo account, submits a reading and sees it saved, looks at what
+was handed in (and what is still to submit), is asked before a reading is withdrawn, and hears about
+an expired verification when choosing that meter. WEBCHAT_SCREENSHOT=1 refreshes the README's pictures."""
 
 from __future__ import annotations
 
@@ -53,6 +55,11 @@ async def test_demo_journey_in_the_browser(tmp_path: Path) -> None:
             async def press(label: str) -> None:
                 await page.locator("#keyboard").get_by_role("button", name=label, exact=True).click()
 
+            async def shot(name: str) -> None:
+                await page.screenshot(path=str(tmp_path / name))
+                if os.environ.get("WEBCHAT_SCREENSHOT") == "1":  # refresh the README picture on request
+                    shutil.copy(tmp_path / name, Path(__file__).parents[2] / "docs/img" / name)
+
             await send("/start")
             await press("Отправить мой номер")
             await expect(last).to_contain_text("Регистрация выполнена", timeout=20_000)
@@ -73,9 +80,34 @@ async def test_demo_journey_in_the_browser(tmp_path: Path) -> None:
             await send("251")
             saved = page.locator(".row.in .bubble", has_text="Информация сохранена")
             await expect(saved).to_be_visible(timeout=20_000)
-            await page.screenshot(path=str(tmp_path / "demo-journey.png"))
-            if os.environ.get("WEBCHAT_SCREENSHOT") == "1":  # refresh the README picture on request
-                shutil.copy(tmp_path / "demo-journey.png", Path(__file__).parents[2] / "docs/img/webchat.png")
+            await shot("webchat.png")
+
+            await press("Выбрать ЛС")
+            await page.locator(".inline-btn", has_text="100001").last.click()
+            await page.locator(".inline-btn", has_text="Посмотреть переданные показания").last.click()
+            view = page.locator(".row.in .bubble", has_text="Еще не переданы:")
+            await expect(view).to_contain_text("Холодная вода 100001-cw: 251 (предыдущее 250.550, расход 0.450")
+            await expect(view).to_contain_text("Горячая вода 100001-hw: предыдущее")
+            await shot("webchat-view.png")
+
+            await page.locator(".inline-btn", has_text="Отменить: Холодная вода 100001-cw").last.click()
+            await expect(last).to_contain_text("Отменить показание прибора учета Холодная вода 100001-cw за")
+            await shot("webchat-confirm.png")
+            await page.locator(".inline-btn", has_text="Нет").last.click()
+            await expect(last).to_contain_text("Показание остается в силе. Ничего не изменено.")
+
+            await press("Добавить ЛС")
+            await expect(last).to_contain_text("Введите лицевой счет:", timeout=10_000)
+            await send("100003")
+            await expect(last).to_contain_text("Лицевой счет 100003 введен")
+            await send("елкина")
+            await expect(last).to_contain_text("закреплен", timeout=20_000)
+            await press("Выбрать ЛС")
+            await page.locator(".inline-btn", has_text="100003").last.click()
+            await page.locator(".inline-btn", has_text="Ввести показания").last.click()
+            await page.locator(".inline-btn", has_text="Холодная вода 100003-cw").last.click()
+            await expect(last).to_contain_text("срок поверки истек", timeout=10_000)
+            await shot("webchat-refusal.png")
             await browser.close()
     finally:
         assert await asyncio.to_thread(stack.stop) == 0, stack.log_tail()

@@ -41,6 +41,8 @@ from telegram_gateway.storage.pending import Pending, PendingStore
 log = logging.getLogger(__name__)
 
 INBOX_CONSUMER = "gateway-read-model"
+# Events the gateway consumes: those its read model keeps and those that answer a request.
+HANDLED: list[type[Message]] = sorted({*KEPT, *KIND_OF_ANSWER}, key=lambda cls: cls.TYPE)
 
 
 class Responder:
@@ -63,7 +65,7 @@ class Responder:
 
     @property
     def handled(self) -> list[type[Message]]:
-        return sorted({*KEPT, *KIND_OF_ANSWER}, key=lambda cls: cls.TYPE)
+        return HANDLED
 
     async def handle_batch(self, items: Sequence[tuple[Envelope, Message]]) -> set[UUID]:
         """A poll's events in one transaction (a registry import brings 100k at once; a commit per

@@ -41,9 +41,9 @@ async def test_own_contact_registers_and_shows_the_main_menu(
 
     # Registered now: /start opens the work buttons, as the seed manual's «Добавить ЛС» section says
     # («наберите в поле ввода сообщения /start ... В ответ появятся четыре кнопки»); case does not matter.
-    for command in ("/start", "/START", "/Start"):
-        again = await anna.say(command)
-        assert again.buttons == WORK_MENU, command
+    for start in ("/start", "/START", "/Start"):
+        again = await anna.say(start)
+        assert again.buttons == WORK_MENU, start
         assert (again.text or "").startswith("Выберите действие: «Добавить ЛС»")
 
 

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -134,14 +135,15 @@ def forged_press(resident: ResidentDriver, message: ChatMessage, data: str) -> N
     """A button press a modified client makes up (no reply awaited)."""
     api = resident.resident.api
     bot = api.bot
-    query = {
-        "id": f"{bot.bot_id}{bot.serial():08d}",
+    query_id = f"{bot.bot_id}{bot.serial():08d}"
+    query: dict[str, Any] = {
+        "id": query_id,
         "from": api.world.user(resident.resident.user_id).as_user(),
         "message": copy.deepcopy(message.message),
         "chat_instance": f"{bot.bot_id}{resident.resident.user_id}",
         "data": data,
     }
-    bot.callbacks[query["id"]] = CallbackRecord(query)
+    bot.callbacks[query_id] = CallbackRecord(query)
     bot.push_update("callback_query", query)
 
 
