@@ -49,7 +49,9 @@ class GatewayMiddleware(BaseMiddleware):
             user=user,
             t=self._catalogue.texts(user.language_code if user else None),
         )
-        if chat is not None and kind in _LIMITED and chat.id not in self._exempt:
+        # Private chats only: other chats get at most one answer anyway (PrivateChatsOnly).
+        limited = chat is not None and chat.type == "private" and chat.id not in self._exempt
+        if chat is not None and limited and kind in _LIMITED:
             verdict = self._limiter.hit(chat.id, time.monotonic())
             if verdict is Verdict.DROP:
                 TELEGRAM_UPDATES_SKIPPED.labels(self._service, "flood").inc()
