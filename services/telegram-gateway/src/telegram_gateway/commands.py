@@ -24,6 +24,7 @@ from meterbot_contracts.accounts import (
 from meterbot_contracts.identity import (
     PhoneShared,
     ResidentContactUpdated,
+    ResidentErasureRequested,
     ResidentRegistered,
     ResidentRegistrationRefused,
 )
@@ -82,7 +83,7 @@ class Sent:
 def route(topics: GatewayTopics, command: Message) -> tuple[str, str]:
     """(topic, key) for a command, keyed as DESIGN §3 says."""
     match command:
-        case PhoneShared():
+        case PhoneShared() | ResidentErasureRequested():
             return topics.identity_commands, str(command.chat_id)
         case AccountLinkRequested() | AccountUnlinkRequested():
             return topics.accounts_commands, command.account_number
@@ -122,3 +123,15 @@ class CommandBus:
             await self._pending.discard(correlation_id)
             return None
         return Sent(correlation_id)
+
+    async def publish(self, command: Message) -> bool:
+        """Publish a command no reply waits for (the resident was answered already); False if it
+        could not be published."""
+        topic, key = route(self._topics, command)
+        try:
+            envelope = new_envelope(command, correlation_id=str(uuid4()))
+            await publish_envelope(self._broker, topic, envelope, key)
+        except Exception:
+            log.exception("could not publish %s", type(command).__name__)
+            return False
+        return True
