@@ -19,6 +19,7 @@ import pytest
 from meterbot_botapi import BotApiServer, ChatMessage
 from meterbot_botapi.records import CallbackRecord
 from meterbot_contracts.accounts import AccountLinked, AccountLinkRequested
+from meterbot_contracts.billing import PeriodClosed
 from meterbot_contracts.identity import PhoneShared, ResidentRegistered
 from meterbot_contracts.readings import ReadingSubmitted
 from meterbot_contracts.window import SubmissionWindow
@@ -26,6 +27,8 @@ from meterbot_localstack import free_port
 from meterbot_platform.settings import KafkaSettings
 from meterbot_testing.infra import Postgres
 from prometheus_client import REGISTRY
+from telegram_gateway.periods import period_of
+from telegram_gateway.readmodel.projection import apply_all
 from telegram_gateway.settings import GatewaySettings
 from telegram_gateway.testing import GatewayHarness, ResidentDriver, ServiceDouble, fresh_database
 
@@ -259,3 +262,26 @@ async def test_webhook_mode_requires_the_secret(
                 assert resp.status == 401
             async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
                 assert resp.status == 200
+
+
+async def test_a_closed_period_is_said_when_the_meter_is_chosen(
+    postgres: Postgres, kafka_settings: KafkaSettings, botapi: BotApiServer
+) -> None:
+    """Issue 11 item 2: once billing-export closed the current period (PeriodClosed, kept in the read
+    model), choosing a meter says so instead of asking for a value readings would refuse."""
+    async with stack(postgres, kafka_settings, botapi, GatewaySettings()) as s:
+        s.services.on(PhoneShared, identity_rule)
+        mira = s.resident()
+        await mira.register()
+        account, meter = str(uuid.uuid4().int)[:9], f"CW-{uuid.uuid4().hex[:8]}"
+        await add_meter(s.harness, s.services, account, meter)
+        await link(mira, s.services, account)
+        period = period_of(datetime.now(UTC), ZoneInfo("Europe/Moscow"))
+        async with s.harness.pool.acquire() as conn:  # as the consumer applies it (own test stack)
+            await apply_all(
+                conn, [PeriodClosed(period=period, closed_at=datetime.now(UTC), readings_count=0)]
+            )
+        meters = await mira.meters(account)
+        refusal = (await mira.tap(meters, f"Холодная вода {meter}")).text or ""
+        assert refusal.startswith("Отчетный период уже закрыт, показания за него не принимаются.")
+        assert s.services.commands(ReadingSubmitted, chat_id=mira.chat_id) == []

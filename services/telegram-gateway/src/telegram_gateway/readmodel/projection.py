@@ -15,6 +15,7 @@ from meterbot_contracts.accounts import (
     AccountRegistered,
     AccountUnlinked,
 )
+from meterbot_contracts.billing import PeriodClosed
 from meterbot_contracts.identity import ResidentContactUpdated, ResidentErased, ResidentRegistered
 from meterbot_contracts.readings import (
     MeterClosed,
@@ -79,6 +80,14 @@ async def _link_refused(conn: asyncpg.Connection, e: AccountLinkRefused) -> None
             e.chat_id,
             e.locked_until,
         )
+
+
+async def _period_closed(conn: asyncpg.Connection, e: PeriodClosed) -> None:
+    await conn.execute(
+        "INSERT INTO rm_closed_periods (period, closed_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        e.period,
+        e.closed_at,
+    )
 
 
 async def _unlinked(conn: asyncpg.Connection, e: AccountUnlinked) -> None:
@@ -189,6 +198,7 @@ APPLY: dict[type[Message], Apply] = {
     ReadingAccepted: _accepted,
     ReadingWithdrawn: _withdrawn,
     ReadingReconciled: _reconciled,
+    PeriodClosed: _period_closed,  # on billing-export's topic, where the gateway reads it
 }
 
 KEPT: frozenset[type[Message]] = frozenset({*APPLY, *BULK})

@@ -97,6 +97,9 @@ class ReadModel:
         )
         return [_meter(r) for r in rows]
 
+    async def period_closed(self, period: str) -> bool:
+        return bool(await self._pool.fetchval("SELECT true FROM rm_closed_periods WHERE period = $1", period))
+
     async def link_locked_until(self, chat_id: int, now: datetime) -> datetime | None:
         """When the chat's link lockout ends, if it is locked out at `now`."""
         until: datetime | None = await self._pool.fetchval(

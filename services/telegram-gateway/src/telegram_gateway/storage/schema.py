@@ -125,6 +125,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             phone      text NOT NULL,
             updated_at timestamptz NOT NULL DEFAULT now()
         );
+        -- Periods billing-export closed (PeriodClosed): no meter takes a reading for them any more.
+        CREATE TABLE rm_closed_periods (
+            period    text PRIMARY KEY,
+            closed_at timestamptz NOT NULL
+        );
         -- Group chats told once that the bot works in private chats only.
         CREATE TABLE group_chats_told (
             chat_id bigint PRIMARY KEY,

@@ -68,6 +68,8 @@ async def ask_value(
     await query.answer()
     label = meter_label(turn.t, meter.meter_type, meter.meter_id)
     refusal = _refusal_now(turn, deps, meter, label)
+    if refusal is None and await deps.read_model.period_closed(deps.current_period()):
+        refusal = turn.t("rejected.period_closed")
     if refusal is not None:  # readings would refuse any value: say so before one is typed
         await state.clear()
         await bot.send_message(turn.chat_id, refusal)
