@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -55,6 +56,14 @@ async def test_demo_journey_in_the_browser(tmp_path: Path) -> None:
             async def press(label: str) -> None:
                 await page.locator("#keyboard").get_by_role("button", name=label, exact=True).click()
 
+            async def choose_account(number: str, action: str) -> None:
+                """«Выбрать ЛС» -> the account's own button -> an action, each after its message came."""
+                await press("Выбрать ЛС")
+                await expect(last).to_contain_text("Выберите лицевой счет:", timeout=10_000)
+                await page.locator(".inline-btn").filter(has_text=re.compile(f"^{number}$")).last.click()
+                await expect(last).to_contain_text(f"Лицевой счет {number}", timeout=10_000)
+                await page.locator(".inline-btn", has_text=action).last.click()
+
             async def shot(name: str) -> None:
                 await page.screenshot(path=str(tmp_path / name))
                 if os.environ.get("WEBCHAT_SCREENSHOT") == "1":  # refresh the README picture on request
@@ -82,11 +91,11 @@ async def test_demo_journey_in_the_browser(tmp_path: Path) -> None:
             await expect(saved).to_be_visible(timeout=20_000)
             await shot("webchat.png")
 
-            await press("Выбрать ЛС")
-            await page.locator(".inline-btn", has_text="100001").last.click()
-            await page.locator(".inline-btn", has_text="Посмотреть переданные показания").last.click()
+            await choose_account("100001", "Посмотреть переданные показания")
             view = page.locator(".row.in .bubble", has_text="Еще не переданы:")
-            await expect(view).to_contain_text("Холодная вода 100001-cw: 251 (предыдущее 250.550, расход 0.450")
+            await expect(view).to_contain_text(
+                "Холодная вода 100001-cw: 251 (предыдущее 250.550, расход 0.450"
+            )
             await expect(view).to_contain_text("Горячая вода 100001-hw: предыдущее")
             await shot("webchat-view.png")
 
@@ -102,9 +111,8 @@ async def test_demo_journey_in_the_browser(tmp_path: Path) -> None:
             await expect(last).to_contain_text("Лицевой счет 100003 введен")
             await send("елкина")
             await expect(last).to_contain_text("закреплен", timeout=20_000)
-            await press("Выбрать ЛС")
-            await page.locator(".inline-btn", has_text="100003").last.click()
-            await page.locator(".inline-btn", has_text="Ввести показания").last.click()
+            await choose_account("100003", "Ввести показания")
+            await expect(last).to_contain_text("Нажмите кнопку с обозначением прибора учета", timeout=10_000)
             await page.locator(".inline-btn", has_text="Холодная вода 100003-cw").last.click()
             await expect(last).to_contain_text("срок поверки истек", timeout=10_000)
             await shot("webchat-refusal.png")
