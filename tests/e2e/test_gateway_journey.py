@@ -163,8 +163,10 @@ async def test_linking_accounts_wrong_pair_and_lockout(journey: Journey) -> None
             == f"Лицевой счет 2003 Введена фамилия Сидоров{attempt} Не верное сочетание 2003 и Сидоров{attempt}"
         )
         await locked.next()  # the advice, with attempts left
-    refused = await locked.add_account("2003", "Петров")  # right pair, but the chat is locked out
-    assert refused.text and "заблокировано" in refused.text, refused.text
+    # the fifth wrong try said when the lock ends; «Добавить ЛС» now says so before asking anything
+    await locked.open_work_menu()
+    refused = await locked.press("btn.add_account")
+    assert refused.text and "заблокировано до" in refused.text, refused.text
 
 
 async def test_readings_saved_and_every_reachable_rejection(journey: Journey) -> None:
@@ -179,6 +181,8 @@ async def test_readings_saved_and_every_reachable_rejection(journey: Journey) ->
     assert prompt.text == "Введите значение для прибора учета Холодная вода 2001-cw (250.550)"
     below = await r.say("250")  # ceil(250.550) = 251
     assert below.text and below.text.startswith("Значение 250 меньше предыдущего"), below.text
+    assert "после 250.550 — не меньше 251" in below.text
+    await r.say("/exit")  # the chat stayed on the meter for a corrected value
 
     answers = {v: (await r.enter_reading("2001", "2001-cw", v)).text for v in ("400", "сто", "251.5", "251")}
     assert answers["400"] and "не более 350" in answers["400"]
@@ -188,12 +192,13 @@ async def test_readings_saved_and_every_reachable_rejection(journey: Journey) ->
     offer = await r.next()  # then the meters again, for the next value
     assert offer.text == r.t("reading.next_meter")
 
-    expired = await r.enter_reading("2002", "2002-gas", "120")
-    assert expired.text and "истек срок поверки" in expired.text
+    meters = await r.meters("2002")
+    expired = await r.tap(meters, next(b for row in meters.buttons for b in row if b.endswith("2002-gas")))
+    assert expired.text and "срок поверки истек" in expired.text  # said before a value is typed
 
     actions = await r.choose_account("2001")
     view = await r.tap(actions, "Посмотреть переданные показания")
-    assert view.text and "2001-cw" in view.text and "251" in view.text
+    assert view.text and "2001-cw: 251 (предыдущее 250.550, расход 0.450" in view.text
 
 
 async def test_exit_mid_input_remove_account_and_forged_buttons(journey: Journey) -> None:
@@ -215,7 +220,8 @@ async def test_exit_mid_input_remove_account_and_forged_buttons(journey: Journey
 
     await r.open_work_menu()
     removing = await r.press("btn.remove_account")
-    unlinked = await r.tap(removing, "2003")
+    question = await r.tap(removing, "2003")
+    unlinked = await r.tap(question, "Да")
     assert unlinked.text == "Лицевой счет 2003 откреплен от чата."
     none_left = await r.press("btn.select_account")
     assert none_left.text == r.t("account.none_linked")

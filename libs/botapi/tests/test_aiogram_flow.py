@@ -17,7 +17,7 @@ TOKEN = "123456:TEST-secret_token"  # the token the ``polling_bot`` fixture uses
 
 async def test_start_contact_and_inline_flow(server: BotApiServer, polling_bot: Bot, tiny: TinyBot) -> None:
     me = await polling_bot.get_me()
-    assert (me.id, me.is_bot, me.username) == (123456, True, "test123456_bot")
+    assert (me.id, me.is_bot, me.username) == (123456, True, "meterbot123456_bot")
 
     anna = server.resident(TOKEN, 1001, first_name="Анна", phone_number="+79001234567")
     start = await anna.send_text("/start")

@@ -30,7 +30,7 @@ async def test_get_me_over_get_post_json_and_form(server: BotApiServer, http: ai
     assert by_get == by_json == by_form
     assert by_get["ok"] is True
     assert by_get["result"]["id"] == 123456 and by_get["result"]["is_bot"] is True
-    assert by_get["result"]["username"] == "test123456_bot"
+    assert by_get["result"]["username"] == "meterbot123456_bot"
 
 
 async def test_wrong_token_is_401_and_unknown_method_404(api: Api) -> None:

@@ -313,7 +313,7 @@ async def test_resident_journey_in_the_browser(
 ) -> None:
     chat = await tabs.open()
     page = chat.page
-    await expect(page.locator("#title")).to_have_text("Test Bot 777001")
+    await expect(page.locator("#title")).to_have_text("meterbot")
     await expect(page.locator(".notice")).to_contain_text("/start")
     subtitle = await chat.subtitle()
     match = re.search(r"вы: (\S+), (\+7900\d{7})", subtitle)
@@ -536,7 +536,7 @@ async def test_the_page_waits_for_a_bot_and_lets_you_pick_one(server: BotApiServ
     async with Bot("777002:first", session=session) as first:
         await first.get_me()  # the bot calls the server: the waiting page picks it up
         await chat.ready()
-        await expect(chat.page.locator("#title")).to_have_text("Test Bot 777002")
+        await expect(chat.page.locator("#title")).to_have_text("meterbot")
         await expect(chat.page.locator("#input")).to_be_enabled()
 
         session = AiohttpSession(api=TelegramAPIServer.from_base(server.base_url))
@@ -548,5 +548,5 @@ async def test_the_page_waits_for_a_bot_and_lets_you_pick_one(server: BotApiServ
             await links.filter(has_text="777003").click()
             await picker.ready()
             assert picker.page.url.endswith("?bot=777003")
-            await expect(picker.page.locator("#title")).to_have_text("Test Bot 777003")
+            await expect(picker.page.locator("#title")).to_have_text("meterbot")
     assert chat.errors == [] and picker.errors == []

@@ -62,6 +62,18 @@ async def test_the_page_can_be_left_out(http: aiohttp.ClientSession) -> None:
         assert status == 200 and me["id"] == 7
 
 
+async def test_the_page_shows_times_in_the_billing_time_zone(http: aiohttp.ClientSession) -> None:
+    """The bot's texts give times in the billing zone; the page showed the browser's (UTC) instead."""
+    async with BotApiServer(time_zone="Asia/Yekaterinburg") as server:
+        _, _, html = await get(http, server.chat_url)
+        assert '<meta name="time-zone" content="Asia/Yekaterinburg">' in html
+    async with BotApiServer() as server:
+        _, _, html = await get(http, server.chat_url)
+        assert '<meta name="time-zone" content="Europe/Moscow">' in html
+    script = resources.files("meterbot_botapi.webchat").joinpath("app.js").read_text(encoding="utf-8")
+    assert "timeZone: TIME_ZONE" in script
+
+
 def test_chat_url_names_a_reachable_host() -> None:
     server = BotApiServer("0.0.0.0", 8081)
     server._runner = cast("web.AppRunner", object())  # started, as far as the property cares
@@ -86,7 +98,7 @@ async def test_bot_list_waits_for_a_bot_to_connect(server: BotApiServer, http: a
     await call(http, "GET", f"{server.base_url}/bot556:secret/getMe")
     status, listed = await asyncio.wait_for(waiting, 5)
     assert {b["id"]: b["connected"] for b in listed} == {555: False, 556: True}
-    assert next(b for b in listed if b["id"] == 556)["username"] == "test556_bot"
+    assert next(b for b in listed if b["id"] == 556)["username"] == "meterbot556_bot"
 
     status, body = await call(http, "GET", bots, params={"wait": "soon"})
     assert status == 400 and body["description"] == "Bad Request: wait must be a number"

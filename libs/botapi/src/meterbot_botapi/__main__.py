@@ -6,11 +6,12 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 
 from .server import BotApiServer
 from .state import World
-from .webchat import DEFAULT_ADMIN_ID
+from .webchat import DEFAULT_ADMIN_ID, DEFAULT_TIME_ZONE
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -32,6 +33,12 @@ def main(argv: list[str] | None = None) -> None:
         "anyone opens the admin page (e.g. the bot's METERBOT_ADMIN_CHAT_ID)",
     )
     parser.add_argument("--no-webchat", action="store_true", help="do not serve the web chat page at /")
+    parser.add_argument(
+        "--time-zone",
+        default=os.environ.get("METERBOT_PERIOD_TIME_ZONE", DEFAULT_TIME_ZONE),
+        help="the time zone the web chat shows times in (default: METERBOT_PERIOD_TIME_ZONE, else "
+        f"{DEFAULT_TIME_ZONE}: the billing time zone the bot's texts use)",
+    )
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -41,13 +48,28 @@ def main(argv: list[str] | None = None) -> None:
     if args.admin_chat:
         world.user(args.admin_chat, first_name="Администратор")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args.host, args.port, world, webchat=not args.no_webchat, admin=args.admin_chat))
+        asyncio.run(
+            _serve(
+                args.host,
+                args.port,
+                world,
+                webchat=not args.no_webchat,
+                admin=args.admin_chat,
+                time_zone=args.time_zone,
+            )
+        )
 
 
 async def _serve(
-    host: str, port: int, world: World, *, webchat: bool = True, admin: int | None = None
+    host: str,
+    port: int,
+    world: World,
+    *,
+    webchat: bool = True,
+    admin: int | None = None,
+    time_zone: str = DEFAULT_TIME_ZONE,
 ) -> None:
-    async with BotApiServer(host, port, world=world, webchat=webchat) as server:
+    async with BotApiServer(host, port, world=world, webchat=webchat, time_zone=time_zone) as server:
         print(
             f"Local Telegram Bot API at {server.base_url}  (bots: {server.base_url}/bot<token>/<method>, "
             f"residents: {server.base_url}/_test/...)",

@@ -13,7 +13,7 @@ from .params import Params
 from .resident_http import add_resident_routes
 from .state import BotState, World
 from .updates import WebhookDelivery
-from .webchat import add_webchat_routes
+from .webchat import DEFAULT_TIME_ZONE, add_webchat_routes
 
 log = logging.getLogger(__name__)
 _MAX_BODY = 64 * 1024 * 1024
@@ -34,8 +34,11 @@ class ServerContext:
 CONTEXT = web.AppKey("meterbot_botapi_context", ServerContext)
 
 
-def create_app(world: World | None = None, *, webchat: bool = True) -> web.Application:
-    """An aiohttp app serving ``world`` (a fresh one by default); ``webchat`` adds the chat page at ``/``."""
+def create_app(
+    world: World | None = None, *, webchat: bool = True, time_zone: str = DEFAULT_TIME_ZONE
+) -> web.Application:
+    """An aiohttp app serving ``world`` (a fresh one by default); ``webchat`` adds the chat page at ``/``
+    (showing times in ``time_zone``)."""
     app = web.Application(client_max_size=_MAX_BODY)
     context = ServerContext(world if world is not None else World())
     app[CONTEXT] = context
@@ -44,7 +47,7 @@ def create_app(world: World | None = None, *, webchat: bool = True) -> web.Appli
     app.router.add_get("/file/bot{token}/{path:.+}", handle_file)
     add_resident_routes(app, context.world)
     if webchat:
-        add_webchat_routes(app)
+        add_webchat_routes(app, time_zone)
     app.on_startup.append(_on_startup)
     app.on_shutdown.append(_on_shutdown)
     app.on_cleanup.append(_on_cleanup)

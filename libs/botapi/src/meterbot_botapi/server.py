@@ -12,6 +12,7 @@ from .app import create_app
 from .conversation import Resident
 from .resident import ResidentApi
 from .state import World
+from .webchat import DEFAULT_TIME_ZONE
 
 
 class BotApiServer:
@@ -25,11 +26,12 @@ class BotApiServer:
         world: World | None = None,
         tokens: Iterable[str] | None = None,
         webchat: bool = True,
+        time_zone: str = DEFAULT_TIME_ZONE,
     ) -> None:
         self.host = host
         self.port = port
         self.world = world if world is not None else World(tokens)
-        self.app = create_app(self.world, webchat=webchat)
+        self.app = create_app(self.world, webchat=webchat, time_zone=time_zone)
         self._runner: web.AppRunner | None = None
 
     @property

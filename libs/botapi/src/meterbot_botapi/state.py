@@ -175,8 +175,9 @@ class World:
             user = {
                 "id": bot_id,
                 "is_bot": True,
-                "first_name": f"Test Bot {bot_id}",
-                "username": f"test{bot_id}_bot",
+                # named like the bot it stands in for (its id tells several apart)
+                "first_name": "meterbot",
+                "username": f"meterbot{bot_id}_bot",
             }
             bot = self.bots[bot_id] = BotState(bot_id=bot_id, secret=None, user=user)
             for user_id in self.open_chats:

@@ -10,7 +10,6 @@ import logging
 from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.memory import SimpleEventIsolation
@@ -22,9 +21,11 @@ from meterbot_platform.settings import TelegramSettings
 
 from telegram_gateway.aiogram_import import warm_up
 from telegram_gateway.bot.context import Deps
-from telegram_gateway.bot.middlewares import GatewayMiddleware, MenuEscape
+from telegram_gateway.bot.middlewares import GatewayMiddleware, MenuEscape, PrivateChatsOnly
 from telegram_gateway.bot.ratelimit import RateLimiter
+from telegram_gateway.bot.resume import InputResumer
 from telegram_gateway.bot.routers import get_routers
+from telegram_gateway.bot.session import TolerantSession
 from telegram_gateway.commands import CommandBus
 from telegram_gateway.i18n import Catalogue, load_catalogue
 from telegram_gateway.messenger import BotMessenger, Messenger, NullMessenger
@@ -32,6 +33,7 @@ from telegram_gateway.readmodel import ReadModel
 from telegram_gateway.responder import Responder
 from telegram_gateway.settings import GatewaySettings
 from telegram_gateway.storage.admin_relay import AdminRelay
+from telegram_gateway.storage.chat_notes import ChatNotes
 from telegram_gateway.storage.fsm import PostgresStorage
 from telegram_gateway.storage.pending import PendingStore
 from telegram_gateway.sweeper import TimeoutSweeper
@@ -66,7 +68,7 @@ class Gateway:
 def build_bot(telegram: TelegramSettings) -> Bot | None:
     if telegram.telegram_token is None:
         return None
-    session = AiohttpSession(api=TelegramAPIServer.from_base(telegram.telegram_api_url))
+    session = TolerantSession(api=TelegramAPIServer.from_base(telegram.telegram_api_url), service=SERVICE)
     return Bot(telegram.telegram_token.get_secret_value(), session=session)
 
 
@@ -76,11 +78,22 @@ def build_dispatcher(deps: Deps, storage: PostgresStorage, limiter: RateLimiter)
     dp["deps"] = deps
     exempt = [deps.admin_chat_id] if deps.admin_chat_id is not None else []
     dp.update.outer_middleware(GatewayMiddleware(deps.catalogue, limiter, SERVICE, exempt))
+    dp.update.outer_middleware(PrivateChatsOnly(deps.notes, deps.admin_chat_id, SERVICE))
     dp.message.outer_middleware(
         MenuEscape([lb for key in ESCAPE_BUTTONS for lb in deps.catalogue.labels(key)])
     )
     dp.include_routers(*get_routers(deps.catalogue, deps.admin_chat_id))
     return dp
+
+
+def text_params(settings: GatewaySettings) -> dict[str, str]:
+    """Settings the texts quote (help, refusals): one source, so a text never contradicts them."""
+    return {
+        "email": settings.support_email_shown,
+        "max_delta": str(settings.readings_max_delta),
+        "days": str(settings.window),
+        "tz": settings.period_time_zone,
+    }
 
 
 async def setup_commands(bot: Bot, catalogue: Catalogue) -> None:
@@ -101,15 +114,29 @@ async def attach(
 ) -> Gateway:
     topics = topics or GatewayTopics()
     pool = runtime.pool
-    catalogue = load_catalogue(params={"email": settings.support_email})
+    if settings.support_email is None:
+        log.warning(
+            "METERBOT_SUPPORT_EMAIL is not set: residents are shown %s as the subscriber department's "
+            "address; set it to your office's address",
+            settings.support_email_shown,
+        )
+    catalogue = load_catalogue(params=text_params(settings))
     pending = PendingStore(pool, settings.gateway_reply_timeout)
     read_model = ReadModel(pool)
     bot = build_bot(telegram)
     if bot is not None:
         warm_up()  # aiogram's types are built on first use (aiogram_import): the first update's, now
+    storage = PostgresStorage(pool)
     messenger: Messenger = BotMessenger(bot) if bot is not None else NullMessenger()
     responder = Responder(
-        pool, messenger, catalogue, read_model=read_model, tz=settings.time_zone, service=SERVICE
+        pool,
+        messenger,
+        catalogue,
+        read_model=read_model,
+        tz=settings.time_zone,
+        service=SERVICE,
+        window=settings.window,
+        resumer=InputResumer(storage, bot.id) if bot is not None else None,
     )
     subscribe_batch(
         runtime.broker,
@@ -134,12 +161,15 @@ async def attach(
         read_model,
         CommandBus(runtime.broker, topics, pending),
         AdminRelay(pool),
+        ChatNotes(pool),
         catalogue,
         settings.time_zone,
         telegram.admin_chat_id,
+        admin_chat_trusted=settings.admin_chat_trusted,
+        window=settings.window,
     )
     limiter = RateLimiter(settings.gateway_rate_limit_messages, settings.gateway_rate_limit_window)
-    dp = build_dispatcher(deps, PostgresStorage(pool), limiter)
+    dp = build_dispatcher(deps, storage, limiter)
     gateway.bot, gateway.dispatcher = bot, dp
     if settings.webhook_enabled:
         secret = (

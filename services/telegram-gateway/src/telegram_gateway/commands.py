@@ -1,30 +1,89 @@
 """Sending a resident's request as a command: remember it as pending first (so its answer can
-never arrive before we know to expect it), then publish to the command topic."""
+never arrive before we know to expect it), then publish to the command topic.
+
+EXCHANGES is the one table of the request/reply seam: which command starts which kind of request
+and which events answer it. The bus derives the kind from the command; the responder from the event."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import uuid4
 
 from faststream.kafka import KafkaBroker
 from meterbot_contracts import Message, new_envelope
-from meterbot_contracts.accounts import AccountLinkRequested, AccountUnlinkRequested
-from meterbot_contracts.identity import PhoneShared
-from meterbot_contracts.readings import ReadingSubmitted, ReadingWithdrawalRequested
+from meterbot_contracts.accounts import (
+    AccountLinked,
+    AccountLinkRefused,
+    AccountLinkRequested,
+    AccountUnlinked,
+    AccountUnlinkRequested,
+)
+from meterbot_contracts.identity import (
+    PhoneShared,
+    ResidentContactUpdated,
+    ResidentErasureRequested,
+    ResidentRegistered,
+    ResidentRegistrationRefused,
+)
+from meterbot_contracts.readings import (
+    ReadingAccepted,
+    ReadingRejected,
+    ReadingSubmitted,
+    ReadingWithdrawalRefused,
+    ReadingWithdrawalRequested,
+    ReadingWithdrawn,
+)
 from meterbot_platform.broker import publish_envelope
 
-from telegram_gateway.bot.context import Turn
-from telegram_gateway.storage.pending import Kind, Pending, PendingStore
+from telegram_gateway.storage.pending import Kind, Pending, PendingStore, ReplyContext
 from telegram_gateway.topics import GatewayTopics
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Exchange:
+    kind: Kind
+    command: type[Message]
+    answers: tuple[type[Message], ...]
+
+
+EXCHANGES: tuple[Exchange, ...] = (
+    Exchange(
+        "register", PhoneShared, (ResidentRegistered, ResidentContactUpdated, ResidentRegistrationRefused)
+    ),
+    Exchange("link", AccountLinkRequested, (AccountLinked, AccountLinkRefused)),
+    Exchange("unlink", AccountUnlinkRequested, (AccountUnlinked,)),
+    Exchange("reading", ReadingSubmitted, (ReadingAccepted, ReadingRejected)),
+    Exchange("withdraw", ReadingWithdrawalRequested, (ReadingWithdrawn, ReadingWithdrawalRefused)),
+)
+KIND_OF_COMMAND: Mapping[type[Message], Kind] = {e.command: e.kind for e in EXCHANGES}
+KIND_OF_ANSWER: Mapping[type[Message], Kind] = {a: e.kind for e in EXCHANGES for a in e.answers}
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asks, as the reply needs it: the chat, its language, when the update came in."""
+
+    chat_id: int
+    locale: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class Sent:
+    """The command is on its topic; the reply comes with the answering event."""
+
+    correlation_id: str
+
+
 def route(topics: GatewayTopics, command: Message) -> tuple[str, str]:
     """(topic, key) for a command, keyed as DESIGN §3 says."""
     match command:
-        case PhoneShared():
+        case PhoneShared() | ResidentErasureRequested():
             return topics.identity_commands, str(command.chat_id)
         case AccountLinkRequested() | AccountUnlinkRequested():
             return topics.accounts_commands, command.account_number
@@ -38,14 +97,22 @@ class CommandBus:
         self._broker, self._topics, self._pending = broker, topics, pending
 
     async def send(
-        self, turn: Turn, kind: Kind, command: Message, data: dict[str, Any] | None = None
-    ) -> bool:
-        """Publish `command` for this turn; the reply comes with the answering event. False if it
-        could not be published (the resident is told to try again)."""
+        self, requester: Requester, command: Message, context: ReplyContext | None = None
+    ) -> Sent | None:
+        """Publish `command`; `context` is what its reply needs besides the event. None if it could
+        not be published (the resident is told to try again)."""
+        kind = KIND_OF_COMMAND[type(command)]
         topic, key = route(self._topics, command)
         correlation_id = str(uuid4())
         await self._pending.add(
-            Pending(correlation_id, turn.chat_id, kind, turn.t.locale, turn.received_at, data or {})
+            Pending(
+                correlation_id,
+                requester.chat_id,
+                kind,
+                requester.locale,
+                requester.received_at,
+                context or ReplyContext(),
+            )
         )
         try:
             await publish_envelope(
@@ -54,6 +121,17 @@ class CommandBus:
         except Exception:
             log.exception("could not publish %s", type(command).__name__)
             await self._pending.discard(correlation_id)
+            return None
+        return Sent(correlation_id)
+
+    async def publish(self, command: Message) -> bool:
+        """Publish a command no reply waits for (the resident was answered already); False if it
+        could not be published."""
+        topic, key = route(self._topics, command)
+        try:
+            envelope = new_envelope(command, correlation_id=str(uuid4()))
+            await publish_envelope(self._broker, topic, envelope, key)
+        except Exception:
+            log.exception("could not publish %s", type(command).__name__)
             return False
-        turn.deferred = True
         return True

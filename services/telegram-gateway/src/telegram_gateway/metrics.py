@@ -18,3 +18,9 @@ REPLIES_TIMED_OUT = Counter(
 TELEGRAM_UPDATES = Counter(
     "meterbot_telegram_updates_total", "Telegram updates received, by update kind", ["service", "kind"]
 )
+TELEGRAM_UPDATES_SKIPPED = Counter(
+    "meterbot_telegram_updates_skipped_total",
+    "Telegram updates skipped unhandled: `unparseable` (aiogram could not read it), `group` (not a "
+    "private chat), `flood` (over the rate limit)",
+    ["service", "reason"],
+)

@@ -3,8 +3,9 @@ pending request's data and the texts. One place per answer; the responder only d
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import get_args
 from zoneinfo import ZoneInfo
@@ -24,15 +25,16 @@ from meterbot_contracts.readings import (
     ReadingWithdrawn,
     RejectionReason,
 )
+from meterbot_contracts.window import SubmissionWindow
 
 from telegram_gateway.bot.keyboards import contact_keyboard, main_menu, meter_label, meters_keyboard
 from telegram_gateway.i18n import Texts
 from telegram_gateway.messenger import Markup
 from telegram_gateway.periods import local_time, split_period
-from telegram_gateway.readmodel import MeterView
+from telegram_gateway.readmodel import MeterView, PeriodReading
 
 REJECTION_REASONS: tuple[str, ...] = get_args(RejectionReason)
-# The resident can fix these by typing another value: offer the meter's button again.
+# The resident can fix these by typing another value: the chat stays on the meter for it.
 RETRYABLE = frozenset({"below_previous", "above_max_delta", "not_a_number", "not_an_integer"})
 
 
@@ -45,6 +47,10 @@ class Outgoing:
 def format_value(t: Texts, value: Decimal | None) -> str:
     """A meter value as the registry gave it (250.550 stays 250.550); "нет данных" when unknown."""
     return t("reading.no_previous") if value is None else str(value)
+
+
+def format_day(day: date) -> str:
+    return day.strftime("%d.%m.%Y")
 
 
 def period_name(t: Texts, period: str) -> str:
@@ -77,22 +83,29 @@ def link_reply(
         return [Outgoing(text)]
     if event.reason == "wrong_pair":
         # The fixed sentence goes alone (residents and checks read it verbatim); advice follows.
-        advice = t("account.wrong_pair_advice")
-        if event.attempts_left is not None:
-            advice = f"{advice}\n{t('account.attempts_left', attempts=event.attempts_left)}"
+        advice = f"{t('account.wrong_pair_advice')}\n{_tries(t, event, tz)}".rstrip()
         return [Outgoing(t("account.wrong_pair", number=number, surname=surname)), Outgoing(advice)]
     if event.reason == "unknown_account":
-        return [Outgoing(t("account.unknown", number=number))]
+        return [Outgoing(f"{t('account.unknown', number=number)}\n{_tries(t, event, tz)}".rstrip())]
     if event.locked_until is None:
         return [Outgoing(t("account.locked_out_no_time"))]
     return [Outgoing(t("account.locked_out", until=local_time(event.locked_until, tz)))]
+
+
+def _tries(t: Texts, event: AccountLinkRefused, tz: ZoneInfo) -> str:
+    """A wrong try counts (an unknown number too): how many are left, or when the lock ends."""
+    if event.locked_until is not None:
+        return t("account.tries_used_up", until=local_time(event.locked_until, tz))
+    if event.attempts_left is not None:
+        return t("account.attempts_left", attempts=event.attempts_left)
+    return ""
 
 
 def unlink_reply(t: Texts, event: AccountUnlinked) -> list[Outgoing]:
     return [Outgoing(t("account.unlinked", number=event.account_number))]
 
 
-def rejection_text(t: Texts, event: ReadingRejected, label: str) -> str:
+def rejection_text(t: Texts, event: ReadingRejected, label: str, window: SubmissionWindow) -> str:
     """The message for one rejection reason, with the values readings reported."""
     return t(
         f"rejected.{event.reason}",
@@ -100,24 +113,80 @@ def rejection_text(t: Texts, event: ReadingRejected, label: str) -> str:
         meter=label,
         value=event.raw_value,
         previous=format_value(t, event.previous_value),
+        min_allowed=format_value(t, event.min_allowed),
         max_allowed=format_value(t, event.max_allowed),
+        verified_until=format_day(event.verified_until) if event.verified_until else "",
+        days=str(window),
     )
 
 
+def retries(event: ReadingAccepted | ReadingRejected) -> bool:
+    """The resident can fix this by typing another value for the same meter."""
+    return isinstance(event, ReadingRejected) and event.reason in RETRYABLE
+
+
 def reading_reply(
-    t: Texts, event: ReadingAccepted | ReadingRejected, label: str, meters: Sequence[MeterView]
+    t: Texts,
+    event: ReadingAccepted | ReadingRejected,
+    label: str,
+    meters: Sequence[MeterView],
+    window: SubmissionWindow,
 ) -> list[Outgoing]:
-    """`meters`: the account's open meters now (for the next button press)."""
+    """`meters`: the account's open meters now (for the next button press). After a mistyped value
+    the chat is back on the same meter (the responder restores the input): the resident just types."""
     if isinstance(event, ReadingAccepted):
         replies = [Outgoing(t("reading.saved"))]
         if len(meters) > 1:
             replies.append(Outgoing(t("reading.next_meter"), meters_keyboard(t, meters)))
         return replies
-    text = rejection_text(t, event, label)
-    this_meter = [m for m in meters if m.meter_id == event.meter_id]
-    if event.reason in RETRYABLE and this_meter:
-        return [Outgoing(f"{text}\n{t('reading.retry')}", meters_keyboard(t, this_meter))]
+    text = rejection_text(t, event, label, window)
+    if retries(event) and any(m.meter_id == event.meter_id for m in meters):
+        return [Outgoing(f"{text}\n{t('reading.retry', meter=label)}")]
     return [Outgoing(text)]
+
+
+def view_lines(  # noqa: PLR0917  (one call site; each argument a different fact)
+    t: Texts,
+    number: str,
+    period: str,
+    meters: Sequence[MeterView],
+    readings: Sequence[PeriodReading],
+    previous: Mapping[str, Decimal | None],
+    tz: ZoneInfo,
+) -> list[str]:
+    """«Посмотреть переданные показания»: what was handed in this period (value, previous value,
+    consumption, when) and which open meters still wait for a value."""
+    name = period_name(t, period)
+    lines = [
+        t("reading.view_header", number=number, period=name)
+        if readings
+        else t("reading.view_empty", number=number, period=name)
+    ]
+    for r in readings:
+        prev = previous.get(r.meter.meter_id)
+        lines.append(
+            t(
+                "reading.view_line",
+                meter=meter_label(t, r.meter.meter_type, r.meter.meter_id),
+                value=format_value(t, r.value),
+                prev=format_value(t, prev),
+                used=format_value(t, r.value - prev if prev is not None else None),
+                time=local_time(r.submitted_at, tz),
+            )
+        )
+    handed_in = {r.meter.meter_id for r in readings}
+    missing = [m for m in meters if m.meter_id not in handed_in]
+    if missing:
+        lines.append(t("reading.view_missing_header"))
+        lines += [
+            t(
+                "reading.view_missing_line",
+                meter=meter_label(t, m.meter_type, m.meter_id),
+                prev=format_value(t, previous.get(m.meter_id)),
+            )
+            for m in missing
+        ]
+    return lines
 
 
 def withdrawal_reply(
@@ -150,3 +219,31 @@ def reconciliation_reply(t: Texts, event: ReadingReconciled) -> list[Outgoing]:
         counted=counted,
     )
     return [Outgoing(text)]
+
+
+TELEGRAM_TEXT_LIMIT = 4096
+
+
+def split_text(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
+    """`text` in parts of at most `limit` characters, cut at a line break or a space where one is
+    near the end of a part (else mid-word); nothing is lost."""
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = max(rest.rfind("\n", 0, limit), rest.rfind(" ", 0, limit))
+        if cut < limit // 2:
+            cut = limit
+        parts.append(rest[:cut])
+        rest = rest[cut:].lstrip("\n ") if cut < limit else rest[cut:]
+    if rest or not parts:
+        parts.append(rest)
+    return parts
+
+
+def mask_phone(phone: str) -> str:
+    """+79161234567 -> +7*******4567: enough for staff to match a caller, not to call."""
+    digits = sum(ch.isdigit() for ch in phone)
+    if digits <= 4:
+        return "*" * len(phone)
+    keep_head = 2 if phone.startswith("+") else 1
+    return phone[:keep_head] + "*" * (len(phone) - keep_head - 4) + phone[-4:]

@@ -5,7 +5,7 @@ transaction with the inbox claim; the reply is sent after commit (a redelivery n
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -25,33 +25,24 @@ from meterbot_contracts.readings import (
     ReadingWithdrawalRefused,
     ReadingWithdrawn,
 )
+from meterbot_contracts.window import SubmissionWindow
 from meterbot_platform import inbox
 
 from telegram_gateway import replies
+from telegram_gateway.bot.resume import InputResumer
+from telegram_gateway.commands import KIND_OF_ANSWER
 from telegram_gateway.i18n import Catalogue
 from telegram_gateway.messenger import Messenger
 from telegram_gateway.metrics import REPLY_LATENCY
 from telegram_gateway.readmodel import ReadModel
 from telegram_gateway.readmodel.projection import KEPT, apply_all
-from telegram_gateway.storage.pending import Kind, Pending, PendingStore
+from telegram_gateway.storage.pending import Pending, PendingStore
 
 log = logging.getLogger(__name__)
 
 INBOX_CONSUMER = "gateway-read-model"
-
-# Which pending request an event answers.
-ANSWERS: Mapping[type[Message], Kind] = {
-    ResidentRegistered: "register",
-    ResidentContactUpdated: "register",
-    ResidentRegistrationRefused: "register",
-    AccountLinked: "link",
-    AccountLinkRefused: "link",
-    AccountUnlinked: "unlink",
-    ReadingAccepted: "reading",
-    ReadingRejected: "reading",
-    ReadingWithdrawn: "withdraw",
-    ReadingWithdrawalRefused: "withdraw",
-}
+# Events the gateway consumes: those its read model keeps and those that answer a request.
+HANDLED: list[type[Message]] = sorted({*KEPT, *KIND_OF_ANSWER}, key=lambda cls: cls.TYPE)
 
 
 class Responder:
@@ -64,13 +55,17 @@ class Responder:
         read_model: ReadModel,
         tz: ZoneInfo,
         service: str,
+        window: SubmissionWindow | None = None,
+        resumer: InputResumer | None = None,
     ) -> None:
         self._pool, self._messenger, self._catalogue = pool, messenger, catalogue
         self._read_model, self._tz, self._service = read_model, tz, service
+        self._window = window or SubmissionWindow.every_day()
+        self._resumer = resumer
 
     @property
     def handled(self) -> list[type[Message]]:
-        return sorted({*KEPT, *ANSWERS}, key=lambda cls: cls.TYPE)
+        return HANDLED
 
     async def handle_batch(self, items: Sequence[tuple[Envelope, Message]]) -> set[UUID]:
         """A poll's events in one transaction (a registry import brings 100k at once; a commit per
@@ -84,7 +79,7 @@ class Responder:
                     new.setdefault(envelope.message_id, (envelope, message))  # twice in a poll: once
             await apply_all(conn, [message for _, message in new.values()])
             for envelope, message in new.values():
-                kind = ANSWERS.get(type(message))
+                kind = KIND_OF_ANSWER.get(type(message))
                 pending = await PendingStore.take(conn, envelope.correlation_id, kind) if kind else None
                 if pending is not None:
                     answers.append((pending, message))
@@ -109,19 +104,21 @@ class Responder:
 
     async def _answer(self, pending: Pending, message: Message) -> None:
         t = self._catalogue.texts(pending.locale)
-        label = str(pending.data.get("label", ""))
+        context = pending.context
         match message:
             case ResidentRegistered() | ResidentContactUpdated() | ResidentRegistrationRefused():
                 outgoing = replies.registration_reply(t, message)
             case AccountLinked() | AccountLinkRefused():
-                outgoing = replies.link_reply(t, message, str(pending.data.get("surname", "")), self._tz)
+                outgoing = replies.link_reply(t, message, context.surname, self._tz)
             case AccountUnlinked():
                 outgoing = replies.unlink_reply(t, message)
             case ReadingAccepted() | ReadingRejected():
                 meters = await self._read_model.meters(pending.chat_id, message.account_number)
-                outgoing = replies.reading_reply(t, message, label, meters)
+                outgoing = replies.reading_reply(t, message, context.label, meters, self._window)
+                if replies.retries(message) and self._resumer is not None and not pending.timed_out:
+                    await self._resumer.reading(pending.chat_id, context)
             case ReadingWithdrawn() | ReadingWithdrawalRefused():
-                outgoing = replies.withdrawal_reply(t, message, label)
+                outgoing = replies.withdrawal_reply(t, message, context.label)
             case _:
                 return
         for reply in outgoing:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from meterbot_contracts.window import SubmissionWindow
 from meterbot_platform.settings import PeriodSettings
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
+
+SUPPORT_EMAIL_PLACEHOLDER = "support@example.invalid"
 
 
 class GatewaySettings(PeriodSettings):  # METERBOT_PERIOD_TIME_ZONE: also how lock-out times are shown
@@ -20,7 +23,28 @@ class GatewaySettings(PeriodSettings):  # METERBOT_PERIOD_TIME_ZONE: also how lo
     gateway_reply_timeout: float = Field(default=10.0, gt=0)
     gateway_rate_limit_messages: int = Field(default=20, ge=1)
     gateway_rate_limit_window: float = Field(default=10.0, gt=0)
-    support_email: str = "hot@mfc.msk.ru"
+    # The subscriber department's address residents are sent to; the operator must set it (a
+    # warning at start otherwise), so no real office gets another operator's residents by default.
+    support_email: str | None = None
+    # Show residents' phone numbers in full in the admin chat (only if that chat is private to staff).
+    admin_chat_trusted: bool = False
+    # readings' own settings, read here too so the bot can say them before a value is typed.
+    readings_window_days: str = "1-31"
+    readings_max_delta: int = Field(default=100, ge=1)
+
+    @field_validator("readings_window_days")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        SubmissionWindow.parse(value)
+        return value
+
+    @property
+    def window(self) -> SubmissionWindow:
+        return SubmissionWindow.parse(self.readings_window_days)
+
+    @property
+    def support_email_shown(self) -> str:
+        return self.support_email or SUPPORT_EMAIL_PLACEHOLDER
 
     @property
     def webhook_enabled(self) -> bool:

@@ -88,7 +88,11 @@ async def gateway(
         group_id=f"gw-{uuid.uuid4().hex[:8]}",
         admin_chat_id=ADMIN_CHAT_ID,
         # scripted residents type faster than people: flood control has its own test
-        settings=GatewaySettings(gateway_reply_timeout=10.0, gateway_rate_limit_messages=10_000),
+        settings=GatewaySettings(
+            gateway_reply_timeout=10.0,
+            gateway_rate_limit_messages=10_000,
+            support_email="abonent@example.org",
+        ),
     )
     async with harness:
         yield harness

@@ -32,6 +32,7 @@ async def add_meter(
     *,
     meter_type: MeterType = MeterType.COLD_WATER,
     last_value: Decimal | None = Decimal("250.550"),
+    verified_until: date | None = date(2031, 1, 1),
 ) -> None:
     """The registry lists a meter for the account (readings' MeterRegistered), in the read model."""
     await services.publish(
@@ -40,7 +41,7 @@ async def add_meter(
             account_number=account,
             meter_type=meter_type,
             serial_number=f"SN-{meter_id}",
-            verified_until=date(2031, 1, 1),
+            verified_until=verified_until,
             last_value=last_value,
             last_value_date=date(2026, 1, 31) if last_value is not None else None,
         )

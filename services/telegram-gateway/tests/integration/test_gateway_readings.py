@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import uuid4
 from zoneinfo import ZoneInfo
@@ -23,7 +23,9 @@ from meterbot_contracts.readings import (
     ReadingWithdrawalRequested,
     ReadingWithdrawn,
 )
+from telegram_gateway.i18n import load_catalogue
 from telegram_gateway.periods import period_of
+from telegram_gateway.replies import period_name
 from telegram_gateway.testing import GatewayHarness, ResidentDriver, ResidentFactory, ServiceDouble
 
 from .gateway_steps import add_meter, link
@@ -37,6 +39,10 @@ def uid() -> str:
 
 def this_period() -> str:
     return period_of(datetime.now(UTC), ZoneInfo("Europe/Moscow"))
+
+
+def period_label() -> str:
+    return period_name(load_catalogue().texts("ru"), this_period())
 
 
 def accepted(c: ReadingSubmitted, period: str | None = None) -> ReadingAccepted:
@@ -85,7 +91,7 @@ async def test_one_meter_still_gets_its_button_and_the_reading_is_saved(
     )
 
 
-async def test_a_rejection_explains_and_offers_the_meter_again(
+async def test_after_a_mistyped_value_the_chat_stays_on_the_meter(
     gateway: GatewayHarness, services: ServiceDouble, new_resident: ResidentFactory
 ) -> None:
     gas, cold = f"G-{uid()}", f"CW-{uid()}"
@@ -103,18 +109,21 @@ async def test_a_rejection_explains_and_offers_the_meter_again(
             raw_value=c.raw_value,
             reason="below_previous",
             previous_value=Decimal("250.550"),
+            min_allowed=Decimal(251),
         )
 
     await boris.tap(meters, f"Газ {gas}")
     refused = await services.serve(boris.say("250"), ReadingSubmitted, below, chat_id=boris.chat_id)
+    # Issue 11 items 4 and 5: the meter's own numbers, and no button to press again
     assert "Значение 250 меньше предыдущего (250.550)" in (refused.text or "")
-    assert refused.buttons == [[f"Газ {gas}"]]
-    again = await boris.tap(refused, f"Газ {gas}")
-    assert again.text == f"Введите значение для прибора учета Газ {gas} (250.550)"
+    assert "после 250.550 — не меньше 251" in (refused.text or "")
+    assert f"Введите исправленное значение для прибора учета Газ {gas}" in (refused.text or "")
+    assert refused.buttons == []
     await boris.resident.send_sticker()
     assert "целым числом" in ((await boris.next()).text or "")  # non-text: still waiting for the value
     saved = await services.serve(boris.say("251"), ReadingSubmitted, accepted, chat_id=boris.chat_id)
     assert saved.text == "Информация сохранена"
+    assert [c.meter_id for c in services.commands(ReadingSubmitted, chat_id=boris.chat_id)] == [gas, gas]
     offer = await boris.next()  # two meters: the buttons come back for the next one
     assert sorted(offer.buttons) == sorted(meters.buttons)
 
@@ -127,6 +136,10 @@ async def test_this_period_view_replacement_and_withdrawal(
     actions = await vera.choose_account(account)
     empty = await vera.tap(actions, "Посмотреть переданные показания")
     assert "еще не передавались" in (empty.text or "")
+    assert (empty.text or "").splitlines()[1:] == [
+        "Еще не переданы:",
+        f"Горячая вода {meter}: предыдущее 250.550",
+    ]
 
     for value in ("260", "262"):  # the second replaces the first
         meters = await vera.meters(account)
@@ -136,13 +149,17 @@ async def test_this_period_view_replacement_and_withdrawal(
         ).text == ("Информация сохранена")
     actions = await vera.choose_account(account)
     view = await vera.tap(actions, "Посмотреть переданные показания")
-    assert view.text is not None and view.text.splitlines()[1:] == [f"Горячая вода {meter}: 262"]
+    assert view.text is not None
+    [line] = view.text.splitlines()[1:]
+    assert line.startswith(f"Горячая вода {meter}: 262 (предыдущее 250.550, расход 11.450, передано ")
     reading_id = await gateway.pool.fetchval(
         "SELECT reading_id FROM rm_readings WHERE meter_id = $1 AND status = 'current'", meter
     )
 
+    question = await vera.tap(view, "Отменить")
+    assert question.text == f"Отменить показание прибора учета Горячая вода {meter} за {period_label()}?"
     withdrawn = await services.serve(
-        vera.tap(view, "Отменить"),
+        vera.tap(question, "Да"),
         ReadingWithdrawalRequested,
         lambda c: ReadingWithdrawn(
             reading_id=reading_id,
@@ -264,7 +281,9 @@ async def test_a_replacement_billing_refused_as_late_is_told_and_the_view_shows_
     assert "В расчете учтено показание 260." in told.text
     actions = await olga.choose_account(account)
     view = await olga.tap(actions, "Посмотреть переданные показания")
-    assert view.text is not None and view.text.splitlines()[1:] == [f"Холодная вода {meter}: 260"]
+    assert view.text is not None
+    [line] = view.text.splitlines()[1:]
+    assert line.startswith(f"Холодная вода {meter}: 260 (предыдущее 250.550, расход 9.450, передано ")
     statuses = await gateway.pool.fetch(
         "SELECT value, status FROM rm_readings WHERE meter_id = $1 ORDER BY value", meter
     )
@@ -272,3 +291,63 @@ async def test_a_replacement_billing_refused_as_late_is_told_and_the_view_shows_
         (Decimal(260), "current"),
         (Decimal(270), "refused"),
     ]
+
+
+async def test_the_view_lists_what_was_handed_in_and_what_is_still_to_submit(
+    gateway: GatewayHarness, services: ServiceDouble, new_resident: ResidentFactory
+) -> None:
+    """Issue 11 item 7: each line with the previous value, consumption and time; the meters still to
+    submit with their previous value."""
+    cold, heat = f"CW-{uid()}", f"H-{uid()}"
+    yana, account = await resident_with_meters(
+        gateway, services, new_resident, (cold, MeterType.COLD_WATER), (heat, MeterType.HEAT)
+    )
+    meters = await yana.meters(account)
+    await yana.tap(meters, f"Холодная вода {cold}")
+    await services.serve(yana.say("255"), ReadingSubmitted, accepted, chat_id=yana.chat_id)
+    assert (await yana.next()).text == "Можно ввести значение для другого прибора учета:"
+    actions = await yana.choose_account(account)
+    view = await yana.tap(actions, "Посмотреть переданные показания")
+    lines = (view.text or "").splitlines()
+    assert lines[0] == f"Показания по лицевому счету {account}, переданные за {period_label()}:"
+    assert lines[1].startswith(f"Холодная вода {cold}: 255 (предыдущее 250.550, расход 4.450, передано ")
+    assert lines[2:] == ["Еще не переданы:", f"Отопление {heat}: предыдущее 250.550"]
+    assert view.buttons == [[f"Отменить: Холодная вода {cold}"]]
+
+
+async def test_what_readings_would_refuse_is_said_when_the_meter_is_chosen(
+    gateway: GatewayHarness, services: ServiceDouble, new_resident: ResidentFactory
+) -> None:
+    """Issue 11 items 2 and 4: expired verification (with its date and what to do) and a meter closed
+    after its button was shown (not «не относится к вашему чату») -- before any value is typed."""
+    expired, closing = f"CW-{uid()}", f"HW-{uid()}"
+    zina = new_resident()
+    await zina.register()
+    account = str(uuid.uuid4().int)[:9]
+    await add_meter(gateway, services, account, expired, verified_until=date(2024, 3, 31))
+    await add_meter(gateway, services, account, closing, meter_type=MeterType.HOT_WATER)
+    await link(zina, services, account)
+    meters = await zina.meters(account)
+    refusal = await zina.tap(meters, f"Холодная вода {expired}")
+    assert "срок поверки истек 31.03.2024" in (refusal.text or "")
+    assert "abonent@example.org" in (refusal.text or "")
+    assert "Не понимаю" in ((await zina.say("251")).text or "")  # no value was asked for
+    await services.publish(MeterClosed(meter_id=closing, account_number=account))
+    await gateway.wait_for("SELECT true FROM rm_meters WHERE meter_id = $1 AND closed", closing)
+    closed = await zina.tap(meters, f"Горячая вода {closing}")  # the old button
+    assert "прибор учета закрыт" in (closed.text or "")
+    assert services.commands(ReadingSubmitted, chat_id=zina.chat_id) == []
+
+
+async def test_a_value_with_nul_is_answered_and_never_sent(
+    gateway: GatewayHarness, services: ServiceDouble, new_resident: ResidentFactory
+) -> None:
+    """Issue 18 item 5: a NUL inside the value went to readings (and its DLQ)."""
+    meter = f"CW-{uid()}"
+    kira, account = await resident_with_meters(gateway, services, new_resident, (meter, MeterType.COLD_WATER))
+    meters = await kira.meters(account)
+    await kira.tap(meters, f"Холодная вода {meter}")
+    assert "целым числом" in ((await kira.say("25\x001")).text or "")
+    saved = await services.serve(kira.say("251"), ReadingSubmitted, accepted, chat_id=kira.chat_id)
+    assert saved.text == "Информация сохранена"
+    assert [c.raw_value for c in services.commands(ReadingSubmitted, chat_id=kira.chat_id)] == ["251"]

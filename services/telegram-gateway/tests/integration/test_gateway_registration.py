@@ -12,6 +12,7 @@ from telegram_gateway.testing import GatewayHarness, ResidentFactory, ServiceDou
 pytestmark = pytest.mark.integration
 
 MAIN_MENU = [["Написать администратору"], ["Справка", "Начать работу"]]
+WORK_MENU = [["Добавить ЛС", "Выбрать ЛС"], ["Удалить ЛС", "Выход"]]
 
 
 async def test_own_contact_registers_and_shows_the_main_menu(
@@ -38,8 +39,12 @@ async def test_own_contact_registers_and_shows_the_main_menu(
     )
     assert latency < 5.0
 
-    again = await anna.say("/start")  # registered now: straight to the main menu
-    assert again.text == "Главное меню. Выберите действие кнопкой ниже." and again.buttons == MAIN_MENU
+    # Registered now: /start opens the work buttons, as the seed manual's «Добавить ЛС» section says
+    # («наберите в поле ввода сообщения /start ... В ответ появятся четыре кнопки»); case does not matter.
+    for start in ("/start", "/START", "/Start"):
+        again = await anna.say(start)
+        assert again.buttons == WORK_MENU, start
+        assert (again.text or "").startswith("Выберите действие: «Добавить ЛС»")
 
 
 async def test_someone_elses_contact_is_refused(
@@ -60,7 +65,7 @@ async def test_help_and_unknown_input_always_answer(
 ) -> None:
     vera = new_resident()
     help_text = await vera.say("/help")
-    assert "/exit" in (help_text.text or "") and "hot@mfc.msk.ru" in (help_text.text or "")
+    assert "/exit" in (help_text.text or "") and "abonent@example.org" in (help_text.text or "")
     await vera.register()
     assert (await vera.press("Справка")).text == help_text.text
     assert "Не понимаю" in ((await vera.say("привет")).text or "")
@@ -74,3 +79,17 @@ async def test_english_residents_get_english(gateway: GatewayHarness, new_reside
     assert "Send my number" in (greeting.text or "")
     menu = await john.press("Send my number")
     assert menu.buttons == [["Write to the administrator"], ["Help", "Start"]]
+
+
+async def test_a_contact_without_a_phone_is_answered_and_never_sent(
+    gateway: GatewayHarness, services: ServiceDouble, new_resident: ResidentFactory
+) -> None:
+    """Issue 18 item 5: an empty phone made PhoneShared invalid and the handler crashed (no reply)."""
+    lena = new_resident()
+    await lena.say("/start")
+    contact = {"phone_number": "", "first_name": "Лена", "user_id": lena.chat_id}
+    lena.resident.api._post(lena.chat_id, {"contact": contact})
+    answer = await lena.next()
+    assert (answer.text or "").startswith("Номер телефона не получен")
+    assert answer.buttons == [["Отправить мой номер"]]
+    assert services.commands(PhoneShared, chat_id=lena.chat_id) == []

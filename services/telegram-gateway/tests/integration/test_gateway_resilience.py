@@ -6,23 +6,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
-from meterbot_botapi import BotApiServer
+from meterbot_botapi import BotApiServer, ChatMessage
+from meterbot_botapi.records import CallbackRecord
 from meterbot_contracts.accounts import AccountLinked, AccountLinkRequested
+from meterbot_contracts.billing import PeriodClosed
 from meterbot_contracts.identity import PhoneShared, ResidentRegistered
+from meterbot_contracts.readings import ReadingSubmitted
+from meterbot_contracts.window import SubmissionWindow
 from meterbot_localstack import free_port
 from meterbot_platform.settings import KafkaSettings
 from meterbot_testing.infra import Postgres
 from prometheus_client import REGISTRY
+from telegram_gateway.periods import period_of
+from telegram_gateway.readmodel.projection import apply_all
 from telegram_gateway.settings import GatewaySettings
 from telegram_gateway.testing import GatewayHarness, ResidentDriver, ServiceDouble, fresh_database
 
 from .conftest import identity_rule, make_topics
+from .gateway_steps import add_meter, link
 
 pytestmark = pytest.mark.integration
 
@@ -95,20 +106,91 @@ async def test_no_answer_means_a_timeout_message_and_a_late_answer_still_arrives
         assert menu.buttons == [["Написать администратору"], ["Справка", "Начать работу"]]
 
 
+def skipped_total(reason: str) -> float:
+    labels = {"service": "telegram-gateway", "reason": reason}
+    return REGISTRY.get_sample_value("meterbot_telegram_updates_skipped_total", labels) or 0.0
+
+
+async def eventually(condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():  # noqa: ASYNC110  (a metric: nothing to await)
+            await asyncio.sleep(0.02)
+
+
 async def test_floods_get_one_warning_then_silence_until_the_window_passes(
     postgres: Postgres, kafka_settings: KafkaSettings, botapi: BotApiServer
 ) -> None:
-    settings = GatewaySettings(gateway_rate_limit_messages=20, gateway_rate_limit_window=2.0)
+    settings = GatewaySettings(gateway_rate_limit_messages=20, gateway_rate_limit_window=5.0)
     async with stack(postgres, kafka_settings, botapi, settings) as s:
         spammer = s.resident()
+        dropped = skipped_total("flood")
         for i in range(30):
             await spammer.send(f"сообщение {i}")
-        await asyncio.sleep(1.0)
+        await eventually(lambda: skipped_total("flood") >= dropped + 9)  # all 30 handled
         texts = [m.text or "" for m in spammer.resident.bot_messages()]
         assert len(texts) == 21
         assert [t for t in texts if "слишком часто" in t] == [texts[-1]]
-        await asyncio.sleep(2.0)
+        await asyncio.sleep(settings.gateway_rate_limit_window)  # the rule is about time passing
         assert "Сначала зарегистрируйтесь" in ((await spammer.say("снова")).text or "")
+
+
+def forged_press(resident: ResidentDriver, message: ChatMessage, data: str) -> None:
+    """A button press a modified client makes up (no reply awaited)."""
+    api = resident.resident.api
+    bot = api.bot
+    query_id = f"{bot.bot_id}{bot.serial():08d}"
+    query: dict[str, Any] = {
+        "id": query_id,
+        "from": api.world.user(resident.resident.user_id).as_user(),
+        "message": copy.deepcopy(message.message),
+        "chat_instance": f"{bot.bot_id}{resident.resident.user_id}",
+        "data": data,
+    }
+    bot.callbacks[query_id] = CallbackRecord(query)
+    bot.push_update("callback_query", query)
+
+
+async def test_button_presses_are_rate_limited_like_messages(
+    postgres: Postgres, kafka_settings: KafkaSettings, botapi: BotApiServer
+) -> None:
+    """Issue 18 item 6: 200 forged callbacks got 148 bot messages."""
+    settings = GatewaySettings(gateway_rate_limit_messages=20, gateway_rate_limit_window=60.0)
+    async with stack(postgres, kafka_settings, botapi, settings) as s:
+        presser = s.resident()
+        greeting = await presser.say("/start")
+        dropped = skipped_total("flood")
+        for i in range(59):
+            forged_press(presser, greeting, f"acc:sel:{i}")
+        await eventually(lambda: skipped_total("flood") >= dropped + 39)
+        texts = [m.text or "" for m in presser.resident.bot_messages()]
+        assert len(texts) == 21  # the greeting, 19 answers, one warning
+        assert "слишком часто" in texts[-1]
+
+
+async def test_a_window_that_is_not_open_is_said_when_the_meter_is_chosen(
+    postgres: Postgres, kafka_settings: KafkaSettings, botapi: BotApiServer
+) -> None:
+    """Issue 11 item 2: the open days (a setting of readings, read by the bot too) and the next one."""
+    today = datetime.now(UTC).astimezone(ZoneInfo("Europe/Moscow")).date()
+    open_day = today.day % 28 + 1  # never today
+    settings = GatewaySettings(readings_window_days=str(open_day))
+    async with stack(postgres, kafka_settings, botapi, settings) as s:
+        s.services.on(PhoneShared, identity_rule)
+        rita = s.resident()
+        await rita.register()
+        account, meter = str(uuid.uuid4().int)[:9], f"CW-{uuid.uuid4().hex[:8]}"
+        await add_meter(s.harness, s.services, account, meter)
+        await link(rita, s.services, account)
+        meters = await rita.meters(account)
+        refusal = (await rita.tap(meters, f"Холодная вода {meter}")).text or ""
+        opens = SubmissionWindow.parse(str(open_day)).next_open(today)
+        assert opens is not None
+        assert refusal == (
+            f"Сейчас показания не принимаются: прием идет {open_day} числа каждого месяца (Europe/Moscow). "
+            f"Следующий прием начнется {opens:%d.%m.%Y}."
+        )
+        assert "Не понимаю" in ((await rita.say("251")).text or "")
+        assert s.services.commands(ReadingSubmitted, chat_id=rita.chat_id) == []
 
 
 async def test_a_restart_loses_neither_the_conversation_nor_the_pending_answer(
@@ -180,3 +262,26 @@ async def test_webhook_mode_requires_the_secret(
                 assert resp.status == 401
             async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
                 assert resp.status == 200
+
+
+async def test_a_closed_period_is_said_when_the_meter_is_chosen(
+    postgres: Postgres, kafka_settings: KafkaSettings, botapi: BotApiServer
+) -> None:
+    """Issue 11 item 2: once billing-export closed the current period (PeriodClosed, kept in the read
+    model), choosing a meter says so instead of asking for a value readings would refuse."""
+    async with stack(postgres, kafka_settings, botapi, GatewaySettings()) as s:
+        s.services.on(PhoneShared, identity_rule)
+        mira = s.resident()
+        await mira.register()
+        account, meter = str(uuid.uuid4().int)[:9], f"CW-{uuid.uuid4().hex[:8]}"
+        await add_meter(s.harness, s.services, account, meter)
+        await link(mira, s.services, account)
+        period = period_of(datetime.now(UTC), ZoneInfo("Europe/Moscow"))
+        async with s.harness.pool.acquire() as conn:  # as the consumer applies it (own test stack)
+            await apply_all(
+                conn, [PeriodClosed(period=period, closed_at=datetime.now(UTC), readings_count=0)]
+            )
+        meters = await mira.meters(account)
+        refusal = (await mira.tap(meters, f"Холодная вода {meter}")).text or ""
+        assert refusal.startswith("Отчетный период уже закрыт, показания за него не принимаются.")
+        assert s.services.commands(ReadingSubmitted, chat_id=mira.chat_id) == []

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from telegram_gateway.bot.callbacks import AccountAction, AccountCb, MeterCb, WithdrawCb, ref_for, ref_matches
+from telegram_gateway.bot.callbacks import (
+    AccountAction,
+    AccountCb,
+    ConfirmCb,
+    Destructive,
+    MeterCb,
+    WithdrawCb,
+    ref_for,
+    ref_matches,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -24,6 +33,14 @@ def test_meter_refs_round_trip_and_fit(meter_id: str) -> None:
         packed = cls(ref=ref_for(meter_id)).pack()
         assert len(packed.encode()) <= 64
         assert ref_matches(cls.unpack(packed).ref, meter_id)
+
+
+@given(ids, st.sampled_from(list(Destructive)), st.booleans())
+def test_confirm_buttons_round_trip_and_fit(value: str, action: Destructive, yes: bool) -> None:
+    packed = ConfirmCb(action=action, ref=ref_for(value), yes=yes).pack()
+    assert len(packed.encode()) <= 64
+    unpacked = ConfirmCb.unpack(packed)
+    assert (unpacked.action, unpacked.yes) == (action, yes) and ref_matches(unpacked.ref, value)
 
 
 @given(ids, ids)

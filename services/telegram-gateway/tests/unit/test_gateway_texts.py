@@ -8,7 +8,7 @@ from telegram_gateway.i18n.catalogue import placeholders
 
 pytestmark = pytest.mark.unit
 
-catalogue = load_catalogue(params={"email": "hot@mfc.msk.ru"})
+catalogue = load_catalogue(params={"email": "abonent@example.org"})
 
 
 def test_ru_is_default_and_en_is_second() -> None:
@@ -76,3 +76,20 @@ def test_every_text_formats_with_its_placeholders() -> None:
 def test_user_text_is_not_reinterpreted() -> None:
     t = catalogue.texts("ru")
     assert t("admin.reply_to_resident", text="{email} {0}") == "Ответ администратора:\n{email} {0}"
+
+
+def test_english_texts_use_no_russian_quotes() -> None:
+    quoted = {key: text for key, text in catalogue.locales["en"].items() if "«" in text or "»" in text}
+    assert quoted == {}
+
+
+def test_texts_quote_settings_not_fixed_values() -> None:
+    """The help and the refusals name the limits the readings service applies (settings), not 100 or
+    «время московское» written into a text."""
+    t = load_catalogue(params={"email": "e", "max_delta": "40", "days": "15-25", "tz": "Asia/Omsk"}).texts(
+        "ru"
+    )
+    help_text = t("help.text")
+    assert "на 40" in help_text and "15-25 числа" in help_text and "Asia/Omsk" in help_text
+    assert "100" not in help_text
+    assert all("московск" not in text for text in catalogue.locales["ru"].values())

@@ -7,6 +7,6 @@ bot's messages to send a Telegram reply. The page uses only the ``/_test`` resid
 with any bot that talks to this server; see ``routes.py`` for the HTTP side.
 """
 
-from .routes import DEFAULT_ADMIN_ID, add_webchat_routes
+from .routes import DEFAULT_ADMIN_ID, DEFAULT_TIME_ZONE, add_webchat_routes
 
-__all__ = ["DEFAULT_ADMIN_ID", "add_webchat_routes"]
+__all__ = ["DEFAULT_ADMIN_ID", "DEFAULT_TIME_ZONE", "add_webchat_routes"]

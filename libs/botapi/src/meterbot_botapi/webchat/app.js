@@ -67,8 +67,16 @@ function phoneOf(id) {
   return "+7900" + String(id % 10_000_000).padStart(7, "0");
 }
 
+// Times as the bot's texts give them: in the billing time zone the server names, not the browser's.
+const TIME_ZONE = document.querySelector('meta[name="time-zone"]')?.content || undefined;
+
 function timeOf(unix) {
-  return new Date(unix * 1000).toLocaleTimeString("ru-RU", { hour: "2-digit", minute: "2-digit" });
+  const options = { hour: "2-digit", minute: "2-digit", timeZone: TIME_ZONE };
+  try {
+    return new Date(unix * 1000).toLocaleTimeString("ru-RU", options);
+  } catch {
+    return new Date(unix * 1000).toLocaleTimeString("ru-RU", { hour: "2-digit", minute: "2-digit" });
+  }
 }
 
 function safeUrl(url) {

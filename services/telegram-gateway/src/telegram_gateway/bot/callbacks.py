@@ -9,7 +9,7 @@ from enum import StrEnum
 from aiogram.filters.callback_data import MAX_CALLBACK_LENGTH, CallbackData
 
 _DIGEST = "#"
-_ROOM = MAX_CALLBACK_LENGTH - 8  # prefix, action and separators
+_ROOM = MAX_CALLBACK_LENGTH - 10  # the longest payload around a ref: "cnf:unl:" + ref + ":1"
 
 
 class AccountAction(StrEnum):
@@ -30,6 +30,20 @@ class MeterCb(CallbackData, prefix="mtr"):
 
 class WithdrawCb(CallbackData, prefix="wdr"):
     ref: str
+
+
+class Destructive(StrEnum):
+    UNLINK = "unl"  # unlink an account (ref: the account)
+    WITHDRAW = "wdr"  # withdraw this period's reading (ref: the meter)
+
+
+class ConfirmCb(CallbackData, prefix="cnf"):
+    """«Да» / «Нет» under a question about a destructive action. Valid only while the chat is still
+    at that question (FSM state Confirm.asked with the same action and ref): an old «Да» does nothing."""
+
+    action: Destructive
+    ref: str
+    yes: bool
 
 
 def ref_for(value: str) -> str:

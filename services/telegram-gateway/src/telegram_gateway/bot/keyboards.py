@@ -7,7 +7,15 @@ from collections.abc import Sequence
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from meterbot_contracts.readings import MeterType
 
-from telegram_gateway.bot.callbacks import AccountAction, AccountCb, MeterCb, WithdrawCb, ref_for
+from telegram_gateway.bot.callbacks import (
+    AccountAction,
+    AccountCb,
+    ConfirmCb,
+    Destructive,
+    MeterCb,
+    WithdrawCb,
+    ref_for,
+)
 from telegram_gateway.i18n import Texts
 from telegram_gateway.readmodel import LinkedAccount, MeterView
 
@@ -106,5 +114,21 @@ def withdraw_keyboard(t: Texts, meters: Sequence[MeterView]) -> InlineKeyboardMa
                 )
             ]
             for m in meters
+        ]
+    )
+
+
+def confirm_keyboard(t: Texts, action: Destructive, ref: str) -> InlineKeyboardMarkup:
+    """«Да» / «Нет» under the question about a destructive action."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=t("btn.yes"), callback_data=ConfirmCb(action=action, ref=ref, yes=True).pack()
+                ),
+                InlineKeyboardButton(
+                    text=t("btn.no"), callback_data=ConfirmCb(action=action, ref=ref, yes=False).pack()
+                ),
+            ]
         ]
     )

@@ -16,3 +16,7 @@ class EnterReading(StatesGroup):
 
 class WriteAdmin(StatesGroup):
     text = State()  # waiting for the text to pass on to the admin chat
+
+
+class Confirm(StatesGroup):
+    asked = State()  # data: action, ref; waiting for «Да» / «Нет» under the question

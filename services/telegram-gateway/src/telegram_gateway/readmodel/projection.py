@@ -9,7 +9,13 @@ from typing import Any
 
 import asyncpg
 from meterbot_contracts import Message
-from meterbot_contracts.accounts import AccountLinked, AccountRegistered, AccountUnlinked
+from meterbot_contracts.accounts import (
+    AccountLinked,
+    AccountLinkRefused,
+    AccountRegistered,
+    AccountUnlinked,
+)
+from meterbot_contracts.billing import PeriodClosed
 from meterbot_contracts.identity import ResidentContactUpdated, ResidentErased, ResidentRegistered
 from meterbot_contracts.readings import (
     MeterClosed,
@@ -40,6 +46,8 @@ async def _contact_updated(conn: asyncpg.Connection, e: ResidentContactUpdated) 
 async def _erased(conn: asyncpg.Connection, e: ResidentErased) -> None:
     await conn.execute("DELETE FROM rm_links WHERE chat_id = $1", e.chat_id)
     await conn.execute("DELETE FROM rm_chats WHERE chat_id = $1", e.chat_id)
+    await conn.execute("DELETE FROM rm_link_locks WHERE chat_id = $1", e.chat_id)
+    await conn.execute("DELETE FROM resident_contacts WHERE chat_id = $1", e.chat_id)
 
 
 _ACCOUNT_REGISTERED = (
@@ -60,6 +68,25 @@ async def _linked(conn: asyncpg.Connection, e: AccountLinked) -> None:
         e.chat_id,
         e.account_number,
         e.address,
+    )
+
+
+async def _link_refused(conn: asyncpg.Connection, e: AccountLinkRefused) -> None:
+    # The try that used up the last attempt (or a refusal while locked) names the lock's end.
+    if e.locked_until is not None:
+        await conn.execute(
+            "INSERT INTO rm_link_locks (chat_id, locked_until) VALUES ($1, $2) ON CONFLICT (chat_id)"
+            " DO UPDATE SET locked_until = greatest(rm_link_locks.locked_until, EXCLUDED.locked_until)",
+            e.chat_id,
+            e.locked_until,
+        )
+
+
+async def _period_closed(conn: asyncpg.Connection, e: PeriodClosed) -> None:
+    await conn.execute(
+        "INSERT INTO rm_closed_periods (period, closed_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        e.period,
+        e.closed_at,
     )
 
 
@@ -166,10 +193,12 @@ APPLY: dict[type[Message], Apply] = {
     ResidentContactUpdated: _contact_updated,
     ResidentErased: _erased,
     AccountLinked: _linked,
+    AccountLinkRefused: _link_refused,
     AccountUnlinked: _unlinked,
     ReadingAccepted: _accepted,
     ReadingWithdrawn: _withdrawn,
     ReadingReconciled: _reconciled,
+    PeriodClosed: _period_closed,  # on billing-export's topic, where the gateway reads it
 }
 
 KEPT: frozenset[type[Message]] = frozenset({*APPLY, *BULK})

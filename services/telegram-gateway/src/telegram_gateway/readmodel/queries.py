@@ -4,7 +4,7 @@ so a forged button finds nothing (callback data is never trusted)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import asyncpg
@@ -25,12 +25,14 @@ class MeterView:
     serial_number: str
     verified_until: date | None
     last_value: Decimal | None
+    closed: bool = False
 
 
 @dataclass(frozen=True)
 class PeriodReading:
     meter: MeterView
     value: Decimal
+    submitted_at: datetime
 
 
 def _meter(row: asyncpg.Record) -> MeterView:
@@ -41,10 +43,13 @@ def _meter(row: asyncpg.Record) -> MeterView:
         row["serial_number"],
         row["verified_until"],
         row["last_value"],
+        row["closed"],
     )
 
 
-_METER_COLUMNS = "m.meter_id, m.account_number, m.meter_type, m.serial_number, m.verified_until, m.last_value"
+_METER_COLUMNS = (
+    "m.meter_id, m.account_number, m.meter_type, m.serial_number, m.verified_until, m.last_value, m.closed"
+)
 
 
 class ReadModel:
@@ -63,8 +68,9 @@ class ReadModel:
 
     async def accounts(self, chat_id: int) -> list[LinkedAccount]:
         rows = await self._pool.fetch(
+            # by number, as residents look for them (shorter numbers first: 99 before 100)
             "SELECT account_number, address FROM rm_links WHERE chat_id = $1"
-            " ORDER BY linked_at, account_number",
+            " ORDER BY length(account_number), account_number",
             chat_id,
         )
         return [LinkedAccount(r["account_number"], r["address"]) for r in rows]
@@ -80,14 +86,26 @@ class ReadModel:
         )
         return [_meter(r) for r in rows]
 
-    async def meters_of_chat(self, chat_id: int) -> list[MeterView]:
+    async def meters_of_chat(self, chat_id: int, *, with_closed: bool = False) -> list[MeterView]:
+        """Meters of the accounts linked to this chat (open ones, or also the closed ones)."""
         rows = await self._pool.fetch(
             f"""SELECT {_METER_COLUMNS} FROM rm_meters m
                 JOIN rm_links l ON l.account_number = m.account_number AND l.chat_id = $1
-                WHERE NOT m.closed ORDER BY m.account_number, m.meter_type, m.meter_id""",
+                WHERE $2 OR NOT m.closed ORDER BY m.account_number, m.meter_type, m.meter_id""",
             chat_id,
+            with_closed,
         )
         return [_meter(r) for r in rows]
+
+    async def period_closed(self, period: str) -> bool:
+        return bool(await self._pool.fetchval("SELECT true FROM rm_closed_periods WHERE period = $1", period))
+
+    async def link_locked_until(self, chat_id: int, now: datetime) -> datetime | None:
+        """When the chat's link lockout ends, if it is locked out at `now`."""
+        until: datetime | None = await self._pool.fetchval(
+            "SELECT locked_until FROM rm_link_locks WHERE chat_id = $1 AND locked_until > $2", chat_id, now
+        )
+        return until
 
     async def previous_value(self, meter: MeterView, period: str) -> Decimal | None:
         """The value the next reading is checked against, as the resident is told: the last accepted
@@ -102,7 +120,7 @@ class ReadModel:
 
     async def period_readings(self, chat_id: int, account_number: str, period: str) -> list[PeriodReading]:
         rows = await self._pool.fetch(
-            f"""SELECT {_METER_COLUMNS}, r.value FROM rm_readings r
+            f"""SELECT {_METER_COLUMNS}, r.value, r.submitted_at FROM rm_readings r
                 JOIN rm_meters m ON m.meter_id = r.meter_id
                 JOIN rm_links l ON l.account_number = r.account_number AND l.chat_id = $1
                 WHERE r.account_number = $2 AND r.period = $3 AND r.status = 'current'
@@ -111,4 +129,4 @@ class ReadModel:
             account_number,
             period,
         )
-        return [PeriodReading(_meter(r), r["value"]) for r in rows]
+        return [PeriodReading(_meter(r), r["value"], r["submitted_at"]) for r in rows]

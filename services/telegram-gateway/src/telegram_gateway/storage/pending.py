@@ -6,14 +6,25 @@ deadline (the resident is told to try again) but keeps them a while, so a late a
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 import asyncpg
+from pydantic import BaseModel, ConfigDict
 
 Kind = Literal["register", "link", "unlink", "reading", "withdraw"]
+
+
+class ReplyContext(BaseModel):
+    """What a reply needs that its event does not carry (stored with the pending request)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    account_number: str = ""
+    meter_id: str = ""
+    label: str = ""  # the meter as its button named it
+    surname: str = ""  # quoted back in the wrong-pair reply (the refusal does not carry it)
 
 
 @dataclass(frozen=True)
@@ -23,7 +34,7 @@ class Pending:
     kind: str
     locale: str
     started_at: datetime
-    data: dict[str, Any] = field(default_factory=dict)
+    context: ReplyContext = field(default_factory=ReplyContext)
     timed_out: bool = False
 
     @classmethod
@@ -34,7 +45,7 @@ class Pending:
             row["kind"],
             row["locale"],
             row["started_at"],
-            json.loads(row["data"]),
+            ReplyContext.model_validate_json(row["data"]),
             row["timed_out"],
         )
 
@@ -56,7 +67,7 @@ class PendingStore:
             pending.chat_id,
             pending.kind,
             pending.locale,
-            json.dumps(pending.data, ensure_ascii=False),
+            pending.context.model_dump_json(),
             pending.started_at,
             pending.started_at + timedelta(seconds=self.timeout),
         )

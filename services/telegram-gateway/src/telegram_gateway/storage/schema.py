@@ -109,4 +109,32 @@ MIGRATIONS: tuple[Migration, ...] = (
             CHECK (status IN ('current', 'superseded', 'withdrawn', 'refused'));
         """,
     ),
+    Migration(
+        "gateway/006_bot_notes",
+        """
+        -- The chat's link lockout as accounts reported it (AccountLinkRefused.locked_until), so the
+        -- bot says so before asking for a number and a surname.
+        CREATE TABLE rm_link_locks (
+            chat_id      bigint PRIMARY KEY,
+            locked_until timestamptz NOT NULL
+        );
+        -- The phone a resident shared, shown to the administrator (personal data: deleted with the
+        -- resident on ResidentErased).
+        CREATE TABLE resident_contacts (
+            chat_id    bigint PRIMARY KEY,
+            phone      text NOT NULL,
+            updated_at timestamptz NOT NULL DEFAULT now()
+        );
+        -- Periods billing-export closed (PeriodClosed): no meter takes a reading for them any more.
+        CREATE TABLE rm_closed_periods (
+            period    text PRIMARY KEY,
+            closed_at timestamptz NOT NULL
+        );
+        -- Group chats told once that the bot works in private chats only.
+        CREATE TABLE group_chats_told (
+            chat_id bigint PRIMARY KEY,
+            told_at timestamptz NOT NULL DEFAULT now()
+        );
+        """,
+    ),
 )

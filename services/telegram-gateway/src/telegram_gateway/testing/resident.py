@@ -82,7 +82,9 @@ class ResidentDriver:
         if self.sees("btn.add_account"):
             return
         if not self.sees("btn.start_work"):
-            await self.say("/start")
+            await self.say("/start")  # a registered resident's /start shows the work buttons
+            if self.sees("btn.add_account"):
+                return
         await self.press("btn.start_work")
 
     def _label(self, label: str) -> str:

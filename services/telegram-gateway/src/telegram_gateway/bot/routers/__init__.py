@@ -1,5 +1,7 @@
-"""Feature routers, in the one order that matters: commands and menu buttons work in any state, so
-they come before the state-specific routers; the global fallback comes last."""
+"""Feature routers, in the one order that matters: the admin chat's own handling first (that chat is
+for admin work only); commands and menu buttons work in any state, so they come before the
+state-specific routers; the global fallback comes last. A new feature router goes before `accounts`
+if it has menu buttons or commands, and before `fallback` in any case."""
 
 from __future__ import annotations
 
@@ -20,10 +22,11 @@ from telegram_gateway.i18n import Catalogue
 def get_routers(catalogue: Catalogue, admin_chat_id: int | None) -> list[Router]:
     """Fresh routers (a Router can join one dispatcher only, and tests start several)."""
     return [
+        admin.admin_chat_router(admin_chat_id),
         registration.router(),
         help_info.router(catalogue),
         main_menu.router(catalogue),
-        admin.router(catalogue, admin_chat_id),
+        admin.router(catalogue),
         accounts.router(catalogue),
         readings.router(),
         fallback.router(),

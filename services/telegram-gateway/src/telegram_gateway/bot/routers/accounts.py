@@ -1,34 +1,42 @@
 """Personal accounts: add (number, then surname -> AccountLinkRequested), choose, remove
-(AccountUnlinkRequested). Answers to the commands come with the accounts service's events."""
+(a question «Да/Нет», then AccountUnlinkRequested). Answers to the commands come with the accounts
+service's events."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from meterbot_contracts.accounts import AccountLinkRequested, AccountUnlinkRequested
 
-from telegram_gateway.bot.callbacks import AccountAction, AccountCb, ref_matches
+from telegram_gateway.bot.callbacks import AccountAction, AccountCb, ConfirmCb, Destructive, ref_for
 from telegram_gateway.bot.context import Deps, Turn
-from telegram_gateway.bot.filters import registered
-from telegram_gateway.bot.keyboards import account_actions, accounts_keyboard
-from telegram_gateway.bot.states import AddAccount
+from telegram_gateway.bot.filters import owned_account, registered, still_asked
+from telegram_gateway.bot.keyboards import account_actions, accounts_keyboard, confirm_keyboard
+from telegram_gateway.bot.requests import request
+from telegram_gateway.bot.states import AddAccount, Confirm
+from telegram_gateway.bot.validation import single_line
+from telegram_gateway.commands import Sent
 from telegram_gateway.i18n import Catalogue
+from telegram_gateway.periods import local_time
 from telegram_gateway.readmodel import LinkedAccount
+from telegram_gateway.storage.pending import ReplyContext
 
 MAX_NUMBER = 32  # AccountLinkRequested.account_number
 MAX_SURNAME = 128
 _DIGITS = re.compile(r"[0-9]+")
 
 
-async def owned_account(deps: Deps, turn: Turn, ref: str) -> LinkedAccount | None:
-    """The account a button refers to, if (and only if) it is linked to this chat."""
-    return next((a for a in await deps.read_model.accounts(turn.chat_id) if ref_matches(ref, a.number)), None)
-
-
-async def ask_number(message: Message, state: FSMContext, turn: Turn) -> None:
+async def ask_number(message: Message, state: FSMContext, turn: Turn, deps: Deps) -> None:
+    # A locked-out chat hears so now, not after typing a number and a surname.
+    until = await deps.read_model.link_locked_until(turn.chat_id, datetime.now(UTC))
+    if until is not None:
+        await state.clear()
+        await message.answer(turn.t("account.locked_out", until=local_time(until, deps.tz)))
+        return
     await state.set_state(AddAccount.number)
     await message.answer(turn.t("account.enter_number"))
 
@@ -50,17 +58,18 @@ async def number_fallback(message: Message, turn: Turn) -> None:
     await message.answer(turn.t("account.digits_only"))
 
 
-async def take_surname(message: Message, state: FSMContext, turn: Turn, deps: Deps) -> None:
-    surname = (message.text or "").strip()  # quoted back verbatim in the wrong-pair reply
+async def take_surname(message: Message, bot: Bot, state: FSMContext, turn: Turn, deps: Deps) -> Sent | None:
+    surname = single_line(message.text)  # quoted back verbatim in the wrong-pair reply
+    if surname is None:
+        await message.answer(turn.t("account.surname_text_only"))
+        return None
     if len(surname) > MAX_SURNAME:
         await message.answer(turn.t("account.surname_too_long", max=MAX_SURNAME))
-        return
+        return None
     number = str((await state.get_data())["number"])
     await state.clear()
     command = AccountLinkRequested(chat_id=turn.chat_id, account_number=number, surname=surname)
-    # The refusal event does not carry the surname; the reply quotes what the resident typed.
-    if not await deps.bus.send(turn, "link", command, {"number": number, "surname": surname}):
-        await message.answer(turn.t("common.send_failed"))
+    return await request(bot, turn, deps, command, ReplyContext(account_number=number, surname=surname))
 
 
 async def surname_fallback(message: Message, turn: Turn) -> None:
@@ -95,12 +104,8 @@ async def _list(
     await message.answer(turn.t(prompt), reply_markup=accounts_keyboard(accounts, action))
 
 
-async def select(query: CallbackQuery, callback_data: AccountCb, bot: Bot, turn: Turn, deps: Deps) -> None:
+async def select(query: CallbackQuery, bot: Bot, turn: Turn, account: LinkedAccount) -> None:
     await query.answer()
-    account = await owned_account(deps, turn, callback_data.ref)
-    if account is None:
-        await bot.send_message(turn.chat_id, turn.t("account.not_owned"))
-        return
     text = (
         turn.t("account.selected_address", number=account.number, address=account.address)
         if account.address
@@ -109,15 +114,39 @@ async def select(query: CallbackQuery, callback_data: AccountCb, bot: Bot, turn:
     await bot.send_message(turn.chat_id, text, reply_markup=account_actions(turn.t, account.number))
 
 
-async def unlink(query: CallbackQuery, callback_data: AccountCb, bot: Bot, turn: Turn, deps: Deps) -> None:
+async def ask_unlink(
+    query: CallbackQuery, bot: Bot, state: FSMContext, turn: Turn, account: LinkedAccount
+) -> None:
+    """An account button from «Удалить ЛС» (maybe an old one): ask before unlinking."""
     await query.answer()
-    account = await owned_account(deps, turn, callback_data.ref)
-    if account is None:
-        await bot.send_message(turn.chat_id, turn.t("account.not_owned"))
-        return
+    ref = ref_for(account.number)
+    await state.set_state(Confirm.asked)
+    await state.set_data({"action": Destructive.UNLINK.value, "ref": ref})
+    await bot.send_message(
+        turn.chat_id,
+        turn.t("account.confirm_unlink", number=account.number),
+        reply_markup=confirm_keyboard(turn.t, Destructive.UNLINK, ref),
+    )
+
+
+async def unlink_confirmed(
+    query: CallbackQuery, *, bot: Bot, state: FSMContext, turn: Turn, deps: Deps, account: LinkedAccount
+) -> Sent | None:
+    await query.answer()
+    await state.clear()
     command = AccountUnlinkRequested(chat_id=turn.chat_id, account_number=account.number)
-    if not await deps.bus.send(turn, "unlink", command, {"number": account.number}):
-        await bot.send_message(turn.chat_id, turn.t("common.send_failed"))
+    return await request(bot, turn, deps, command, ReplyContext(account_number=account.number))
+
+
+async def unlink_declined(query: CallbackQuery, bot: Bot, state: FSMContext, turn: Turn) -> None:
+    await query.answer()
+    await state.clear()
+    await bot.send_message(turn.chat_id, turn.t("account.unlink_declined"))
+
+
+async def account_not_owned(query: CallbackQuery, bot: Bot, turn: Turn) -> None:
+    await query.answer()
+    await bot.send_message(turn.chat_id, turn.t("account.not_owned"))
 
 
 def router(catalogue: Catalogue) -> Router:
@@ -131,6 +160,13 @@ def router(catalogue: Catalogue) -> Router:
     r.message.register(number_fallback, AddAccount.number)
     r.message.register(take_surname, AddAccount.surname, F.text)
     r.message.register(surname_fallback, AddAccount.surname)
-    r.callback_query.register(select, AccountCb.filter(F.action == AccountAction.SELECT))
-    r.callback_query.register(unlink, AccountCb.filter(F.action == AccountAction.UNLINK))
+    r.callback_query.register(select, AccountCb.filter(F.action == AccountAction.SELECT), owned_account)
+    r.callback_query.register(ask_unlink, AccountCb.filter(F.action == AccountAction.UNLINK), owned_account)
+    yes = ConfirmCb.filter((F.action == Destructive.UNLINK) & F.yes)
+    no = ConfirmCb.filter((F.action == Destructive.UNLINK) & ~F.yes)
+    r.callback_query.register(unlink_confirmed, yes, owned_account, still_asked)
+    r.callback_query.register(unlink_declined, no, still_asked)
+    r.callback_query.register(
+        account_not_owned, AccountCb.filter(F.action.in_({AccountAction.SELECT, AccountAction.UNLINK}))
+    )
     return r

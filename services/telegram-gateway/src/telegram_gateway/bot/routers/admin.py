@@ -1,16 +1,19 @@
-"""«Написать администратору»: a resident's text goes to the admin chat with who sent it; an admin's
-reply (reply_to_message) to it is relayed back to the resident."""
+"""«Написать администратору»: a resident's text goes to the admin chat with who sent it (phone,
+masked unless the admin chat is trusted; linked accounts and addresses), split if it would pass
+Telegram's limit; an admin's reply (reply_to_message) to any part goes back to the resident. The
+admin chat is for this only: anything else there gets a short hint."""
 
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 
 from telegram_gateway.bot.context import Deps, Turn
 from telegram_gateway.bot.states import WriteAdmin
 from telegram_gateway.i18n import Catalogue
+from telegram_gateway.replies import mask_phone, split_text
 from telegram_gateway.storage.admin_relay import RelayTarget
 
 
@@ -23,27 +26,37 @@ async def ask_text(message: Message, state: FSMContext, turn: Turn, deps: Deps) 
     await message.answer(turn.t("admin.prompt"))
 
 
+async def _who(message: Message, deps: Deps) -> dict[str, object]:
+    """The sender as the admin chat reads it (default locale)."""
+    admin_t = deps.catalogue.texts(None)
+    sender = message.from_user
+    phone = await deps.notes.phone(message.chat.id)
+    accounts = await deps.read_model.accounts(message.chat.id)
+    linked = "; ".join(f"{a.number} ({a.address})" if a.address else a.number for a in accounts)
+    return {
+        "chat_id": message.chat.id,
+        "name": sender.full_name if sender else "",
+        "username": f"@{sender.username}" if sender and sender.username else admin_t("admin.no_username"),
+        "phone": (phone if deps.admin_chat_trusted else mask_phone(phone))
+        if phone
+        else admin_t("admin.no_phone"),
+        "accounts": linked or admin_t("admin.no_accounts"),
+    }
+
+
 async def pass_on(message: Message, bot: Bot, state: FSMContext, turn: Turn, deps: Deps) -> None:
     assert message.text is not None and deps.admin_chat_id is not None
     await state.clear()
     admin_t = deps.catalogue.texts(None)  # the admin chat reads the default locale
-    sender = message.from_user
-    username = f"@{sender.username}" if sender and sender.username else admin_t("admin.no_username")
-    text = admin_t(
-        "admin.to_admin",
-        chat_id=message.chat.id,
-        name=sender.full_name if sender else "",
-        username=username,
-        text=message.text,
-    )
+    text = admin_t("admin.to_admin", **await _who(message, deps), text=message.text)
+    target = RelayTarget(message.chat.id, turn.t.locale)
     try:
-        forwarded = await bot.send_message(deps.admin_chat_id, text)
+        for part in split_text(text):  # a long message arrives in parts, never cut off
+            forwarded = await bot.send_message(deps.admin_chat_id, part)
+            await deps.relay.remember(deps.admin_chat_id, forwarded.message_id, target)
     except TelegramAPIError:
         await message.answer(turn.t("admin.unavailable"))
         return
-    await deps.relay.remember(
-        deps.admin_chat_id, forwarded.message_id, RelayTarget(message.chat.id, turn.t.locale)
-    )
     await message.answer(turn.t("admin.sent"))
 
 
@@ -63,17 +76,36 @@ async def relay_reply(message: Message, bot: Bot, turn: Turn, deps: Deps) -> Non
         return
     resident_t = deps.catalogue.texts(target.locale)
     try:
-        await bot.send_message(target.chat_id, resident_t("admin.reply_to_resident", text=message.text))
+        for part in split_text(resident_t("admin.reply_to_resident", text=message.text)):
+            await bot.send_message(target.chat_id, part)
     except TelegramAPIError:
         await message.answer(turn.t("admin.not_delivered"))
         return
     await message.answer(turn.t("admin.delivered"))
 
 
-def router(catalogue: Catalogue, admin_chat_id: int | None) -> Router:
-    r = Router(name=__name__)
+async def admin_hint(message: Message, deps: Deps) -> None:
+    await message.answer(deps.catalogue.texts(None)("admin.hint"))
+
+
+async def admin_button(query: CallbackQuery) -> None:
+    await query.answer()
+
+
+def admin_chat_router(admin_chat_id: int | None) -> Router:
+    """The admin chat's own handling; first of all routers (that chat is for admin work only)."""
+    r = Router(name=f"{__name__}.admin_chat")
     if admin_chat_id is not None:
-        r.message.register(relay_reply, F.chat.id == admin_chat_id, F.reply_to_message)
+        in_admin_chat = F.chat.id == admin_chat_id
+        r.message.register(relay_reply, in_admin_chat, F.reply_to_message)
+        r.message.register(admin_hint, in_admin_chat)
+        r.callback_query.register(admin_button, F.message.chat.id == admin_chat_id)
+    return r
+
+
+def router(catalogue: Catalogue) -> Router:
+    """The residents' side: after the commands and menu routers, so they act in this input too."""
+    r = Router(name=__name__)
     r.message.register(ask_text, F.text.in_(catalogue.labels("btn.write_admin")))
     r.message.register(pass_on, WriteAdmin.text, F.text)
     r.message.register(text_only, WriteAdmin.text)

@@ -1,4 +1,5 @@
-"""/help and «Справка»: a short guide (from the seed manual). Leaves any input as it is."""
+"""/help and «Справка»: a short guide (from the seed manual; the limits it names come from the
+settings). Leaves any input as it is."""
 
 from __future__ import annotations
 
@@ -16,6 +17,6 @@ async def show_help(message: Message, turn: Turn) -> None:
 
 def router(catalogue: Catalogue) -> Router:
     r = Router(name=__name__)
-    r.message.register(show_help, Command("help"))
+    r.message.register(show_help, Command("help", ignore_case=True))
     r.message.register(show_help, F.text.in_(catalogue.labels("btn.help")))
     return r
