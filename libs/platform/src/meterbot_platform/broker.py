@@ -23,9 +23,26 @@ from meterbot_platform.settings import KafkaSettings
 log = logging.getLogger(__name__)
 
 
+class UnsafeProducerSettings(RuntimeError):
+    """A producer that could lose or duplicate acknowledged messages on a broker failover."""
+
+
+def require_durable(what: str, acks: object, idempotent: bool, settings: KafkaSettings) -> None:
+    """Fail fast at start: acks must be all (-1), and the producer idempotent whenever
+    METERBOT_KAFKA_IDEMPOTENT says it should be (real Kafka); only then can a broker that fails
+    over lose nothing it acknowledged and write nothing twice."""
+    problems = []
+    if acks not in ("all", -1):
+        problems.append(f"acks={acks!r} (needs all)")
+    if settings.kafka_idempotent and not idempotent:
+        problems.append("the idempotent producer is off while METERBOT_KAFKA_IDEMPOTENT=true")
+    if problems:
+        raise UnsafeProducerSettings(f"{what}: {'; '.join(problems)}")
+
+
 def make_broker(settings: KafkaSettings, service: str) -> KafkaBroker:
     idempotent = settings.kafka_idempotent
-    return KafkaBroker(
+    broker = KafkaBroker(
         settings.kafka_bootstrap,
         client_id=settings.kafka_client_id or f"meterbot-{service}",
         enable_idempotence=idempotent,
@@ -33,6 +50,9 @@ def make_broker(settings: KafkaSettings, service: str) -> KafkaBroker:
         middlewares=(KafkaPrometheusMiddleware(registry=REGISTRY, app_name=service),),
         logger=logging.getLogger(f"faststream.{service}"),
     )
+    given = broker._connection_kwargs  # what its producer is built from at start
+    require_durable(f"{service} broker", given.get("acks"), bool(given.get("enable_idempotence")), settings)
+    return broker
 
 
 async def ensure_topics(
@@ -83,7 +103,7 @@ def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
     in 1000-event batches as the outbox relay sends them): this producer via send_all 2,480-2,520
     events/s at 29-31 us CPU per event; FastStream's KafkaBroker.publish(no_confirm=True), gathered
     per batch, 700-800 events/s at 107-111 us CPU per event. The relay keeps this producer."""
-    return AIOKafkaProducer(
+    producer = AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap,
         client_id=settings.kafka_client_id or client_id,
         enable_idempotence=settings.kafka_idempotent,
@@ -91,6 +111,9 @@ def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
         linger_ms=5,
         max_batch_size=512 * 1024,  # under the broker default message.max.bytes (1 MiB)
     )
+    # as aiokafka resolved them: acks as sent on the wire (-1 = all), idempotence = a txn manager
+    require_durable(client_id, producer._sender._acks, producer._txn_manager is not None, settings)
+    return producer
 
 
 # (topic, key, envelope)

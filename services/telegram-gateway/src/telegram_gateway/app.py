@@ -157,9 +157,11 @@ async def attach(
             "(it keeps its read model from events and serves /healthz, but answers nobody)"
         )
         return gateway
+    commands = CommandBus(runtime.broker, topics, pending)
+    runtime.background.append(commands.resend_then_idle)
     deps = Deps(
         read_model,
-        CommandBus(runtime.broker, topics, pending),
+        commands,
         AdminRelay(pool),
         ChatNotes(pool),
         catalogue,

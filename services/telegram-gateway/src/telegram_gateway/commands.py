@@ -6,6 +6,7 @@ and which events answer it. The bus derives the kind from the command; the respo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from datetime import datetime
 from uuid import uuid4
 
 from faststream.kafka import KafkaBroker
-from meterbot_contracts import Message, new_envelope
+from meterbot_contracts import Envelope, Message, new_envelope
 from meterbot_contracts.accounts import (
     AccountLinked,
     AccountLinkRefused,
@@ -104,6 +105,7 @@ class CommandBus:
         kind = KIND_OF_COMMAND[type(command)]
         topic, key = route(self._topics, command)
         correlation_id = str(uuid4())
+        envelope = new_envelope(command, correlation_id=correlation_id)
         await self._pending.add(
             Pending(
                 correlation_id,
@@ -112,12 +114,11 @@ class CommandBus:
                 requester.locale,
                 requester.received_at,
                 context or ReplyContext(),
-            )
+            ),
+            (topic, key, envelope.to_bytes()),
         )
         try:
-            await publish_envelope(
-                self._broker, topic, new_envelope(command, correlation_id=correlation_id), key
-            )
+            await publish_envelope(self._broker, topic, envelope, key)
         except Exception:
             log.exception("could not publish %s", type(command).__name__)
             await self._pending.discard(correlation_id)
@@ -135,3 +136,27 @@ class CommandBus:
             log.exception("could not publish %s", type(command).__name__)
             return False
         return True
+
+    async def resend_pending(self) -> int:
+        """Publish again every command still waiting for its answer, as it was (same message id:
+        one its consumer already handled is a duplicate there, with no second effect or answer).
+        Run at start: the local broker keeps messages in memory and may have lost them, or this
+        process died between remembering a request and publishing it."""
+        commands = await self._pending.unanswered_commands()
+        for topic, key, body in commands:
+            await publish_envelope(self._broker, topic, Envelope.from_bytes(body), key)
+        return len(commands)
+
+    async def resend_then_idle(self, retry_every: float = 2.0) -> None:
+        """A background job: resend_pending() until it succeeds, then nothing (a background job
+        that returns would stop the service)."""
+        while True:
+            try:
+                sent = await self.resend_pending()
+            except Exception as exc:
+                log.warning("pending commands not re-sent yet (%s); retrying", exc)
+                await asyncio.sleep(retry_every)
+                continue
+            if sent:
+                log.info("re-sent %d commands still waiting for their answer", sent)
+            await asyncio.Event().wait()

@@ -14,6 +14,7 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict
 
 Kind = Literal["register", "link", "unlink", "reading", "withdraw"]
+Outgoing = tuple[str, str, bytes]  # a command as published: topic, key, envelope
 
 
 class ReplyContext(BaseModel):
@@ -59,10 +60,11 @@ class PendingStore:
         self.timeout = timeout
         self._keep = keep
 
-    async def add(self, pending: Pending) -> None:
+    async def add(self, pending: Pending, command: Outgoing | None = None) -> None:
+        topic, key, body = command or (None, None, None)
         await self._pool.execute(
-            "INSERT INTO pending_requests (correlation_id, chat_id, kind, locale, data, started_at, deadline)"
-            " VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)",
+            "INSERT INTO pending_requests (correlation_id, chat_id, kind, locale, data, started_at, deadline,"
+            " command_topic, command_key, command) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10)",
             pending.correlation_id,
             pending.chat_id,
             pending.kind,
@@ -70,7 +72,18 @@ class PendingStore:
             pending.context.model_dump_json(),
             pending.started_at,
             pending.started_at + timedelta(seconds=self.timeout),
+            topic,
+            key,
+            body,
         )
+
+    async def unanswered_commands(self) -> list[Outgoing]:
+        """The commands of every request still waiting for its answer, oldest first."""
+        rows = await self._pool.fetch(
+            "SELECT command_topic, command_key, command FROM pending_requests"
+            " WHERE command IS NOT NULL ORDER BY started_at"
+        )
+        return [(r["command_topic"], r["command_key"], bytes(r["command"])) for r in rows]
 
     async def discard(self, correlation_id: str) -> None:
         await self._pool.execute("DELETE FROM pending_requests WHERE correlation_id = $1", correlation_id)

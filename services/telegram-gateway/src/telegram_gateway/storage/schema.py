@@ -137,4 +137,16 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        "gateway/007_pending_command",
+        """
+        -- The command itself (topic, key, envelope), so that it can be published again at start:
+        -- the local broker keeps messages in memory only, and a process may die between
+        -- remembering a request and publishing it. Rows from before this migration have none.
+        ALTER TABLE pending_requests
+            ADD COLUMN command_topic text,
+            ADD COLUMN command_key   text,
+            ADD COLUMN command       bytea;
+        """,
+    ),
 )
