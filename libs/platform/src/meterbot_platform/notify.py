@@ -20,14 +20,17 @@ async def run_on_append(
 ) -> None:
     """Run `step` after every committed append until cancelled."""
     wake = asyncio.Event()
-    conn: asyncpg.Connection = await pool.acquire()
+    conn: asyncpg.Connection | None = None
 
     def on_notify(*_: object) -> None:
         wake.set()
 
-    await conn.add_listener(NOTIFY_CHANNEL, on_notify)
     try:
         while True:
+            if conn is None or conn.is_closed():
+                # (again) after the server restarted: a closed connection hears no NOTIFY, and
+                # the loop would fall back to polling every `interval` for good
+                conn = await _listen(pool, conn, on_notify, what)
             wake.clear()
             try:
                 await step()
@@ -36,6 +39,27 @@ async def run_on_append(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), interval)
     finally:
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.remove_listener(NOTIFY_CHANNEL, on_notify)
+            with contextlib.suppress(Exception):
+                await pool.release(conn)
+
+
+async def _listen(
+    pool: asyncpg.Pool, old: asyncpg.Connection | None, on_notify: Callable[..., None], what: str
+) -> asyncpg.Connection | None:
+    if old is not None:
         with contextlib.suppress(Exception):
-            await conn.remove_listener(NOTIFY_CHANNEL, on_notify)
-            await pool.release(conn)
+            await pool.release(old)
+    conn: asyncpg.Connection | None = None
+    try:
+        conn = await pool.acquire()
+        await conn.add_listener(NOTIFY_CHANNEL, on_notify)
+        return conn
+    except Exception as exc:  # the database is down: poll until it is back
+        log.warning("%s: cannot listen for appends yet (%s)", what, exc)
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await pool.release(conn)
+        return None
