@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
-from meterbot_testing.readings_load import Load, Sender, burst, fetch, registry_csv
+from meterbot_testing.readings_load import Sender, burst, fetch, prepare
 from meterbot_testing.upstack import UpStack
 
 pytestmark = pytest.mark.integration
@@ -34,28 +32,6 @@ def handled(url: str) -> dict[str, float]:
     return found
 
 
-async def prepared(stack: UpStack, sender: Sender, tmp_path: Path, accounts: int, per_account: int) -> Load:
-    """The registry imported and every account linked to its chat, as readings sees it."""
-    csv_text, meters = registry_csv(accounts, per_account)
-    (tmp_path / "registry.csv").write_text(csv_text, encoding="utf-8")
-    done = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "meterbot", "registry", "import", str(tmp_path / "registry.csv")],
-        env=stack.env,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    load = Load(sender, meters, rate=1000)
-    await load.link_all()
-    for _ in range(600):
-        rows = await fetch(stack.dsn("readings"), "SELECT count(*) AS n FROM chat_links")
-        if rows[0]["n"] >= accounts:
-            return load
-        await asyncio.sleep(0.2)
-    raise AssertionError("the links did not reach readings")
-
-
 async def test_two_replicas_split_the_partitions_and_handle_each_command_once(tmp_path: Path) -> None:
     stack = UpStack(tmp_path, args=("--replicas", "readings=2"))
     await asyncio.to_thread(stack.start)
@@ -64,7 +40,7 @@ async def test_two_replicas_split_the_partitions_and_handle_each_command_once(tm
         services = stack.read_state()["services"]
         assert {"readings", "readings#2"} <= set(services)
         assert services["readings"]["port"] != services["readings#2"]["port"]
-        load = await prepared(stack, sender, tmp_path, accounts=30, per_account=4)
+        load = await prepare(stack, sender, tmp_path, accounts=30, per_account=4)
         n = 600
         rate = await burst(load, n, stack.dsn)
         print(f"\n2 readings replicas: {n} readings handled at {rate:.0f}/s")

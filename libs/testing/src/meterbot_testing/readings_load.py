@@ -7,9 +7,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from uuid import UUID
 
 import asyncpg
@@ -19,6 +22,8 @@ from meterbot_contracts.accounts import AccountLinkRequested
 from meterbot_contracts.readings import ReadingSubmitted
 from meterbot_contracts.topics import ACCOUNTS_COMMANDS, READINGS_COMMANDS
 from meterbot_platform.broker import envelope_headers
+
+from meterbot_testing.upstack import UpStack
 
 log = logging.getLogger(__name__)
 
@@ -179,3 +184,25 @@ async def burst(load: Load, n: int, dsn: Callable[[str], str], timeout: float = 
         await load.refresh_answers(dsn)
         await asyncio.sleep(0.2)
     return len(ids) / (time.perf_counter() - started)
+
+
+async def prepare(stack: UpStack, sender: Sender, workdir: Path, accounts: int, per_account: int) -> Load:
+    """A registry of `accounts` x `per_account` meters imported and every account linked to its
+    chat, as readings sees it: readings sent now can be accepted."""
+    csv_text, meters = registry_csv(accounts, per_account)
+    (workdir / "registry.csv").write_text(csv_text, encoding="utf-8")
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "meterbot", "registry", "import", str(workdir / "registry.csv")],
+        env=stack.env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    load = Load(sender, meters, rate=1000)
+    await load.link_all()
+    deadline = time.monotonic() + 120
+    while (await fetch(stack.dsn("readings"), "SELECT count(*) AS n FROM chat_links"))[0]["n"] < accounts:
+        assert time.monotonic() < deadline, "the links did not reach readings"
+        await asyncio.sleep(0.2)
+    return load
