@@ -21,27 +21,29 @@ from meterbot_platform.eventstore import EventStore
 
 log = logging.getLogger("meterbot.up")
 
+SERVICE_DATABASES = ("identity", "accounts", "readings", "billing_export", "gateway")
 OUTBOX_CHECKPOINTS = "outbox%"  # the relays' checkpoint names (OutboxRelay's default: "outbox")
 
 
 async def _service_databases(server_dsn: str) -> list[str]:
-    """Databases on the server that hold a checkpoints table (the services' own databases)."""
+    """The services' own databases that exist on the server and hold a checkpoints table (only
+    ours: METERBOT_POSTGRES_DSN may name a server that other applications use too)."""
     conn = await asyncpg.connect(database_dsn(server_dsn, "postgres"))
     try:
-        names = await conn.fetch(
-            "SELECT datname FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres'"
+        rows = await conn.fetch(
+            "SELECT datname FROM pg_database WHERE datname = ANY($1::text[])", list(SERVICE_DATABASES)
         )
     finally:
         await conn.close()
     found = []
-    for row in names:
+    for row in rows:
         conn = await asyncpg.connect(database_dsn(server_dsn, row["datname"]))
         try:
             if await conn.fetchval("SELECT to_regclass('checkpoints') IS NOT NULL"):
                 found.append(row["datname"])
         finally:
             await conn.close()
-    return found
+    return sorted(found)
 
 
 async def _outbox_names(conn: asyncpg.Connection) -> list[str]:

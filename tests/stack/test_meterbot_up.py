@@ -35,7 +35,8 @@ def _wait_for_state(home: Path, proc: subprocess.Popen[bytes], timeout: float = 
         assert proc.poll() is None, f"meterbot up exited early with {proc.returncode}"
         assert time.monotonic() < deadline, "stack did not come up in time"
         time.sleep(0.2)
-    return json.loads(path.read_text())
+    state: dict = json.loads(path.read_text())  # type: ignore[type-arg]
+    return state
 
 
 def test_up_runs_five_healthy_services_and_ctrl_c_leaves_nothing(tmp_path: Path) -> None:
