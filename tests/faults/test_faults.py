@@ -5,7 +5,8 @@ with Ctrl-C and started again, and a 3 MB record lands on each command topic. Af
 acknowledged command has exactly one answer, every accepted reading is in billing-export exactly
 once (its events and the public topic) and in the gateway's view, and no good message was parked.
 
-The short form (kill -9 of readings and of the broker, the 3 MB records) runs in the default suite;
+The short form (kill -9 of readings, of PostgreSQL, of the broker; the 3 MB records) runs in the
+default suite;
 METERBOT_FAULTS_LONG=1 runs every fault: each service, PostgreSQL kept down ~20 s, the broker,
 Ctrl-C and restart."""
 
@@ -94,6 +95,7 @@ def _faults() -> list[tuple[str, Fault]]:
     if not LONG:
         return [
             ("readings", lambda r, ld: _kill(r, ld, "readings")),
+            ("postgres", lambda r, ld: _kill(r, ld, "postgres")),  # back at once
             ("broker", lambda r, ld: _kill(r, ld, "broker")),
             ("oversized", _oversized),
         ]
