@@ -6,9 +6,8 @@ acknowledged command has exactly one answer, every accepted reading is in billin
 once (its events and the public topic) and in the gateway's view, and no good message was parked.
 
 The short form (kill -9 of readings, of PostgreSQL, of the broker; the 3 MB records) runs in the
-default suite;
-METERBOT_FAULTS_LONG=1 runs every fault: each service, PostgreSQL kept down ~20 s, the broker,
-Ctrl-C and restart."""
+default suite; METERBOT_FAULTS_LONG=1 runs every fault: each service, PostgreSQL kept down ~20 s,
+the broker, Ctrl-C and restart."""
 
 from __future__ import annotations
 
