@@ -66,7 +66,8 @@ def instances(replicas: dict[str, int]) -> list[Instance]:
 def port_of(instance: Instance, port_base: int) -> int:
     """base+1..base+5 for the first replicas (as always); replica r of the i-th service: base+10*r+i."""
     if not port_base:
-        return free_port()
+        port: int = free_port()
+        return port
     index = SERVICES.index(instance.service) + 1
     return port_base + index if instance.replica == 1 else port_base + 10 * instance.replica + index
 

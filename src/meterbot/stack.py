@@ -90,8 +90,14 @@ class Stack:
         assert self.broker is not None
         log.warning("the local broker exited; restarting it and the services")
         self._stop_services()
-        self.broker.start()
-        asyncio.run(recovery.prepare_fresh_broker(self.bootstrap, self.dsn, self.partitions))
+        try:
+            self.broker.start()
+            asyncio.run(recovery.prepare_fresh_broker(self.bootstrap, self.dsn, self.partitions))
+        except Exception as exc:  # e.g. PostgreSQL is down too: the next round tries again
+            log.error("the broker is not back yet (%s); trying again shortly", exc)
+            self.broker.stop()
+            time.sleep(1)
+            return
         for instance in self.instances:
             self._spawn(instance, env)
         self._write_state()
@@ -250,6 +256,7 @@ class Stack:
                 self._restart_postgres()
             if self.broker is not None and not self.broker.alive() and not self._stopping:
                 self._restart_broker(env)
+                continue  # services start only against a broker that holds the topic plan
             for instance in self.instances:
                 self._restart_if_dead(instance, env)
             time.sleep(0.2)
