@@ -97,7 +97,11 @@ async def run_service(spec: ServiceSpec, stop: asyncio.Event | None = None) -> N
                 ),
             )
         runtime = Runtime(
-            spec.name, pool, broker, producer, consumers=ConsumerOptions(
+            spec.name,
+            pool,
+            broker,
+            producer,
+            consumers=ConsumerOptions(
                 kafka.kafka_fetch_max_wait_ms,
                 idle_fetch_max_wait_ms=kafka.kafka_idle_fetch_max_wait_ms,
                 idle_after_s=kafka.kafka_idle_after_s,
