@@ -16,9 +16,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from meterbot_botapi import BotApiServer, ChatMessage
 from meterbot_contracts.topics import ACCOUNTS_EVENTS, READINGS_EVENTS
-from telegram_gateway.testing.resident import ResidentDriver
+from meterbot_testing.bus import Bus
+from meterbot_testing.resident import ResidentDriver
+from telegram_gateway.i18n import load_catalogue
 
-from .stack_driver import Bus, StackProcess
+from .stack_driver import StackProcess
 
 pytestmark = pytest.mark.e2e
 
@@ -79,7 +81,7 @@ class Journey:
         self._next_user += 1
         uid = self._next_user
         person = self.server.resident(TOKEN, uid, first_name=f"Житель {uid}", language_code=language)
-        return TimedResident(person, timeout=15)
+        return TimedResident(person, load_catalogue(), timeout=15)
 
 
 @pytest.fixture(scope="module")
@@ -230,7 +232,7 @@ async def test_exit_mid_input_remove_account_and_forged_buttons(journey: Journey
 async def test_admin_message_round_trip(journey: Journey) -> None:
     admin = journey.server.resident(TOKEN, ADMIN, first_name="Администратор", language_code="ru")
     await admin.send_text("/start")  # the admin has a chat with the bot
-    admin_driver = ResidentDriver(admin, timeout=15)
+    admin_driver = ResidentDriver(admin, load_catalogue(), timeout=15)
     await admin_driver.next()
 
     r = journey.resident()

@@ -18,7 +18,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from accounts.domain import RegistryParseResult, parse_registry_csv
 from meterbot_contracts import new_envelope
 from meterbot_contracts.billing import RegistryRecord
 from meterbot_contracts.topics import BILLING_REGISTRY_V1, dlq_topic
@@ -26,6 +25,7 @@ from meterbot_platform.broker import ensure_topics, envelope_headers, make_produ
 from meterbot_platform.settings import KafkaSettings
 
 from meterbot import state
+from meterbot.registry_csv import RegistryParseResult, parse_registry_csv
 
 EXIT_OK, EXIT_BAD_ROWS, EXIT_ERROR = 0, 1, 2
 PROGRESS_FROM_BYTES = 1 << 20  # files this large get a progress line on a terminal

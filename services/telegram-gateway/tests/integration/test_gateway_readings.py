@@ -23,11 +23,13 @@ from meterbot_contracts.readings import (
     ReadingWithdrawalRequested,
     ReadingWithdrawn,
 )
+from meterbot_testing.resident import ResidentDriver, ResidentFactory
+from meterbot_testing.services import ServiceDouble
 from telegram_gateway.i18n import load_catalogue
 from telegram_gateway.periods import period_of
 from telegram_gateway.replies import period_name
-from telegram_gateway.testing import GatewayHarness, ResidentDriver, ResidentFactory, ServiceDouble
 
+from .gateway_harness import GatewayHarness
 from .gateway_steps import add_meter, link
 
 pytestmark = pytest.mark.integration

@@ -26,13 +26,16 @@ from meterbot_contracts.window import SubmissionWindow
 from meterbot_localstack import free_port
 from meterbot_platform.settings import KafkaSettings
 from meterbot_testing.infra import Postgres
+from meterbot_testing.resident import ResidentDriver
+from meterbot_testing.services import ServiceDouble
 from prometheus_client import REGISTRY
+from telegram_gateway.i18n import load_catalogue
 from telegram_gateway.periods import period_of
 from telegram_gateway.readmodel.projection import apply_all
 from telegram_gateway.settings import GatewaySettings
-from telegram_gateway.testing import GatewayHarness, ResidentDriver, ServiceDouble, fresh_database
 
 from .conftest import identity_rule, make_topics
+from .gateway_harness import GatewayHarness, fresh_database
 from .gateway_steps import add_meter, link
 
 pytestmark = pytest.mark.integration
@@ -48,7 +51,7 @@ class Stack:
     def resident(self, **profile: object) -> ResidentDriver:
         user_id = 2_000_000 + uuid.uuid4().int % 1_000_000
         profile.setdefault("first_name", "Житель")
-        return ResidentDriver(self.botapi.resident(self.token, user_id, **profile))
+        return ResidentDriver(self.botapi.resident(self.token, user_id, **profile), load_catalogue())
 
 
 @contextlib.asynccontextmanager

@@ -9,10 +9,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from accounts.domain import REGISTRY_HEADER, RegistryParseResult, parse_registry_csv
 from hypothesis import given
 from hypothesis import strategies as st
 from meterbot_contracts.readings import MeterType
+
+from meterbot.registry_csv import REGISTRY_HEADER, RegistryParseResult, parse_registry_csv
 
 pytestmark = pytest.mark.unit
 

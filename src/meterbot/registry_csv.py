@@ -25,11 +25,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from accounts.domain.surname import normalize_surname  # the rule accounts compares surnames by
 from meterbot_contracts.billing import RegistryMeter, RegistryRecord
 from meterbot_contracts.readings import MeterType
 from pydantic import BaseModel, ConfigDict
-
-from accounts.domain.surname import normalize_surname
 
 REGISTRY_HEADER = (
     "account_number",

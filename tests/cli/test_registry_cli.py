@@ -9,9 +9,9 @@ import os
 from pathlib import Path
 
 import pytest
-from accounts.domain import REGISTRY_HEADER
 
 from meterbot.commands import registry
+from meterbot.registry_csv import REGISTRY_HEADER
 
 pytestmark = pytest.mark.unit
 
