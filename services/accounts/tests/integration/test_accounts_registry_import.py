@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from accounts.application.registry import CONSUMER
 from accounts.application.streams import account_stream
-from accounts.domain import REGISTRY_HEADER
 from meterbot_contracts import Envelope
 from meterbot_localstack import free_port
 from meterbot_platform.settings import KafkaSettings
 
 from meterbot.commands.registry import import_registry
+from meterbot.registry_csv import REGISTRY_HEADER
 
 from .accounts_harness import Bus, Service, eventually
 

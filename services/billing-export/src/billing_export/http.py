@@ -18,13 +18,13 @@ from uuid import uuid4
 
 import asyncpg
 from aiohttp import web
-from meterbot_contracts.readings import Period
+from meterbot_contracts.period import Period, is_period
 from meterbot_platform.projection import ProjectionRunner
 
 from billing_export import SERVICE
 from billing_export.application.closing import ClosedPeriod, PeriodNotStarted
 from billing_export.metrics import EXPORTED_ROWS, PERIODS_CLOSED
-from billing_export.queries import PERIOD, STREAMERS, export_summary
+from billing_export.queries import STREAMERS, export_summary
 
 Close = Callable[[Period, str], Awaitable[ClosedPeriod]]  # (period, correlation id)
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json; charset=utf-8"}
@@ -52,7 +52,7 @@ class Coalescing:
 
 def _period(request: web.Request) -> Period:
     period = request.match_info["period"]
-    if not PERIOD.match(period):
+    if not is_period(period):
         raise web.HTTPBadRequest(text="period must be YYYY-MM (month 01..12)")
     return period
 

@@ -13,6 +13,7 @@ from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
+from meterbot_contracts.period import period_of
 from meterbot_contracts.readings import (
     MeterClosed,
     MeterType,
@@ -26,7 +27,6 @@ from meterbot_contracts.readings import (
 from meterbot_testing.resident import ResidentDriver, ResidentFactory
 from meterbot_testing.services import ServiceDouble
 from telegram_gateway.i18n import load_catalogue
-from telegram_gateway.periods import period_of
 from telegram_gateway.replies import period_name
 
 from .gateway_harness import GatewayHarness
