@@ -279,7 +279,9 @@ async def test_two_residents_at_once(journey: Journey) -> None:
 
 async def test_period_closed_after_export(journey: Journey) -> None:
     period = datetime.now(ZoneInfo("Europe/Moscow")).strftime("%Y-%m")
-    exported = await asyncio.to_thread(journey.stack.cli, "export", "--period", period, "--format", "csv")
+    exported = await asyncio.to_thread(
+        journey.stack.cli, "export", "--period", period, "--format", "csv", "--close", "--force"
+    )
     assert exported.returncode == 0, exported.stderr
     assert "2001-cw" in exported.stdout
     await asyncio.sleep(2)  # readings learns of the closed period from billing-export's events

@@ -120,7 +120,7 @@ async def test_import_link_submit_and_export(tmp_path: Path) -> None:
 
             period = datetime.now(ZoneInfo("Europe/Moscow")).strftime("%Y-%m")
             await bus.wait(lambda e: e.type == "BillingReading" and e.payload["value"] == "160", 30)
-            exported = stack.cli("export", "--period", period, "--format", "csv")
+            exported = stack.cli("export", "--period", period, "--format", "csv", "--close", "--force")
             assert exported.returncode == 0, exported.stderr
             rows = list(csv.DictReader(io.StringIO(exported.stdout)))
             assert sorted((r["meter_id"], r["value"]) for r in rows) == [

@@ -52,7 +52,7 @@ def make_wire(clock: Clock = utc_now) -> Wire:
         view = ProjectionRunner(runtime.pool, ExportView(), service=SERVICE)
         runtime.background.extend([relay.run, view.run])
 
-        async def close(period: Period, correlation_id: str) -> ClosedPeriod:
+        async def close(period: Period, correlation_id: str, force: bool) -> ClosedPeriod:
             now = clock()
             return await close_period(
                 runtime.pool,
@@ -61,6 +61,7 @@ def make_wire(clock: Clock = utc_now) -> Wire:
                 now=now,
                 current_period=period_of(now, settings.time_zone),
                 correlation_id=correlation_id,
+                force=force,
             )
 
         runtime.routes.extend(routes(runtime.pool, view, close))
