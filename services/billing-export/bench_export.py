@@ -188,7 +188,7 @@ async def bench(server_dsn: str, n: int, close_events: int, compare: bool) -> No
         await migrate(pool, (*PLATFORM_MIGRATIONS, *MIGRATIONS))
         report("fill (COPY)", n, await fill(pool, n))
 
-        async def close(period: str, correlation_id: str) -> ClosedPeriod:
+        async def close(period: str, correlation_id: str, force: bool) -> ClosedPeriod:
             return await close_period(
                 pool,
                 EventStore(),
@@ -196,6 +196,7 @@ async def bench(server_dsn: str, n: int, close_events: int, compare: bool) -> No
                 now=datetime.now(UTC),
                 current_period="9999-12",
                 correlation_id=correlation_id,
+                force=force,
             )
 
         view = ProjectionRunner(pool, ExportView(), service="bench")

@@ -164,7 +164,7 @@ async def test_a_failing_handler_is_retried_then_parked_and_later_messages_still
             raise ConnectionError("database blinked")  # transient: succeeds on the 3rd delivery
         if message.amount == 13:
             raise RuntimeError("a bug")  # never succeeds
-        return await effect(envelope, message)
+        return str(await effect(envelope, message))
 
     broker = make_broker(kafka_settings, "retry-test")
     subscribe(

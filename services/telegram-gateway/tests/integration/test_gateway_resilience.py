@@ -75,7 +75,7 @@ async def stack(
             topics,
             group_id=f"gw-{uuid.uuid4().hex[:8]}",
             settings=settings,
-            **harness,  # type: ignore[arg-type]
+            **harness,
         )
         try:
             await gateway.start()
