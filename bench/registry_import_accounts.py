@@ -177,7 +177,7 @@ async def bench(args: argparse.Namespace) -> None:
             db = database_dsn(dsn, database)
             # warm-up: one account, so the consumer group has joined before the clock starts
             warm = Path(tmp) / "warm.csv"
-            warm.write_text(f"{HEADER}\nwarm-up,Иванов,,,,,,,\n", encoding="utf-8")
+            warm.write_text(f"{HEADER}\n999999999999,Иванов,,,,,,,\n", encoding="utf-8")
             await one_import(warm, db, 0, 1, 1)
             first = await one_import(path, db, 1, args.accounts, args.accounts + 1)
             print("first import:  " + "  ".join(f"{k} {v:6.2f} s" for k, v in first.items()))

@@ -13,11 +13,10 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import asyncpg
-import pytest
 from meterbot_localstack import free_port
 from meterbot_platform.db import database_dsn
 from meterbot_platform.runtime import ServiceSpec, run_service
-from meterbot_platform.settings import KafkaSettings
+from meterbot_platform.settings import HttpSettings, KafkaSettings, PostgresSettings, ProcessSettings
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,21 +32,15 @@ async def run_in_process(
     """Run `spec` (its wiring as the test wants it) until the block ends; ready when entered."""
     database = f"{spec.database}_{uuid.uuid4().hex[:10]}"
     port, stop = free_port(), asyncio.Event()
-    settings = {
-        "METERBOT_POSTGRES_DSN": postgres_dsn,
-        "METERBOT_KAFKA_BOOTSTRAP": kafka.kafka_bootstrap,
-        "METERBOT_KAFKA_IDEMPOTENT": str(kafka.kafka_idempotent).lower(),
-        "METERBOT_KAFKA_PARTITIONS": str(partitions or kafka.kafka_partitions),
-        "METERBOT_HTTP_HOST": "127.0.0.1",
-        "METERBOT_HTTP_PORT": str(port),
-    }
-    # the settings are read when the service starts; the environment is restored right after
-    with pytest.MonkeyPatch.context() as env:
-        for name, value in settings.items():
-            env.setenv(name, value)
-        task = asyncio.create_task(run_service(dataclasses.replace(spec, database=database), stop))
-        url = f"http://127.0.0.1:{port}"
-        await wait_ready(url, task, spec.name)
+    settings = ProcessSettings(
+        postgres=PostgresSettings(postgres_dsn=postgres_dsn),
+        kafka=kafka.model_copy(update={"kafka_partitions": partitions or kafka.kafka_partitions}),
+        http=HttpSettings(http_host="127.0.0.1", http_port=port),
+    )
+    spec = dataclasses.replace(spec, database=database)
+    task = asyncio.create_task(run_service(spec, stop, settings))
+    url = f"http://127.0.0.1:{port}"
+    await wait_ready(url, task, spec.name)
     pool = await asyncpg.create_pool(database_dsn(postgres_dsn, database), min_size=1, max_size=5)
     assert pool is not None
     try:
