@@ -91,8 +91,7 @@ class StoredMessage:
     data: JSON
     from_bot: bool
     reply_markup: JSON | None = None  # as sent (any markup kind; Message.reply_markup only echoes inline)
-    raw_text: str | None = None  # text/caption exactly as sent, before parse_mode
-    parse_mode: str | None = None
+    raw_text: str | None = None  # text/caption exactly as sent
     version: int = 0  # number of edits
     deleted: bool = False
 
@@ -109,7 +108,6 @@ class ChatState:
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     last_message_id: int = 0
     version: int = 0  # bumped on every new message, edit or deletion
-    actions: list[str] = field(default_factory=list)
     blocked: bool = False  # the user blocked the bot
 
     @property
