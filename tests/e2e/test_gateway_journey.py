@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from meterbot_botapi import BotApiServer, ChatMessage
 from meterbot_contracts.topics import ACCOUNTS_EVENTS, READINGS_EVENTS
-from meterbot_testing.bus import Bus
+from meterbot_testing.bus import Bus, eventually
 from meterbot_testing.resident import ResidentDriver
 from telegram_gateway.i18n import load_catalogue
 
-from .stack_driver import StackProcess
+from .stack_driver import StackProcess, fetchval
 
 pytestmark = pytest.mark.e2e
 
@@ -110,7 +110,17 @@ async def journey(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Jou
                 await bus.wait(
                     lambda e: e.type == "AccountRegistered" and e.payload["account_number"] == "2003", 60
                 )
-            await asyncio.sleep(1)  # the gateway's read model consumes the same events
+            # the gateway's read model consumes the same events: wait until it holds the last of them
+            gateway_db = stack.dsn("gateway")
+            await eventually(
+                lambda: fetchval(
+                    gateway_db,
+                    "SELECT count(*) FROM rm_meters m JOIN rm_accounts a USING (account_number)"
+                    " WHERE m.meter_id = '2003-heat'",
+                ),
+                1,
+                60,
+            )
             yield Journey(server, stack)
         finally:
             code = await asyncio.to_thread(stack.stop)
@@ -284,7 +294,11 @@ async def test_period_closed_after_export(journey: Journey) -> None:
     )
     assert exported.returncode == 0, exported.stderr
     assert "2001-cw" in exported.stdout
-    await asyncio.sleep(2)  # readings learns of the closed period from billing-export's events
+    # readings learns of the closed period from billing-export's events
+    readings_db = journey.stack.dsn("readings")
+    await eventually(
+        lambda: fetchval(readings_db, "SELECT count(*) FROM closed_periods WHERE period = $1", period), 1, 60
+    )
     r = journey.resident()
     await r.register()
     await r.add_account("2003", "Петров")

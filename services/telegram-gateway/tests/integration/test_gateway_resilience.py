@@ -24,7 +24,9 @@ from meterbot_contracts.identity import PhoneShared, ResidentRegistered
 from meterbot_contracts.readings import ReadingSubmitted
 from meterbot_contracts.window import SubmissionWindow
 from meterbot_localstack import free_port
+from meterbot_platform import consumer_lag
 from meterbot_platform.settings import KafkaSettings
+from meterbot_testing.bus import wait_until
 from meterbot_testing.infra import Postgres
 from meterbot_testing.resident import ResidentDriver
 from meterbot_testing.services import ServiceDouble
@@ -241,7 +243,12 @@ async def test_a_redelivered_event_answers_once(
             "SELECT count(*) = 1 FROM inbox WHERE consumer = 'gateway-read-model' AND message_id = $1",
             answer.message_id,
         )
-        await asyncio.sleep(0.5)
+
+        async def redeliveries_handled() -> bool:  # the gateway's group committed past both copies
+            groups = {s.harness.group_id: set(s.harness.topics.events)}
+            return sum((await consumer_lag.measure(kafka_settings.kafka_bootstrap, groups)).values()) == 0
+
+        await wait_until(redeliveries_handled)
         assert len(gleb.resident.bot_messages()) == 2  # the greeting and one main menu
 
 
