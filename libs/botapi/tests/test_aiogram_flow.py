@@ -12,6 +12,8 @@ from meterbot_botapi import ApiError, BotApiServer
 if TYPE_CHECKING:
     from conftest import TinyBot
 
+pytestmark = pytest.mark.integration
+
 TOKEN = "123456:TEST-secret_token"  # the token the ``polling_bot`` fixture uses
 
 

@@ -16,6 +16,8 @@ from meterbot_botapi import ApiError, BotApiServer
 if TYPE_CHECKING:
     from conftest import Api
 
+pytestmark = pytest.mark.integration
+
 TOKEN = "123456:TEST-secret_token"
 
 

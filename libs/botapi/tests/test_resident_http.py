@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+import pytest
 from aiogram import Bot
 from meterbot_botapi import BotApiServer, tiny_png
 
 if TYPE_CHECKING:
     from conftest import TinyBot
+
+
+pytestmark = pytest.mark.integration
 
 
 class Client:

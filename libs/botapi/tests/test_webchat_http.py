@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
     from conftest import Api, TinyBot
 
+pytestmark = pytest.mark.integration
+
 ADMIN_ID = 1000
 
 
