@@ -10,13 +10,18 @@ import dataclasses
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 import aiohttp
 import asyncpg
+from faststream.kafka import KafkaBroker
 from meterbot_localstack import free_port
+from meterbot_platform.broker import make_broker
 from meterbot_platform.db import database_dsn
 from meterbot_platform.runtime import ServiceSpec, run_service
 from meterbot_platform.settings import HttpSettings, KafkaSettings, PostgresSettings, ProcessSettings
+
+from meterbot_testing.bus import TopicLog
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,3 +75,39 @@ async def wait_ready(url: str, task: asyncio.Task[None], name: str, timeout: flo
                         return
             await asyncio.sleep(0.1)
     raise TimeoutError(f"the {name} service did not become ready in {timeout:.0f} s")
+
+
+@dataclasses.dataclass
+class FixedClock:
+    """A clock a test sets (`clock.now = ...`); services take it as their `clock`."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclasses.dataclass(frozen=True)
+class ObservedService:
+    url: str
+    pool: asyncpg.Pool  # the service's own database
+    producer: KafkaBroker  # to publish what other services would
+    log: TopicLog  # what it publishes on `topics`
+
+
+@contextlib.asynccontextmanager
+async def run_observed(
+    spec: ServiceSpec, postgres_dsn: str, bootstrap: str, topics: list[str]
+) -> AsyncIterator[ObservedService]:
+    """run_in_process, plus a producer playing the other services and a log of `topics`."""
+    kafka = KafkaSettings(kafka_bootstrap=bootstrap, kafka_idempotent=False, kafka_partitions=3)
+    async with run_in_process(spec, postgres_dsn, kafka) as running:
+        producer = make_broker(kafka, "test")
+        await producer.start()
+        log = TopicLog(bootstrap, topics)
+        await log.start()
+        try:
+            yield ObservedService(running.url, running.pool, producer, log)
+        finally:
+            await log.stop()
+            await producer.stop()
