@@ -27,7 +27,7 @@ class Command:
 
 
 def _key(event: Message) -> str:
-    for name in ("meter_id", "account_number", "chat_id"):
+    for name in ("meter_id", "account_number", "chat_id", "period"):
         if hasattr(event, name):
             return str(getattr(event, name))
     return event.TYPE
@@ -44,6 +44,8 @@ class ServiceTopics(Protocol):
     def accounts_events(self) -> str: ...
     @property
     def readings_events(self) -> str: ...
+    @property
+    def billing_export_events(self) -> str: ...
 
 
 class ServiceDouble:
@@ -134,6 +136,7 @@ class ServiceDouble:
             "identity": self.topics.identity_events,
             "accounts": self.topics.accounts_events,
             "readings": self.topics.readings_events,
+            "billing": self.topics.billing_export_events,
         }[module]
 
     async def publish(self, event: Message, *, correlation_id: str | None = None) -> Envelope:
