@@ -40,7 +40,7 @@ class UserProfile(BaseModel):
 
 @dataclass
 class StoredFile:
-    """Bytes the bot or a user uploaded, addressable by file_id and by file_path."""
+    """Bytes a user uploaded (a photo, a document), shown on the chat page by file_id."""
 
     file_id: str
     file_unique_id: str
@@ -51,14 +51,6 @@ class StoredFile:
     mime_type: str | None = None
     width: int = 0
     height: int = 0
-
-    def as_file(self) -> JSON:
-        return {
-            "file_id": self.file_id,
-            "file_unique_id": self.file_unique_id,
-            "file_size": len(self.data),
-            "file_path": self.file_path,
-        }
 
     def photo_sizes(self) -> list[JSON]:
         return [
