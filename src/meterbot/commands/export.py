@@ -24,8 +24,6 @@ import urllib.request
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from meterbot_contracts.period import is_period
-
 from meterbot import state
 from meterbot.commands import EXIT_NO_STACK, EXIT_OK, EXIT_REFUSED, NO_STACK
 
@@ -56,6 +54,8 @@ def register(subparsers: Any) -> None:
 
 
 def period_argument(text: str) -> str:
+    from meterbot_contracts.period import is_period
+
     if not is_period(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a period YYYY-MM (month 01..12)")
     return text
