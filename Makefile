@@ -4,7 +4,7 @@ export UV_LINK_MODE = copy
 # use the machine's Python 3.11: nothing is fetched at run time
 export UV_PYTHON_DOWNLOADS = never
 
-.PHONY: install up demo test lint bench
+.PHONY: install up demo test test-unit lint bench
 install:  ## install uv (if missing) and every workspace package into .venv, from the lock file
 	@command -v uv >/dev/null 2>&1 || test -x $(UV) || (python3 -m venv .tools && .tools/bin/pip install --quiet uv)
 	$(UV) sync --all-packages --frozen
@@ -15,9 +15,11 @@ up:  ## run the whole stack on embedded PostgreSQL + the local broker (Ctrl-C st
 test:  ## unit, integration and e2e tests over real PostgreSQL and the real broker
 	.venv/bin/python -m pytest
 
-lint:
-	.venv/bin/ruff check .
-	.venv/bin/ruff format --check .
+test-unit:  ## the unit tier only (no I/O): seconds, for every edit
+	.venv/bin/python -m pytest -m unit -q
+
+lint:  ## ruff check, ruff format --check, mypy --strict over the whole tree
+	.ci/lint
 
 bench:
 	.venv/bin/python bench/eventstore.py

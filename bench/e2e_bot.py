@@ -9,7 +9,8 @@ import time
 from dataclasses import dataclass, field
 
 from meterbot_botapi import BotApiServer, ChatMessage, Resident
-from telegram_gateway.testing.resident import ResidentDriver
+from meterbot_testing.resident import ResidentDriver
+from telegram_gateway.i18n import load_catalogue
 
 BOT_TOKEN = "7000000002:bench-meterbot"
 BOT_ACCOUNT, BOT_USER = 700_000, 800_000_000
@@ -29,7 +30,7 @@ class BotResult:
 
 class TimedDriver(ResidentDriver):  # type: ignore[misc,unused-ignore]
     def __init__(self, resident: Resident, *, timeout: float, into: list[float]) -> None:
-        super().__init__(resident, timeout=timeout)
+        super().__init__(resident, load_catalogue(), timeout=timeout)
         self.into = into
 
     async def say(self, text: str) -> ChatMessage:

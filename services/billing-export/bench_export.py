@@ -5,7 +5,7 @@ schema; the export view is filled with N rows by COPY; the service's own HTTP ro
 free port (no broker needed: the export reads only PostgreSQL). Then, each timed end to end:
 
   http csv / http json   GET /exports/{period}.csv|.json read by an aiohttp client, every byte
-  cli csv / cli json     `meterbot export --no-close` in a subprocess, writing a file
+  cli csv / cli json     `meterbot export` (it only reads) in a subprocess, writing a file
   cursor csv (--compare) the alternative: a server-side cursor with rows formatted by Python's csv
   close                  closing a period whose stream holds --close-events BillingReading events
 
@@ -128,7 +128,7 @@ async def http_get(url: str) -> tuple[int, int, float]:
 
 async def cli(url: str, fmt: str, out: Path) -> float:
     env = {**os.environ, "METERBOT_BILLING_EXPORT_URL": url}
-    argv = ["--period", PERIOD, "--format", fmt, "--no-close", "--output", str(out)]
+    argv = ["--period", PERIOD, "--format", fmt, "--output", str(out)]
     started = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "meterbot.commands.export", *argv, env=env, stderr=subprocess.PIPE
@@ -188,7 +188,7 @@ async def bench(server_dsn: str, n: int, close_events: int, compare: bool) -> No
         await migrate(pool, (*PLATFORM_MIGRATIONS, *MIGRATIONS))
         report("fill (COPY)", n, await fill(pool, n))
 
-        async def close(period: str, correlation_id: str) -> ClosedPeriod:
+        async def close(period: str, correlation_id: str, force: bool) -> ClosedPeriod:
             return await close_period(
                 pool,
                 EventStore(),
@@ -196,6 +196,7 @@ async def bench(server_dsn: str, n: int, close_events: int, compare: bool) -> No
                 now=datetime.now(UTC),
                 current_period="9999-12",
                 correlation_id=correlation_id,
+                force=force,
             )
 
         view = ProjectionRunner(pool, ExportView(), service="bench")

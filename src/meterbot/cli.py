@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import logging
 import os
 import sys
@@ -13,7 +12,8 @@ from collections.abc import Collection
 
 from meterbot import state
 
-COMMAND_MODULES: tuple[str, ...] = ("registry", "export")  # meterbot/commands/<name>.py, each with register()
+# meterbot/commands/<name>.py, each with register()
+COMMAND_MODULES: tuple[str, ...] = ("status", "registry", "export", "period")
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -37,15 +37,6 @@ def _up(args: argparse.Namespace) -> int:
         print(f"meterbot up: --replicas: {exc}", file=sys.stderr)
         return 2
     return Stack(state.home(), port_base=args.port_base, replicas=replicas).run(demo=args.demo)
-
-
-def _status(_: argparse.Namespace) -> int:
-    running = state.read_running()
-    if running is None:
-        print("no meterbot stack is running on this machine")
-        return 1
-    print(json.dumps(running.__dict__, indent=2))
-    return 0
 
 
 def _wanted_commands(argv: list[str], built_in: Collection[str]) -> tuple[str, ...]:
@@ -78,8 +69,6 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         help="run N processes of a service in one consumer group, e.g. readings=2 (repeatable)",
     )
     up.set_defaults(func=_up)
-    status = sub.add_parser("status", help="show the running stack, if any")
-    status.set_defaults(func=_status)
     for name in _wanted_commands(sys.argv[1:] if argv is None else argv, set(sub.choices)):
         importlib.import_module(f"meterbot.commands.{name}").register(sub)
     return parser

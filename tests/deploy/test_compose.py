@@ -23,6 +23,8 @@ from deploy_testlib import (
     run,
 )
 
+pytestmark = pytest.mark.deploy
+
 SCHEMA = Path(__file__).parent / "schemas" / "compose-spec.json"
 SCHEMA_SHA256 = "d549057ebc2925f39f62799eab0db7b9e2c18b35b6c00595199116da3ed10e64"
 TOPICS_SCRIPT = DEPLOY / "docker" / "kafka-create-topics.sh"

@@ -10,6 +10,8 @@ import tomllib
 import pytest
 from deploy_testlib import DEPLOY, PACKAGES, REPO, SERVICES
 
+pytestmark = pytest.mark.deploy
+
 DOCKERFILE = DEPLOY / "docker" / "Dockerfile"
 
 

@@ -25,6 +25,8 @@ from deploy_testlib import (
     walk,
 )
 
+pytestmark = pytest.mark.deploy
+
 GRAFANA = DEPLOY / "grafana"
 DASHBOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))
 # Grafana's variables, replaced by a valid value before promtool parses an expression.

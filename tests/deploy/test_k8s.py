@@ -20,6 +20,8 @@ from deploy_testlib import (
     load_yaml_all,
 )
 
+pytestmark = pytest.mark.deploy
+
 K8S = DEPLOY / "k8s"
 BASE = K8S / "base"
 OVERLAY = K8S / "overlays" / "external"

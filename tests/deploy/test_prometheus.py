@@ -18,6 +18,8 @@ from deploy_testlib import (
     load_yaml,
 )
 
+pytestmark = pytest.mark.deploy
+
 PROM = DEPLOY / "prometheus"
 REQUIRED_ALERTS = (
     "ServiceDown",

@@ -16,9 +16,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from meterbot_botapi import BotApiServer, ChatMessage
 from meterbot_contracts.topics import ACCOUNTS_EVENTS, READINGS_EVENTS
-from telegram_gateway.testing.resident import ResidentDriver
+from meterbot_testing.bus import Bus, eventually
+from meterbot_testing.resident import ResidentDriver
+from telegram_gateway.i18n import load_catalogue
 
-from .stack_driver import Bus, StackProcess
+from .stack_driver import StackProcess, fetchval
 
 pytestmark = pytest.mark.e2e
 
@@ -79,7 +81,7 @@ class Journey:
         self._next_user += 1
         uid = self._next_user
         person = self.server.resident(TOKEN, uid, first_name=f"Житель {uid}", language_code=language)
-        return TimedResident(person, timeout=15)
+        return TimedResident(person, load_catalogue(), timeout=15)
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +110,17 @@ async def journey(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Jou
                 await bus.wait(
                     lambda e: e.type == "AccountRegistered" and e.payload["account_number"] == "2003", 60
                 )
-            await asyncio.sleep(1)  # the gateway's read model consumes the same events
+            # the gateway's read model consumes the same events: wait until it holds the last of them
+            gateway_db = stack.dsn("gateway")
+            await eventually(
+                lambda: fetchval(
+                    gateway_db,
+                    "SELECT count(*) FROM rm_meters m JOIN rm_accounts a USING (account_number)"
+                    " WHERE m.meter_id = '2003-heat'",
+                ),
+                1,
+                60,
+            )
             yield Journey(server, stack)
         finally:
             code = await asyncio.to_thread(stack.stop)
@@ -230,7 +242,7 @@ async def test_exit_mid_input_remove_account_and_forged_buttons(journey: Journey
 async def test_admin_message_round_trip(journey: Journey) -> None:
     admin = journey.server.resident(TOKEN, ADMIN, first_name="Администратор", language_code="ru")
     await admin.send_text("/start")  # the admin has a chat with the bot
-    admin_driver = ResidentDriver(admin, timeout=15)
+    admin_driver = ResidentDriver(admin, load_catalogue(), timeout=15)
     await admin_driver.next()
 
     r = journey.resident()
@@ -277,10 +289,16 @@ async def test_two_residents_at_once(journey: Journey) -> None:
 
 async def test_period_closed_after_export(journey: Journey) -> None:
     period = datetime.now(ZoneInfo("Europe/Moscow")).strftime("%Y-%m")
-    exported = await asyncio.to_thread(journey.stack.cli, "export", "--period", period, "--format", "csv")
+    exported = await asyncio.to_thread(
+        journey.stack.cli, "export", "--period", period, "--format", "csv", "--close", "--force"
+    )
     assert exported.returncode == 0, exported.stderr
     assert "2001-cw" in exported.stdout
-    await asyncio.sleep(2)  # readings learns of the closed period from billing-export's events
+    # readings learns of the closed period from billing-export's events
+    readings_db = journey.stack.dsn("readings")
+    await eventually(
+        lambda: fetchval(readings_db, "SELECT count(*) FROM closed_periods WHERE period = $1", period), 1, 60
+    )
     r = journey.resident()
     await r.register()
     await r.add_account("2003", "Петров")

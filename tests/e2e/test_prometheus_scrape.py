@@ -17,8 +17,9 @@ from meterbot_contracts.accounts import AccountLinkRequested
 from meterbot_contracts.readings import ReadingSubmitted
 from meterbot_contracts.topics import ACCOUNTS_COMMANDS, ACCOUNTS_EVENTS, READINGS_COMMANDS, READINGS_EVENTS
 from meterbot_localstack import free_port
+from meterbot_testing.bus import Bus, eventually
 
-from .stack_driver import Bus, StackProcess, fetchval, wait_for_value
+from .stack_driver import StackProcess, fetchval
 from .test_scenario_services import registry_csv
 
 pytestmark = pytest.mark.e2e
@@ -97,7 +98,7 @@ async def test_prometheus_scrapes_the_stack_and_counts_accepted_readings(tmp_pat
                     )
                 )
 
-            await wait_for_value(processed, True)
+            await eventually(processed, True)
             for meter, value in (("cw-1001", "251"), ("hw-1001", "101"), ("hw-1001", "1")):
                 answer = await bus.answer(
                     await bus.send(

@@ -21,8 +21,9 @@ from meterbot_contracts.topics import (
     READINGS_COMMANDS,
     READINGS_EVENTS,
 )
+from meterbot_testing.bus import Bus, eventually
 
-from .stack_driver import Bus, StackProcess, fetchval, wait_for_value
+from .stack_driver import StackProcess, fetchval
 
 pytestmark = pytest.mark.e2e
 
@@ -96,7 +97,7 @@ async def test_import_link_submit_and_export(tmp_path: Path) -> None:
             )
             assert (wrong.type, wrong.payload["reason"]) == ("AccountLinkRefused", "wrong_pair")
 
-            await wait_for_value(lambda: _processed_by(stack, "readings", linked), True)
+            await eventually(lambda: _processed_by(stack, "readings", linked), True)
 
             async def submit(meter: str, value: str) -> Envelope:
                 cmd = await bus.send(
@@ -119,7 +120,7 @@ async def test_import_link_submit_and_export(tmp_path: Path) -> None:
 
             period = datetime.now(ZoneInfo("Europe/Moscow")).strftime("%Y-%m")
             await bus.wait(lambda e: e.type == "BillingReading" and e.payload["value"] == "160", 30)
-            exported = stack.cli("export", "--period", period, "--format", "csv")
+            exported = stack.cli("export", "--period", period, "--format", "csv", "--close", "--force")
             assert exported.returncode == 0, exported.stderr
             rows = list(csv.DictReader(io.StringIO(exported.stdout)))
             assert sorted((r["meter_id"], r["value"]) for r in rows) == [
@@ -128,7 +129,7 @@ async def test_import_link_submit_and_export(tmp_path: Path) -> None:
             ]
 
             closed = await bus.wait(lambda e: e.type == "PeriodClosed" and e.payload["period"] == period, 30)
-            await wait_for_value(lambda: _processed_by(stack, "readings", closed), True)
+            await eventually(lambda: _processed_by(stack, "readings", closed), True)
             late = await submit("cw-1001", "252")
             assert (late.type, late.payload["reason"]) == ("ReadingRejected", "period_closed")
     finally:

@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,7 +36,7 @@ def _wait_for_state(home: Path, proc: subprocess.Popen[bytes], timeout: float = 
         assert proc.poll() is None, f"meterbot up exited early with {proc.returncode}"
         assert time.monotonic() < deadline, "stack did not come up in time"
         time.sleep(0.2)
-    state: dict = json.loads(path.read_text())  # type: ignore[type-arg]
+    state: dict[str, Any] = json.loads(path.read_text())
     return state
 
 

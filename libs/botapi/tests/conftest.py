@@ -82,7 +82,7 @@ def build_router() -> Router:
         assert query.data is not None and isinstance(query.message, Message)
         name = METERS[query.data.removeprefix("meter:")]
         await query.answer(f"Выбрано: {name}")
-        await query.message.edit_text(f"Счётчик: <b>{name}</b>. Введите показание.", parse_mode="HTML")
+        await query.message.edit_text(f"Счётчик: {name}. Введите показание.")
 
     @router.message(F.text)
     async def echo(message: Message) -> None:

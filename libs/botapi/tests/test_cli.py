@@ -7,6 +7,9 @@ import re
 import sys
 
 import aiohttp
+import pytest
+
+pytestmark = pytest.mark.integration
 
 
 async def test_cli_serves_until_terminated() -> None:

@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+import pytest
 from aiogram import Bot
 from meterbot_botapi import BotApiServer, tiny_png
 
 if TYPE_CHECKING:
     from conftest import TinyBot
+
+
+pytestmark = pytest.mark.integration
 
 
 class Client:
@@ -82,10 +86,10 @@ async def test_media_endpoints_and_timeouts(
     client = Client(http, server.base_url)
     user, chat = "/bots/123456/users/8002", "/bots/123456/chats/8002"
     form = aiohttp.FormData()
-    form.add_field("photo", tiny_png(4, 4), filename="meter.png", content_type="image/png")
+    form.add_field("photo", tiny_png(), filename="meter.png", content_type="image/png")
     form.add_field("caption", "фото")
     status, photo = await client.request("POST", f"{user}/photo", data=form)
-    assert status == 200 and photo["photo"][0]["width"] == 4 and photo["caption"] == "фото"
+    assert status == 200 and photo["photo"][0]["width"] == 2 and photo["caption"] == "фото"
     status, reply = await client.request("GET", f"{chat}/next")
     assert reply["text"] == tiny.only_text
 

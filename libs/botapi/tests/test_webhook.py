@@ -18,6 +18,8 @@ from meterbot_botapi import BotApiServer
 if TYPE_CHECKING:
     from conftest import Api
 
+pytestmark = pytest.mark.integration
+
 TOKEN = "123456:TEST-secret_token"
 
 

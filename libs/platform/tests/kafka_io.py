@@ -33,5 +33,5 @@ async def read_topic(
 def header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
     for key, value in record.headers or ():
         if key == name:
-            return value.decode()
+            return str(value.decode())
     return None

@@ -38,22 +38,20 @@ async def test_append_with_stale_expected_version_is_a_conflict(pool: asyncpg.Po
 
 async def test_concurrent_writers_to_one_stream_exactly_one_wins(pool: asyncpg.Pool) -> None:
     store = EventStore()
-    gate = asyncio.Event()
+    writers = 8
+    all_read = asyncio.Barrier(writers)
 
     async def writer(n: int) -> bool:
         async with pool.acquire() as conn, conn.transaction():
             version = await store.stream_version(conn, "contended")
-            await gate.wait()  # everyone has read version 0 before anyone appends
+            await all_read.wait()  # everyone has read version 0 before anyone appends
             try:
                 await store.append(conn, "contended", [ev(n)], expected_version=version)
                 return True
             except ConcurrencyConflict:
                 return False
 
-    tasks = [asyncio.create_task(writer(n)) for n in range(8)]
-    await asyncio.sleep(0.2)
-    gate.set()
-    results = await asyncio.gather(*tasks)
+    results = await asyncio.gather(*(writer(n) for n in range(writers)))
     assert results.count(True) == 1
     async with pool.acquire() as conn:
         assert len(await store.read_stream(conn, "contended")) == 1

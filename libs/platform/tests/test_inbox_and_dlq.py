@@ -100,8 +100,9 @@ async def test_redelivered_message_has_no_second_effect(
         async def processed_both() -> bool:
             return int(await pool.fetchval("SELECT count(*) FROM inbox")) == 2
 
+        # one key, one partition, handled in order: once the last message is in, every copy of
+        # `once` before it has been handled too, so a wrongful second effect would show now
         await _wait_until(processed_both)
-        await asyncio.sleep(0.5)  # time for any wrongful second effect to show
     finally:
         await broker.stop()
     assert await _effects(pool) == 6
@@ -164,7 +165,7 @@ async def test_a_failing_handler_is_retried_then_parked_and_later_messages_still
             raise ConnectionError("database blinked")  # transient: succeeds on the 3rd delivery
         if message.amount == 13:
             raise RuntimeError("a bug")  # never succeeds
-        return await effect(envelope, message)
+        return str(await effect(envelope, message))
 
     broker = make_broker(kafka_settings, "retry-test")
     subscribe(
@@ -231,14 +232,18 @@ async def test_batch_consumer_applies_each_message_once_and_parks_bad_ones(
         for i, env in enumerate(envelopes):
             await publish_envelope(broker, topic, env, key=str(i % 7))
         await publish_envelope(broker, topic, envelopes[0], key="0")  # a redelivery
+        # after it on its partition: once this is applied, the redelivery has been handled
+        last = new_envelope(CounterIncremented(amount=0))
+        await publish_envelope(broker, topic, last, key="0")
         await broker.publish(b"garbage", topic, key=b"x")
 
         async def all_applied() -> bool:
-            return await _effects(pool) == 300
+            return bool(
+                await pool.fetchval("SELECT count(*) FROM effects WHERE message_id = $1", last.message_id)
+            )
 
         await _wait_until(all_applied, timeout=30)
         parked = await read_topic(kafka_settings.kafka_bootstrap, dlq_topic(topic), expect=1)
-        await asyncio.sleep(0.5)
     finally:
         await broker.stop()
     assert await _effects(pool) == 300

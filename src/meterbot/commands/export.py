@@ -1,22 +1,22 @@
-"""`meterbot export --period YYYY-MM [--format csv|json] [--output FILE] [--no-close]`: close a billing
-period and download its export from the billing-export service (one accepted reading per meter).
+"""`meterbot export --period YYYY-MM [--format csv|json] [--output FILE] [--close [--force]]`: download
+a billing period's export from the billing-export service (one accepted reading per meter).
 
-Closing makes the period final: readings refuses further readings and withdrawals for it, and the
-export downloaded right after is complete. --no-close only downloads what the period holds now (the
-period stays open). The file is streamed to stdout or FILE (written as FILE.part and renamed when
-complete, so a broken download never leaves a truncated FILE behind).
+Exporting changes nothing: the period stays open and the file holds what it has now. --close first
+closes the period (as `meterbot period close` does), making it final: readings refuses further
+readings and withdrawals for it, residents with readings in it are told, and the export downloaded
+right after is complete. The current period is closed only with --force. The file is streamed to
+stdout or FILE (written as FILE.part and renamed when complete, so a broken download never leaves a
+truncated FILE behind).
 
 The service is found by METERBOT_BILLING_EXPORT_URL, else by a running `meterbot up` on this machine.
-Exit code: 0 done, 1 the service refused (e.g. a period that has not begun), 2 usage or connection
-error."""
+Exit code: 0 done, 1 refused (a period not begun, the current one without --force), 2 usage error,
+3 no running stack or the service unreachable."""
 
 from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
-import re
 import sys
 import time
 import urllib.error
@@ -25,15 +25,14 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from meterbot import state
+from meterbot.commands import EXIT_NO_STACK, EXIT_OK, EXIT_REFUSED, NO_STACK
 
-EXIT_OK, EXIT_REFUSED, EXIT_ERROR = 0, 1, 2
-PERIOD = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 CHUNK = 1 << 20
 TIMEOUT = 120.0  # seconds without a byte from the service
 
 
 class ExportFailed(Exception):
-    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
+    def __init__(self, message: str, code: int = EXIT_NO_STACK) -> None:
         super().__init__(message)
         self.code = code
 
@@ -41,20 +40,24 @@ class ExportFailed(Exception):
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "export",
-        help="close a billing period and download its readings (CSV or JSON)",
+        help="download a billing period's readings (CSV or JSON); --close makes it final first",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--period", required=True, type=_period, help="billing period, YYYY-MM")
+    parser.add_argument("--period", required=True, type=period_argument, help="billing period, YYYY-MM")
     parser.add_argument("--format", choices=("csv", "json"), default="csv", help="default: csv")
     parser.add_argument("--output", type=Path, help="write to FILE instead of stdout")
-    parser.add_argument("--no-close", action="store_true", help="download only; leave the period open")
+    parser.add_argument("--close", action="store_true", help="close the period first (final, residents told)")
+    parser.add_argument("--force", action="store_true", help="with --close: close even the current period")
+    parser.add_argument("--no-close", action="store_true", help=argparse.SUPPRESS)  # the old default, kept
     parser.set_defaults(func=run)
 
 
-def _period(text: str) -> str:
-    if not PERIOD.match(text):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a period YYYY-MM")
+def period_argument(text: str) -> str:
+    from meterbot_contracts.period import is_period
+
+    if not is_period(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a period YYYY-MM (month 01..12)")
     return text
 
 
@@ -65,16 +68,16 @@ def service_url() -> str:
     running = state.read_running()
     if running and "billing-export" in running.services:
         return str(running.services["billing-export"]["url"]).rstrip("/")
-    raise ExportFailed(
-        "no billing-export service found: run `meterbot up` or set METERBOT_BILLING_EXPORT_URL"
-    )
+    raise ExportFailed(f"{NO_STACK} (or set METERBOT_BILLING_EXPORT_URL)")
 
 
 def run(args: argparse.Namespace) -> int:
+    from meterbot.commands.period import close_period
+
     try:
         url = service_url()
-        if not args.no_close:
-            _report_close(_close(url, args.period))
+        if args.close:
+            close_period(url, args.period, force=args.force)
         _download(url, args.period, args.format, args.output)
     except ExportFailed as exc:
         print(f"meterbot export: {exc}", file=sys.stderr)
@@ -82,33 +85,20 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _request(url: str, method: str = "GET") -> Any:
+def request(url: str, method: str = "GET") -> Any:
     try:
         return urllib.request.urlopen(urllib.request.Request(url, method=method), timeout=TIMEOUT)
     except urllib.error.HTTPError as exc:
         detail = exc.read().decode(errors="replace").strip()
-        code = EXIT_REFUSED if 400 <= exc.code < 500 else EXIT_ERROR
+        code = EXIT_REFUSED if 400 <= exc.code < 500 else EXIT_NO_STACK
         raise ExportFailed(f"{method} {url}: HTTP {exc.code} {detail}", code) from None
     except OSError as exc:  # URLError, refused, timed out
         raise ExportFailed(f"{method} {url}: {exc}") from None
 
 
-def _close(url: str, period: str) -> dict[str, Any]:
-    with _request(f"{url}/exports/{period}/close", "POST") as resp:
-        return dict(json.load(resp))
-
-
-def _report_close(closed: dict[str, Any]) -> None:
-    how = "closed" if closed["closed_now"] else "was already closed"
-    print(
-        f"period {closed['period']} {how} at {closed['closed_at']}: {closed['readings_count']} readings",
-        file=sys.stderr,
-    )
-
-
 def _download(url: str, period: str, fmt: str, output: Path | None) -> None:
     started = time.perf_counter()
-    with _request(f"{url}/exports/{period}.{fmt}") as resp:
+    with request(f"{url}/exports/{period}.{fmt}") as resp:
         count, status = (
             resp.headers.get("X-Meterbot-Readings-Count"),
             resp.headers.get("X-Meterbot-Period-Status"),

@@ -2,10 +2,12 @@
 meterbot.billing.registry.v1, one RegistryRecord (an account with all its meters) per message, keyed
 by account number. accounts and readings consume it; a re-import of the same content changes nothing.
 
-Bad rows are printed with their line numbers, with the accounts held back because of them; the good
-accounts are published all the same. Exit code: 0 all rows good, 1 some rows bad, 2 usage or I/O
-error (unreadable file, broker unreachable). A running `meterbot up` stack is found by its state
-file; otherwise METERBOT_KAFKA_BOOTSTRAP / METERBOT_KAFKA_IDEMPOTENT say where to publish."""
+The whole file is validated before anything is published, as the bot and the services will see it
+(meterbot.registry_csv): bad rows are printed with their line numbers, with the accounts held back
+because of them; the good accounts are published all the same. Exit code: 0 all rows good, 1 some
+rows bad, 2 usage error or unreadable file, 3 no running stack or the broker unreachable. A running
+`meterbot up` stack is found by its state file; otherwise METERBOT_KAFKA_BOOTSTRAP /
+METERBOT_KAFKA_IDEMPOTENT say where to publish."""
 
 from __future__ import annotations
 
@@ -18,7 +20,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from accounts.domain import RegistryParseResult, parse_registry_csv
 from meterbot_contracts import new_envelope
 from meterbot_contracts.billing import RegistryRecord
 from meterbot_contracts.topics import BILLING_REGISTRY_V1, dlq_topic
@@ -26,14 +27,16 @@ from meterbot_platform.broker import ensure_topics, envelope_headers, make_produ
 from meterbot_platform.settings import KafkaSettings
 
 from meterbot import state
+from meterbot.commands import EXIT_NO_STACK, EXIT_OK, EXIT_USAGE, NO_STACK
+from meterbot.commands import EXIT_REFUSED as EXIT_BAD_ROWS
+from meterbot.registry_csv import RegistryParseResult, parse_registry_csv
 
-EXIT_OK, EXIT_BAD_ROWS, EXIT_ERROR = 0, 1, 2
 PROGRESS_FROM_BYTES = 1 << 20  # files this large get a progress line on a terminal
 IN_FLIGHT = 5000  # records sent before waiting for their acknowledgements
 
 
 class ImportFailed(Exception):
-    """The file or the broker failed us: exit code 2, with this message."""
+    """The file failed us: exit code 2, with this message."""
 
 
 class Progress:
@@ -94,9 +97,15 @@ def report(result: RegistryParseResult, out: TextIO) -> None:
         out.write(f"held back (not imported, a row of theirs is bad): {', '.join(result.held_back)}\n")
 
 
+class NoBroker(Exception):
+    """Nowhere to publish: no running stack and no METERBOT_KAFKA_BOOTSTRAP."""
+
+
 def kafka_settings() -> KafkaSettings:
     """Explicit METERBOT_KAFKA_* settings win, then a running `meterbot up` stack."""
     env = state.settings_env()
+    if "METERBOT_KAFKA_BOOTSTRAP" not in env:
+        raise NoBroker(f"{NO_STACK} (or set METERBOT_KAFKA_BOOTSTRAP)")
     fields: dict[str, Any] = {
         name.removeprefix("METERBOT_").lower(): value
         for name, value in env.items()
@@ -164,7 +173,7 @@ async def import_registry(
         result = read_registry(path, progress=show, err=err)
     except ImportFailed as exc:
         err.write(f"meterbot registry import: {exc}\n")
-        return EXIT_ERROR
+        return EXIT_USAGE
     report(result, out)
     records = result.records
     meters = sum(len(r.meters) for r in records)
@@ -172,10 +181,18 @@ async def import_registry(
         run = f"registry-import-{uuid.uuid4()}"
         bar = Progress(err, "publishing", len(records), enabled=show and len(records) >= 1000)
         try:
-            await publish(records, kafka or kafka_settings(), correlation_id=run, progress=bar)
+            settings = kafka or kafka_settings()
+        except NoBroker as exc:
+            err.write(f"meterbot registry import: {exc}\n")
+            return EXIT_NO_STACK
+        try:
+            await publish(records, settings, correlation_id=run, progress=bar)
         except Exception as exc:
-            err.write(f"meterbot registry import: publishing to Kafka failed: {type(exc).__name__}: {exc}\n")
-            return EXIT_ERROR
+            err.write(
+                f"meterbot registry import: publishing to Kafka at {settings.kafka_bootstrap} failed "
+                f"({type(exc).__name__}: {exc}); is the stack running? start it with `meterbot up`\n"
+            )
+            return EXIT_NO_STACK
         out.write(f"import {run}\n")
     verb = "would publish" if dry_run else "published"
     out.write(
@@ -202,7 +219,8 @@ def register(subparsers: Any) -> None:
         help="publish a registry CSV to meterbot.billing.registry.v1",
         description="Columns: account_number,surname,address,meter_id,meter_type,serial_number,"
         "verified_until,last_value,last_value_date. Exit code 0: all rows good; 1: some rows bad "
-        "(the good accounts are published); 2: the file or the broker failed.",
+        "(the good accounts are published); 2: usage error or unreadable file; 3: no running stack "
+        "or the broker unreachable.",
     )
     command.add_argument("file", type=Path, help="the CSV file (UTF-8, header row)")
     command.add_argument("--dry-run", action="store_true", help="check and report, publish nothing")

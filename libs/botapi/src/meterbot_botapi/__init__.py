@@ -9,10 +9,10 @@ Bots talk to it exactly as to Telegram::
 ``POST/GET {base}/bot{token}/{method}`` takes query, JSON, urlencoded or multipart parameters and answers
 ``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code": 400, "description": "Bad Request: ..."}``.
 Any ``<bot_id>:<secret>`` token creates its bot on first use (a second secret for the same id is 401);
-unknown methods are 404. Implemented: getMe, getUpdates, setWebhook, deleteWebhook, getWebhookInfo,
-sendMessage, editMessageText, editMessageCaption, editMessageReplyMarkup, deleteMessage,
-answerCallbackQuery, setMyCommands, getMyCommands, deleteMyCommands, sendChatAction, getChat,
-forwardMessage, copyMessage, sendPhoto, sendDocument, getFile; downloads at ``{base}/file/bot{token}/{path}``.
+unknown methods are 404. Implemented (``table.METHODS``): what the gateway and the chat page use,
+getMe, getUpdates, setWebhook, deleteWebhook, getWebhookInfo, sendMessage (plain text: no parse
+modes), editMessageText, editMessageReplyMarkup, deleteMessage, answerCallbackQuery, setMyCommands,
+getMyCommands. Residents may send photos and documents; the bot sends none.
 
 The resident side acts as users: in Python ``server.resident(bot, user_id, first_name=...)`` (a
 :class:`Resident`) or ``server.residents(bot)`` (a :class:`ResidentApi`); over HTTP (``{bot}`` = bot id or
@@ -36,7 +36,6 @@ body creates/updates the acting user)::
     GET  /_test/bots/{bot}/chats/{chat_id}/messages    ?who=bot|user|all&after=ID  -> [ChatMessage]
     GET  /_test/bots/{bot}/chats/{chat_id}/next        ?after=ID&timeout=S  next bot message (408 on timeout)
     GET  /_test/bots/{bot}/chats/{chat_id}/changes     ?since=VERSION&timeout=S  -> {version, messages}
-    GET  /_test/bots/{bot}/chats/{chat_id}/actions     chat actions the bot sent
     GET  /_test/bots/{bot}/callback_answers            all answerCallbackQuery calls
     GET  /_test/bots/{bot}/callback_answers/{query_id} ?timeout=S  wait for one answer
     GET  /_test/bots/{bot}/files/{file_id}             an uploaded file (image/document MIME type)

@@ -6,12 +6,12 @@ import logging
 
 from aiohttp import web
 
-from . import chat_methods, media, updates  # noqa: F401  (registers their methods)
 from .base import ApiError
-from .methods import Ctx, call_method
+from .methods import Ctx
 from .params import Params
 from .resident_http import add_resident_routes
 from .state import BotState, World
+from .table import call_method
 from .updates import WebhookDelivery
 from .webchat import DEFAULT_TIME_ZONE, add_webchat_routes
 
@@ -44,7 +44,6 @@ def create_app(
     app[CONTEXT] = context
     for http_method in ("GET", "POST"):
         app.router.add_route(http_method, "/bot{token}/{method}", handle_method)
-    app.router.add_get("/file/bot{token}/{path:.+}", handle_file)
     add_resident_routes(app, context.world)
     if webchat:
         add_webchat_routes(app, time_zone)
@@ -68,19 +67,6 @@ async def handle_method(request: web.Request) -> web.Response:
         error = ApiError(500, "Internal Server Error")
         return web.json_response(error.as_json(), status=500)
     return web.json_response({"ok": True, "result": result})
-
-
-async def handle_file(request: web.Request) -> web.Response:
-    """File download, as ``{base}/file/bot<token>/<file_path>`` (what aiogram's download uses)."""
-    context = request.app[CONTEXT]
-    try:
-        bot = context.world.authenticate(request.match_info["token"])
-    except ApiError as e:
-        return web.json_response(e.as_json(), status=e.error_code)
-    stored = media.file_by_path(bot, request.match_info["path"])
-    if stored is None:
-        return web.json_response(ApiError(404, "Not Found: file not found").as_json(), status=404)
-    return web.Response(body=stored.data, content_type=stored.mime_type or "application/octet-stream")
 
 
 async def _on_startup(app: web.Application) -> None:

@@ -1,14 +1,11 @@
-"""Files: sendPhoto, sendDocument, getFile, plus image sniffing and a tiny PNG generator for tests."""
+"""Files residents send (photos, documents) kept for the chat page; the bot sends none."""
 
 from __future__ import annotations
 
 import mimetypes
 import struct
-import zlib
 
-from .base import JSON, ApiError
-from .methods import Ctx, method, send, target_chat, text_content
-from .params import Params, Upload
+from .base import ApiError
 from .records import StoredFile
 from .state import BotState
 
@@ -47,20 +44,15 @@ def _jpeg_size(data: bytes) -> tuple[str, int, int] | None:
     return None
 
 
-def tiny_png(width: int = 2, height: int = 2, rgb: tuple[int, int, int] = (200, 30, 30)) -> bytes:
-    """A valid solid-colour PNG, for tests that need a real photo."""
+# A valid 2x2 red PNG, for tests and the resident API when a photo is sent without bytes.
+TINY_PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x02\x00\x00\x00\x02\x08\x02\x00\x00\x00\xfd\xd4\x9as"
+    b"\x00\x00\x00\x10IDATx\x9cc8!'\x07D\x0c\x10\n\x00\x1f&\x04\x11\xa2\x8f\"\xaf\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
-    row = b"\x00" + bytes(rgb) * width
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(row * height))
-        + chunk(b"IEND", b"")
-    )
+def tiny_png() -> bytes:
+    return TINY_PNG
 
 
 def store_photo(bot: BotState, data: bytes) -> StoredFile:
@@ -81,50 +73,3 @@ def store_document(bot: BotState, data: bytes, file_name: str, mime_type: str | 
     mime = declared or mimetypes.guess_type(file_name)[0] or "application/octet-stream"
     extension = file_name.rsplit(".", 1)[-1] if "." in file_name else "bin"
     return bot.add_file("document", data, extension=extension, file_name=file_name, mime_type=mime)
-
-
-def existing_file(bot: BotState, file_id: str, kind: str) -> StoredFile:
-    if file_id.startswith(("http://", "https://")):
-        raise ApiError.bad_request("sending files by URL is not supported by the local Bot API server")
-    stored = bot.files.get(file_id)
-    if stored is None:
-        raise ApiError.bad_request("wrong file identifier/HTTP URL specified")
-    if stored.kind != kind:
-        raise ApiError.bad_request(f"can't use file of type {stored.kind.title()} as {kind.title()}")
-    return stored
-
-
-@method("sendPhoto")
-async def send_photo(ctx: Ctx, p: Params) -> JSON:
-    chat = target_chat(ctx, p.chat_id())
-    source = p.file("photo")
-    if isinstance(source, Upload):
-        stored = store_photo(ctx.bot, source.data)
-    else:
-        stored = existing_file(ctx.bot, source, "photo")
-    caption, raw = text_content(p, field="caption", required=False)
-    return send(ctx, chat, p, {"photo": stored.photo_sizes(), **caption}, raw)
-
-
-@method("sendDocument")
-async def send_document(ctx: Ctx, p: Params) -> JSON:
-    chat = target_chat(ctx, p.chat_id())
-    source = p.file("document")
-    if isinstance(source, Upload):
-        stored = store_document(ctx.bot, source.data, source.filename or "document", source.content_type)
-    else:
-        stored = existing_file(ctx.bot, source, "document")
-    caption, raw = text_content(p, field="caption", required=False)
-    return send(ctx, chat, p, {"document": stored.document(), **caption}, raw)
-
-
-@method("getFile")
-async def get_file(ctx: Ctx, p: Params) -> JSON:
-    stored = ctx.bot.files.get(p.string("file_id", required=True) or "")
-    if stored is None:
-        raise ApiError.bad_request("invalid file_id")
-    return stored.as_file()
-
-
-def file_by_path(bot: BotState, file_path: str) -> StoredFile | None:
-    return next((f for f in bot.files.values() if f.file_path == file_path), None)

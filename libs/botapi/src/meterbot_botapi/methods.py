@@ -1,8 +1,7 @@
-"""The method registry and the message methods: getMe, sendMessage, edits, deleteMessage.
+"""The message methods: getMe, sendMessage, editMessageText, editMessageReplyMarkup, deleteMessage.
 
-Handlers are ``async (Ctx, Params) -> result`` registered by name (case-insensitive) in ``METHODS``;
-``chat_methods.py``, ``media.py`` and ``updates.py`` register the rest. Shared helpers (text rendering,
-reply/markup handling, edit rules) live here.
+Handlers are ``async (Ctx, Params) -> result``, listed by name in ``table.METHODS``. Shared helpers
+(text checks, reply/markup handling, edit rules) live here.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .base import JSON, ApiError, now
-from .formatting import EntityParseError, parse, utf16_len
+from .formatting import utf16_len
 from .markup import validate_markup
 from .params import Params
 from .records import ChatState, StoredMessage
@@ -36,54 +35,25 @@ class Ctx:
 
 
 Handler = Callable[[Ctx, Params], Awaitable[Any]]
-METHODS: dict[str, Handler] = {}
 
 
-def method(name: str) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
-        METHODS[name.lower()] = handler
-        return handler
-
-    return register
-
-
-async def call_method(ctx: Ctx, name: str, params: Params) -> Any:
-    handler = METHODS.get(name.lower())
-    if handler is None:
-        raise ApiError(404, "Not Found: method not found")
-    return await handler(ctx, params)
-
-
-def render(text: str, parse_mode: str | None, entities: Any = None) -> tuple[str, list[JSON]]:
-    """Apply parse_mode (or explicit entities) like Telegram; 400 on malformed markup."""
-    if entities:
-        if not isinstance(entities, list):
-            raise ApiError.bad_request("can't parse entities JSON object")
-        return text, entities
-    try:
-        return parse(text, parse_mode)
-    except EntityParseError as e:
-        raise ApiError.bad_request(f"can't parse entities: {e}") from None
-
-
-def text_content(p: Params, *, field: str = "text", required: bool = True) -> tuple[JSON, str | None]:
-    """``{"text"/"caption", "entities"/"caption_entities"}`` from the params, and the raw text."""
-    raw = p.string(field, required=required, empty_message="message text is empty")
-    if raw is None:
-        return {}, None
-    entities_field = "entities" if field == "text" else "caption_entities"
-    text, entities = render(raw, p.string("parse_mode"), p.json(entities_field))
-    limit = 4096 if field == "text" else 1024
-    if field == "text" and not text.strip():
+def text_content(p: Params) -> tuple[JSON, str]:
+    """``{"text", "entities"?}`` from the params, and the text as sent. Plain text only: the gateway
+    uses no parse mode, and one the server cannot render is refused rather than shown wrong."""
+    text = p.string("text", required=True, empty_message="message text is empty") or ""
+    if mode := p.string("parse_mode"):
+        raise ApiError.bad_request(f"parse_mode {mode!r} is not supported by the local Bot API server")
+    entities = p.json("entities")
+    if entities is not None and not isinstance(entities, list):
+        raise ApiError.bad_request("can't parse entities JSON object")
+    if not text.strip():
         raise ApiError.bad_request("message text is empty")
-    if utf16_len(text) > limit:
-        raise ApiError.bad_request(
-            "message is too long" if field == "text" else "message caption is too long"
-        )
-    content: JSON = {field: text}
+    if utf16_len(text) > 4096:
+        raise ApiError.bad_request("message is too long")
+    content: JSON = {"text": text}
     if entities:
-        content[entities_field] = entities
-    return content, raw
+        content["entities"] = entities
+    return content, text
 
 
 def target_chat(ctx: Ctx, chat_id: int) -> ChatState:
@@ -112,7 +82,7 @@ def reply_target(ctx: Ctx, chat: ChatState, p: Params) -> StoredMessage | None:
     return target
 
 
-def send(ctx: Ctx, chat: ChatState, p: Params, content: JSON, raw_text: str | None) -> JSON:
+def send(ctx: Ctx, chat: ChatState, p: Params, content: JSON, raw_text: str) -> JSON:
     """Store a bot message built from ``content`` plus the common reply/markup params."""
     markup = validate_markup(p.json("reply_markup"))
     reply_to = reply_target(ctx, chat, p)
@@ -123,7 +93,6 @@ def send(ctx: Ctx, chat: ChatState, p: Params, content: JSON, raw_text: str | No
         content=content,
         reply_markup=markup,
         raw_text=raw_text,
-        parse_mode=p.string("parse_mode"),
         reply_to=reply_to,
     )
     return copy.deepcopy(msg.data)
@@ -168,7 +137,6 @@ def apply_edit(
     return copy.deepcopy(new)
 
 
-@method("getMe")
 async def get_me(ctx: Ctx, p: Params) -> JSON:
     return {
         **ctx.bot.user,
@@ -180,14 +148,12 @@ async def get_me(ctx: Ctx, p: Params) -> JSON:
     }
 
 
-@method("sendMessage")
 async def send_message(ctx: Ctx, p: Params) -> JSON:
     chat = target_chat(ctx, p.chat_id())
     content, raw = text_content(p)
     return send(ctx, chat, p, content, raw)
 
 
-@method("editMessageText")
 async def edit_message_text(ctx: Ctx, p: Params) -> JSON:
     chat, msg = own_message(ctx, p, "edit")
     if "text" not in msg.data:
@@ -195,30 +161,16 @@ async def edit_message_text(ctx: Ctx, p: Params) -> JSON:
     content, raw = text_content(p)
     markup = validate_markup(p.json("reply_markup"), inline_only=True)
     result = apply_edit(ctx, chat, msg, content, markup=markup, drop=("entities",))
-    msg.raw_text, msg.parse_mode = raw, p.string("parse_mode")
+    msg.raw_text = raw
     return result
 
 
-@method("editMessageCaption")
-async def edit_message_caption(ctx: Ctx, p: Params) -> JSON:
-    chat, msg = own_message(ctx, p, "edit")
-    if "text" in msg.data:
-        raise ApiError.bad_request("there is no caption in the message to edit")
-    content, raw = text_content(p, field="caption", required=False)
-    markup = validate_markup(p.json("reply_markup"), inline_only=True)
-    result = apply_edit(ctx, chat, msg, content, markup=markup, drop=("caption", "caption_entities"))
-    msg.raw_text, msg.parse_mode = raw, p.string("parse_mode")
-    return result
-
-
-@method("editMessageReplyMarkup")
 async def edit_message_reply_markup(ctx: Ctx, p: Params) -> JSON:
     chat, msg = own_message(ctx, p, "edit")
     markup = validate_markup(p.json("reply_markup"), inline_only=True)
     return apply_edit(ctx, chat, msg, {}, markup=markup)
 
 
-@method("deleteMessage")
 async def delete_message(ctx: Ctx, p: Params) -> bool:
     chat = ctx.bot.chat(p.chat_id())
     msg = chat.message(p.required_int("message_id"))

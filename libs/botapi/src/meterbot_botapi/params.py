@@ -121,16 +121,3 @@ class Params:
             return int(value)
         except (TypeError, ValueError):
             raise ApiError.bad_request("chat not found") from None
-
-    def file(self, name: str) -> Upload | str:
-        """An uploaded file (direct field or ``attach://<field>``) or a file_id/URL string."""
-        value = self.values.get(name)
-        if isinstance(value, str) and value.startswith("attach://"):
-            value = self.values.get(value.removeprefix("attach://"))
-            if not isinstance(value, Upload):
-                raise ApiError.bad_request(f"file for {name} not found in the request")
-        if isinstance(value, Upload):
-            return value
-        if isinstance(value, str) and value:
-            return value
-        raise ApiError.bad_request(f"there is no {name} in the request")

@@ -40,7 +40,7 @@ class UserProfile(BaseModel):
 
 @dataclass
 class StoredFile:
-    """Bytes the bot or a user uploaded, addressable by file_id and by file_path."""
+    """Bytes a user uploaded (a photo, a document), shown on the chat page by file_id."""
 
     file_id: str
     file_unique_id: str
@@ -51,14 +51,6 @@ class StoredFile:
     mime_type: str | None = None
     width: int = 0
     height: int = 0
-
-    def as_file(self) -> JSON:
-        return {
-            "file_id": self.file_id,
-            "file_unique_id": self.file_unique_id,
-            "file_size": len(self.data),
-            "file_path": self.file_path,
-        }
 
     def photo_sizes(self) -> list[JSON]:
         return [
@@ -91,8 +83,7 @@ class StoredMessage:
     data: JSON
     from_bot: bool
     reply_markup: JSON | None = None  # as sent (any markup kind; Message.reply_markup only echoes inline)
-    raw_text: str | None = None  # text/caption exactly as sent, before parse_mode
-    parse_mode: str | None = None
+    raw_text: str | None = None  # text/caption exactly as sent
     version: int = 0  # number of edits
     deleted: bool = False
 
@@ -109,7 +100,6 @@ class ChatState:
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     last_message_id: int = 0
     version: int = 0  # bumped on every new message, edit or deletion
-    actions: list[str] = field(default_factory=list)
     blocked: bool = False  # the user blocked the bot
 
     @property

@@ -239,10 +239,6 @@ class ResidentApi:
         chat = self._chat(chat_id)
         return chat.version if chat else 0
 
-    def chat_actions(self, chat_id: int) -> list[str]:
-        chat = self._chat(chat_id)
-        return list(chat.actions) if chat else []
-
     async def wait_until(self, predicate: Callable[[], T | None], timeout: float = 5.0) -> T:  # noqa: ASYNC109
         """Await the first truthy ``predicate()``, re-checked on every change of the bot's state."""
         return await self.bot.changes.wait_for(predicate, timeout)

@@ -195,10 +195,6 @@ async def chat_changes(request: web.Request, api: ResidentApi, p: Params) -> Any
     return {"version": version, "messages": _jsonable(api.messages(chat_id, who="all"))}
 
 
-async def chat_actions(request: web.Request, api: ResidentApi, p: Params) -> Any:
-    return api.chat_actions(_chat_id(request))
-
-
 async def callback_answers(request: web.Request, api: ResidentApi, p: Params) -> Any:
     return api.callback_answers()
 
@@ -249,7 +245,6 @@ def add_resident_routes(app: web.Application, world: World) -> None:
         ("GET", f"{chat}/messages", chat_messages),
         ("GET", f"{chat}/next", next_message),
         ("GET", f"{chat}/changes", chat_changes),
-        ("GET", f"{chat}/actions", chat_actions),
         ("GET", "/_test/bots/{bot}/callback_answers", callback_answers),
         ("GET", "/_test/bots/{bot}/callback_answers/{query_id}", callback_answer),
         ("GET", "/_test/bots/{bot}/files/{file_id}", file_bytes),

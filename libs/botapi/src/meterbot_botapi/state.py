@@ -86,7 +86,6 @@ class BotState:
         content: JSON,
         reply_markup: JSON | None = None,
         raw_text: str | None = None,
-        parse_mode: str | None = None,
         reply_to: StoredMessage | None = None,
     ) -> StoredMessage:
         """Append a message to ``chat`` (ids increase per chat, shared by both sides)."""
@@ -97,7 +96,7 @@ class BotState:
             data["reply_to_message"] = {k: v for k, v in reply_to.data.items() if k != "reply_to_message"}
         if reply_markup is not None and "inline_keyboard" in reply_markup:
             data["reply_markup"] = reply_markup
-        msg = StoredMessage(data, from_bot, reply_markup, raw_text, parse_mode)
+        msg = StoredMessage(data, from_bot, reply_markup, raw_text)
         chat.messages[msg.message_id] = msg
         self.touch(chat)
         return msg

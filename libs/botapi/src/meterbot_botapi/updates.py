@@ -14,7 +14,7 @@ import aiohttp
 from yarl import URL
 
 from .base import JSON, ApiError, now
-from .methods import Ctx, Services, call_method, method
+from .methods import Ctx, Services
 from .params import Params, Upload
 from .records import Webhook
 from .state import BotState, World
@@ -40,7 +40,6 @@ def _allowed_updates(p: Params) -> list[str] | None:
     return value
 
 
-@method("getUpdates")
 async def get_updates(ctx: Ctx, p: Params) -> list[JSON]:
     """Long polling: confirm ids below ``offset``, wait up to ``timeout`` s, return up to ``limit``."""
     bot = ctx.bot
@@ -75,7 +74,6 @@ async def get_updates(ctx: Ctx, p: Params) -> list[JSON]:
     return copy.deepcopy(bot.updates[:limit])
 
 
-@method("setWebhook")
 async def set_webhook(ctx: Ctx, p: Params) -> bool:
     bot = ctx.bot
     url = p.string("url") or ""
@@ -98,7 +96,6 @@ async def set_webhook(ctx: Ctx, p: Params) -> bool:
     return True
 
 
-@method("deleteWebhook")
 async def delete_webhook(ctx: Ctx, p: Params) -> bool:
     if p.boolean("drop_pending_updates"):
         ctx.bot.updates.clear()
@@ -107,7 +104,6 @@ async def delete_webhook(ctx: Ctx, p: Params) -> bool:
     return True
 
 
-@method("getWebhookInfo")
 async def get_webhook_info(ctx: Ctx, p: Params) -> JSON:
     bot, hook = ctx.bot, ctx.bot.webhook
     info: JSON = {
@@ -196,6 +192,8 @@ class WebhookDelivery:
         if reply and isinstance(reply.get("method"), str):
             params = Params({k: v for k, v in reply.items() if k != "method"})
             try:
+                from .table import call_method
+
                 await call_method(Ctx(self.world, bot, self.services), reply["method"], params)
             except ApiError as e:
                 log.warning("webhook reply %s failed: %s", reply["method"], e.description)

@@ -24,10 +24,9 @@ class ChatMessage(BaseModel):
     date: int
     from_bot: bool
     kind: str  # text | photo | document | sticker | contact | other
-    text: str | None = None  # visible text (parse_mode applied)
+    text: str | None = None
     caption: str | None = None
     raw_text: str | None = None  # text/caption exactly as sent
-    parse_mode: str | None = None
     entities: list[JSON] = []
     reply_markup: JSON | None = None  # any kind: inline, reply keyboard, remove_keyboard, force_reply
     reply_to_message_id: int | None = None
@@ -55,7 +54,6 @@ class ChatMessage(BaseModel):
             text=data.get("text"),
             caption=data.get("caption"),
             raw_text=msg.raw_text,
-            parse_mode=msg.parse_mode,
             entities=data.get("entities") or data.get("caption_entities") or [],
             reply_markup=copy.deepcopy(msg.reply_markup),
             reply_to_message_id=(data.get("reply_to_message") or {}).get("message_id"),

@@ -7,8 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
-
+from meterbot_contracts.fields import AccountNumberField, SurnameField
 from meterbot_contracts.registry import Message, contract
 
 AccountNumber = str
@@ -21,15 +20,15 @@ class AccountLinkRequested(Message):
 
     TYPE = "AccountLinkRequested"
     chat_id: int
-    account_number: AccountNumber = Field(min_length=1, max_length=32)
-    surname: str = Field(min_length=1, max_length=128)
+    account_number: AccountNumberField
+    surname: SurnameField
 
 
 @contract
 class AccountUnlinkRequested(Message):
     TYPE = "AccountUnlinkRequested"
     chat_id: int
-    account_number: AccountNumber = Field(min_length=1, max_length=32)
+    account_number: AccountNumberField
 
 
 @contract

@@ -4,20 +4,30 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
-from meterbot_contracts.readings import MeterType, Period
+from meterbot_contracts.fields import (
+    ADDRESS_MAX,
+    SERIAL_NUMBER_MAX,
+    AccountNumberField,
+    MeterIdField,
+    RegistryText,
+    SurnameField,
+    without_control_characters,
+)
+from meterbot_contracts.period import Period
+from meterbot_contracts.readings import MeterType
 from meterbot_contracts.registry import Message, contract
 
 
 class RegistryMeter(Message):
     TYPE = "RegistryMeter"
-    meter_id: str = Field(min_length=1, max_length=64)
+    meter_id: Annotated[MeterIdField, AfterValidator(without_control_characters)]
     meter_type: MeterType
-    serial_number: str = Field(default="", max_length=64)
+    serial_number: RegistryText = Field(default="", max_length=SERIAL_NUMBER_MAX)
     verified_until: date | None = None
     last_value: Decimal | None = Field(default=None, ge=0)
     last_value_date: date | None = None
@@ -28,9 +38,9 @@ class RegistryRecord(Message):
     """One account with all its meters, as billing knows it (topic meterbot.billing.registry.v1)."""
 
     TYPE = "RegistryRecord"
-    account_number: str = Field(min_length=1, max_length=32)
-    surname: str = Field(min_length=1, max_length=128)
-    address: str = Field(default="", max_length=512)
+    account_number: Annotated[AccountNumberField, AfterValidator(without_control_characters)]
+    surname: Annotated[SurnameField, AfterValidator(without_control_characters)]
+    address: RegistryText = Field(default="", max_length=ADDRESS_MAX)
     meters: list[RegistryMeter] = Field(default_factory=list)
 
 

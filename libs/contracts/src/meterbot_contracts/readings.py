@@ -10,6 +10,8 @@ from uuid import UUID
 
 from pydantic import Field
 
+from meterbot_contracts.fields import RAW_VALUE_MAX, AccountNumberField, MeterIdField
+from meterbot_contracts.period import Period as Period  # noqa: PLC0414 - explicit re-export (mypy strict)
 from meterbot_contracts.registry import Message, contract
 
 
@@ -35,7 +37,6 @@ RejectionReason = Literal[
     "outside_window",
     "period_closed",
 ]
-Period = str  # "YYYY-MM", calendar month in the billing time zone
 
 
 @contract
@@ -44,9 +45,9 @@ class ReadingSubmitted(Message):
 
     TYPE = "ReadingSubmitted"
     chat_id: int
-    account_number: str = Field(min_length=1, max_length=32)
-    meter_id: str = Field(min_length=1, max_length=64)
-    raw_value: str = Field(max_length=64)
+    account_number: AccountNumberField
+    meter_id: MeterIdField
+    raw_value: str = Field(max_length=RAW_VALUE_MAX)
 
 
 @contract

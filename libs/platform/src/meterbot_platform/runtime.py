@@ -27,7 +27,13 @@ from meterbot_platform.http import health_app, start_http
 from meterbot_platform.logs import configure_logging
 from meterbot_platform.migrations import Migration, migrate
 from meterbot_platform.outbox import OutboxRelay
-from meterbot_platform.settings import HttpSettings, KafkaSettings, LogSettings, PostgresSettings
+from meterbot_platform.settings import (
+    HttpSettings,
+    KafkaSettings,
+    LogSettings,
+    PostgresSettings,
+    ProcessSettings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +77,19 @@ async def _retry(what: str, action: Callable[[], Awaitable[Any]], attempts: int 
             await asyncio.sleep(1)
 
 
-async def run_service(spec: ServiceSpec, stop: asyncio.Event | None = None) -> None:
-    logs, pg, kafka, http = LogSettings(), PostgresSettings(), KafkaSettings(), HttpSettings()
+def _read(
+    settings: ProcessSettings | None,
+) -> tuple[LogSettings, PostgresSettings, KafkaSettings, HttpSettings]:
+    """The given settings, else the environment's (a process's own start)."""
+    s = settings or ProcessSettings()
+    return s.logs, s.postgres, s.kafka, s.http
+
+
+async def run_service(
+    spec: ServiceSpec, stop: asyncio.Event | None = None, settings: ProcessSettings | None = None
+) -> None:
+    """Run until `stop` (default: SIGTERM/SIGINT); `settings` default: read from the environment."""
+    logs, pg, kafka, http = _read(settings)
     configure_logging(spec.name, logs.log_level, logs.log_format)
     stop = stop or _stop_on_signals()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -73,3 +74,14 @@ class TelegramSettings(_Meterbot):
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
     admin_chat_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ProcessSettings:
+    """What every service process needs, read once where the process starts (its composition root)
+    and passed down; tests build one instead of setting environment variables."""
+
+    postgres: PostgresSettings = field(default_factory=PostgresSettings)
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
+    logs: LogSettings = field(default_factory=LogSettings)

@@ -1,104 +1,18 @@
-"""The real broker seen from outside, for a service's integration tests: Bus (publish envelopes,
-read topics from the beginning by manual assignment, wait for the events a command caused) and
-TopicLog (every message of some topics with its topic and key, read through a consumer group)."""
+"""The real broker seen from outside, for integration and whole-stack tests. One reader, TopicLog
+(every envelope of some topics with its topic and key, from the beginning), serves Bus (publish
+envelopes, wait for the events a command caused) and the ServiceDouble (meterbot_testing.services)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import time
-import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from meterbot_contracts import Envelope, Message, new_envelope
-
-
-class Bus:
-    def __init__(self, bootstrap: str, topics: list[str]) -> None:
-        self.bootstrap, self.topics = bootstrap, topics
-        self.seen: list[Envelope] = []
-        self._producer: AIOKafkaProducer | None = None
-        self._consumer: AIOKafkaConsumer | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._changed = asyncio.Condition()
-
-    async def __aenter__(self) -> Bus:
-        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap)
-        await self._producer.start()
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
-        await self._consumer.start()
-        partitions = [TopicPartition(t, p) for t in self.topics for p in await self._partitions(t)]
-        self._consumer.assign(partitions)
-        await self._consumer.seek_to_beginning(*partitions)
-        self._task = asyncio.create_task(self._read())
-        return self
-
-    async def _partitions(self, topic: str) -> set[int]:
-        assert self._consumer is not None
-        async with asyncio.timeout(10):
-            while not (parts := self._consumer.partitions_for_topic(topic)):
-                await self._consumer.topics()
-                await asyncio.sleep(0.1)
-        return set(parts)
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        for client in (self._consumer, self._producer):
-            if client is not None:
-                await client.stop()
-
-    async def _read(self) -> None:
-        assert self._consumer is not None
-        while True:
-            batch = await self._consumer.getmany(timeout_ms=100)
-            envelopes = []
-            for records in batch.values():
-                for record in records:
-                    with contextlib.suppress(ValueError):
-                        envelopes.append(Envelope.from_bytes(record.value or b""))
-            if envelopes:
-                async with self._changed:
-                    self.seen.extend(envelopes)
-                    self._changed.notify_all()
-
-    async def send(self, topic: str, message: Message | Envelope, key: str | int) -> Envelope:
-        """Publish a message in a fresh envelope (or an envelope as it is: a redelivery)."""
-        assert self._producer is not None
-        envelope = message if isinstance(message, Envelope) else new_envelope(message)
-        await self._producer.send_and_wait(topic, envelope.to_bytes(), key=str(key).encode())
-        return envelope
-
-    async def wait(self, match: Callable[[Envelope], bool], timeout: float = 30) -> Envelope:
-        async with asyncio.timeout(timeout), self._changed:
-            await self._changed.wait_for(lambda: any(match(e) for e in self.seen))
-        return next(e for e in self.seen if match(e))
-
-    async def answer(self, command: Envelope, timeout: float = 30) -> Envelope:
-        """The first event caused by `command` (same correlation id, the command as cause)."""
-        return await self.wait(
-            lambda e: (
-                e.correlation_id == command.correlation_id and e.causation_id == str(command.message_id)
-            ),
-            timeout,
-        )
-
-    def caused_by(self, command: Envelope) -> list[Envelope]:
-        return [e for e in self.seen if e.causation_id == str(command.message_id)]
-
-
-async def eventually(query: Callable[[], Awaitable[Any]], expected: Any, timeout: float = 30) -> None:
-    """Poll `query` until it returns `expected`."""
-    deadline = time.monotonic() + timeout
-    while (value := await query()) != expected:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still {value!r}, expected {expected!r}")
-        await asyncio.sleep(0.05)
 
 
 @dataclass(frozen=True)
@@ -108,55 +22,142 @@ class Seen:
     envelope: Envelope
 
 
-@dataclass
 class TopicLog:
-    """Every envelope that appears on `topics`, with where it appeared."""
+    """Every envelope that appears on `topics` (they must exist), with where it appeared; records
+    that are not envelopes are skipped. Manual assignment, no consumer group: reading starts at once
+    (a group join takes seconds), and a short fetch wait, as brokers without fetch wake-up (tansu)
+    would otherwise add ~200 ms a hop. `on_record` runs for each new record, in order."""
 
-    bootstrap: str
-    topics: list[str]
-    seen: list[Seen] = field(default_factory=list)
-    _task: asyncio.Task[None] | None = None
+    def __init__(
+        self,
+        bootstrap: str,
+        topics: list[str],
+        on_record: Callable[[Seen], Awaitable[None]] | None = None,
+    ) -> None:
+        self.bootstrap, self.topics, self._on_record = bootstrap, topics, on_record
+        self.seen: list[Seen] = []
+        self._changed = asyncio.Condition()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        consumer = AIOKafkaConsumer(
-            *self.topics,
-            bootstrap_servers=self.bootstrap,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-            group_id=f"test-log-{uuid.uuid4().hex[:8]}",
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=10
         )
-        await consumer.start()
+        await self._consumer.start()
+        partitions = [TopicPartition(t, p) for t in self.topics for p in await self._partitions(t)]
+        self._consumer.assign(partitions)
+        await self._consumer.seek_to_beginning(*partitions)
+        self._task = asyncio.create_task(self._read())
 
-        async def run() -> None:
-            try:
-                while True:
-                    for records in (await consumer.getmany(timeout_ms=100)).values():
-                        self.seen += [
-                            Seen(r.topic, (r.key or b"").decode(), Envelope.from_bytes(r.value or b""))
-                            for r in records
-                        ]
-            finally:
-                await consumer.stop()
-
-        self._task = asyncio.create_task(run())
+    async def _partitions(self, topic: str) -> set[int]:
+        assert self._consumer is not None
+        async with asyncio.timeout(10):
+            while not (parts := self._consumer.partitions_for_topic(topic)):
+                await self._consumer.topics()  # refreshes metadata
+                await asyncio.sleep(0.1)
+        return set(parts)
 
     async def stop(self) -> None:
-        if self._task:
+        if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    async def __aenter__(self) -> TopicLog:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def _read(self) -> None:
+        assert self._consumer is not None
+        while True:
+            for records in (await self._consumer.getmany(timeout_ms=100)).values():
+                for record in records:
+                    try:
+                        envelope = Envelope.from_bytes(record.value or b"")
+                    except ValueError:
+                        continue
+                    seen = Seen(record.topic, (record.key or b"").decode(), envelope)
+                    async with self._changed:
+                        self.seen.append(seen)
+                        self._changed.notify_all()
+                    if self._on_record is not None:
+                        await self._on_record(seen)
 
     def matching(self, predicate: Callable[[Seen], bool]) -> list[Seen]:
         return [s for s in self.seen if predicate(s)]
 
     async def wait_for(
-        self, predicate: Callable[[Seen], bool], n: int = 1, timeout: float = 20
+        self,
+        predicate: Callable[[Seen], bool],
+        n: int = 1,
+        timeout: float = 20,
     ) -> list[Seen]:
-        deadline = time.monotonic() + timeout
-        while len(found := self.matching(predicate)) < n:
-            assert time.monotonic() < deadline, f"{len(found)} of {n} messages on the topics in time"
-            await asyncio.sleep(0.02)
-        return found
+        """The first `n` (at least) records matching `predicate`, once there are that many."""
+        try:
+            async with asyncio.timeout(timeout), self._changed:
+                await self._changed.wait_for(lambda: len(self.matching(predicate)) >= n)
+        except TimeoutError:
+            found = len(self.matching(predicate))
+            raise AssertionError(f"{found} of {n} messages on {self.topics} in {timeout}s") from None
+        return self.matching(predicate)
+
+
+class Bus:
+    """Publishes envelopes and waits for the events they cause, read by a TopicLog."""
+
+    def __init__(self, bootstrap: str, topics: list[str]) -> None:
+        self.bootstrap, self.topics = bootstrap, topics
+        self.log = TopicLog(bootstrap, topics)
+        self._producer: AIOKafkaProducer | None = None
+
+    @property
+    def seen(self) -> list[Envelope]:
+        return [s.envelope for s in self.log.seen]
+
+    async def __aenter__(self) -> Bus:
+        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap)
+        await self._producer.start()
+        await self.log.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.log.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+
+    async def send(self, topic: str, message: Message | Envelope, key: str | int) -> Envelope:
+        """Publish a message in a fresh envelope (or an envelope as it is: a redelivery)."""
+        assert self._producer is not None
+        envelope = message if isinstance(message, Envelope) else new_envelope(message)
+        await self._producer.send_and_wait(topic, envelope.to_bytes(), key=str(key).encode())
+        return envelope
+
+    async def wait(self, match: Callable[[Envelope], bool], timeout: float = 30) -> Envelope:
+        [first, *_] = await self.log.wait_for(lambda s: match(s.envelope), timeout=timeout)
+        return first.envelope
+
+    async def answer(self, command: Envelope, timeout: float = 30) -> Envelope:
+        """The event `command` caused directly (later events of its chain share its correlation id)."""
+        return await self.wait(lambda e: e.causation_id == str(command.message_id), timeout)
+
+    def caused_by(self, command: Envelope) -> list[Envelope]:
+        return [e for e in self.seen if e.causation_id == str(command.message_id)]
+
+
+async def eventually(query: Callable[[], Awaitable[Any]], expected: Any, timeout: float = 30) -> Any:
+    """Poll `query` (a database, an HTTP endpoint: nothing to await) until it returns `expected`."""
+    deadline = time.monotonic() + timeout
+    while (value := await query()) != expected:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still {value!r}, expected {expected!r}")
+        await asyncio.sleep(0.05)
+    return value
 
 
 async def wait_until(check: Callable[[], Awaitable[Any]], timeout: float = 20) -> Any:

@@ -10,14 +10,18 @@ import dataclasses
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 import aiohttp
 import asyncpg
-import pytest
+from faststream.kafka import KafkaBroker
 from meterbot_localstack import free_port
+from meterbot_platform.broker import make_broker
 from meterbot_platform.db import database_dsn
 from meterbot_platform.runtime import ServiceSpec, run_service
-from meterbot_platform.settings import KafkaSettings
+from meterbot_platform.settings import HttpSettings, KafkaSettings, PostgresSettings, ProcessSettings
+
+from meterbot_testing.bus import TopicLog
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,21 +37,15 @@ async def run_in_process(
     """Run `spec` (its wiring as the test wants it) until the block ends; ready when entered."""
     database = f"{spec.database}_{uuid.uuid4().hex[:10]}"
     port, stop = free_port(), asyncio.Event()
-    settings = {
-        "METERBOT_POSTGRES_DSN": postgres_dsn,
-        "METERBOT_KAFKA_BOOTSTRAP": kafka.kafka_bootstrap,
-        "METERBOT_KAFKA_IDEMPOTENT": str(kafka.kafka_idempotent).lower(),
-        "METERBOT_KAFKA_PARTITIONS": str(partitions or kafka.kafka_partitions),
-        "METERBOT_HTTP_HOST": "127.0.0.1",
-        "METERBOT_HTTP_PORT": str(port),
-    }
-    # the settings are read when the service starts; the environment is restored right after
-    with pytest.MonkeyPatch.context() as env:
-        for name, value in settings.items():
-            env.setenv(name, value)
-        task = asyncio.create_task(run_service(dataclasses.replace(spec, database=database), stop))
-        url = f"http://127.0.0.1:{port}"
-        await wait_ready(url, task, spec.name)
+    settings = ProcessSettings(
+        postgres=PostgresSettings(postgres_dsn=postgres_dsn),
+        kafka=kafka.model_copy(update={"kafka_partitions": partitions or kafka.kafka_partitions}),
+        http=HttpSettings(http_host="127.0.0.1", http_port=port),
+    )
+    spec = dataclasses.replace(spec, database=database)
+    task = asyncio.create_task(run_service(spec, stop, settings))
+    url = f"http://127.0.0.1:{port}"
+    await wait_ready(url, task, spec.name)
     pool = await asyncpg.create_pool(database_dsn(postgres_dsn, database), min_size=1, max_size=5)
     assert pool is not None
     try:
@@ -77,3 +75,39 @@ async def wait_ready(url: str, task: asyncio.Task[None], name: str, timeout: flo
                         return
             await asyncio.sleep(0.1)
     raise TimeoutError(f"the {name} service did not become ready in {timeout:.0f} s")
+
+
+@dataclasses.dataclass
+class FixedClock:
+    """A clock a test sets (`clock.now = ...`); services take it as their `clock`."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclasses.dataclass(frozen=True)
+class ObservedService:
+    url: str
+    pool: asyncpg.Pool  # the service's own database
+    producer: KafkaBroker  # to publish what other services would
+    log: TopicLog  # what it publishes on `topics`
+
+
+@contextlib.asynccontextmanager
+async def run_observed(
+    spec: ServiceSpec, postgres_dsn: str, bootstrap: str, topics: list[str]
+) -> AsyncIterator[ObservedService]:
+    """run_in_process, plus a producer playing the other services and a log of `topics`."""
+    kafka = KafkaSettings(kafka_bootstrap=bootstrap, kafka_idempotent=False, kafka_partitions=3)
+    async with run_in_process(spec, postgres_dsn, kafka) as running:
+        producer = make_broker(kafka, "test")
+        await producer.start()
+        log = TopicLog(bootstrap, topics)
+        await log.start()
+        try:
+            yield ObservedService(running.url, running.pool, producer, log)
+        finally:
+            await log.stop()
+            await producer.stop()

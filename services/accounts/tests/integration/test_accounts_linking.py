@@ -40,12 +40,14 @@ async def register(bus: Bus, surname: str, address: str = "ул. Ленина, �
 
 async def link(bus: Bus, chat: int, number: str, surname: str) -> Envelope:
     command = AccountLinkRequested(chat_id=chat, account_number=number, surname=surname)
-    return await bus.answer(await bus.send(ACCOUNTS_COMMANDS, command, key=number))
+    answer: Envelope = await bus.answer(await bus.send(ACCOUNTS_COMMANDS, command, key=number))
+    return answer
 
 
 async def unlink(bus: Bus, chat: int, number: str) -> Envelope:
     command = AccountUnlinkRequested(chat_id=chat, account_number=number)
-    return await bus.answer(await bus.send(ACCOUNTS_COMMANDS, command, key=number))
+    answer: Envelope = await bus.answer(await bus.send(ACCOUNTS_COMMANDS, command, key=number))
+    return answer
 
 
 async def stream_types(service: Service, stream: str) -> list[str]:

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from accounts.application.registry import CONSUMER
 from accounts.application.streams import account_stream
-from accounts.domain import REGISTRY_HEADER
 from meterbot_contracts import Envelope
 from meterbot_localstack import free_port
 from meterbot_platform.settings import KafkaSettings
 
 from meterbot.commands.registry import import_registry
+from meterbot.registry_csv import REGISTRY_HEADER
 
 from .accounts_harness import Bus, Service, eventually
 
@@ -167,9 +167,9 @@ async def test_an_unreadable_file_exits_2_before_publishing(
     assert str(path) in err and "published" not in out
 
 
-async def test_an_unreachable_broker_exits_2(tmp_path: Path) -> None:
+async def test_an_unreachable_broker_exits_3_and_says_to_start_the_stack(tmp_path: Path) -> None:
     path = tmp_path / "registry.csv"
     path.write_text(f"{HEADER}\n1,Иванов,,,,,,,\n", encoding="utf-8")
     code, _, err, _ = await run(path, KafkaSettings(kafka_bootstrap=f"127.0.0.1:{free_port()}"))
-    assert code == 2
-    assert "publishing to Kafka failed" in err
+    assert code == 3
+    assert "publishing to Kafka at 127.0.0.1:" in err and "start it with `meterbot up`" in err

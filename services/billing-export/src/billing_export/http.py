@@ -2,14 +2,15 @@
 
     GET  /exports/{period}.csv | .json   stream the period's export (chunked; never held in memory)
     GET  /exports/{period}               {"period", "status": open|closed, "closed_at", "readings_count"}
-    POST /exports/{period}/close         close the period: {"period", "closed_at", "readings_count",
-                                         "closed_now"}; 409 if the period has not begun yet
+    POST /exports/{period}/close[?force=1]  close the period: {"period", "closed_at", "readings_count",
+                                         "closed_now"}; 409 if the period has not begun yet, or is
+                                         the current one and force is not given
 
 Closing is a POST of its own, never a side effect of a GET (proxies, prefetchers and retries replay
-GETs freely). `meterbot export` closes, then downloads; --no-close only downloads. An export first
-brings the view up to every event committed before the request, so the export of a closed period is
-complete and final. Response headers X-Meterbot-Period-Status and X-Meterbot-Readings-Count describe
-the body, read in the same snapshot."""
+GETs freely). `meterbot export` only downloads; `meterbot period close` (or export --close) closes.
+An export first brings the view up to every event committed before the request, so the export of a
+closed period is complete and final. Response headers X-Meterbot-Period-Status and
+X-Meterbot-Readings-Count describe the body, read in the same snapshot."""
 
 from __future__ import annotations
 
@@ -18,15 +19,15 @@ from uuid import uuid4
 
 import asyncpg
 from aiohttp import web
-from meterbot_contracts.readings import Period
+from meterbot_contracts.period import Period, is_period
 from meterbot_platform.projection import ProjectionRunner
 
 from billing_export import SERVICE
-from billing_export.application.closing import ClosedPeriod, PeriodNotStarted
+from billing_export.application.closing import ClosedPeriod, PeriodIsCurrent, PeriodNotStarted
 from billing_export.metrics import EXPORTED_ROWS, PERIODS_CLOSED
-from billing_export.queries import PERIOD, STREAMERS, export_summary
+from billing_export.queries import STREAMERS, export_summary
 
-Close = Callable[[Period, str], Awaitable[ClosedPeriod]]  # (period, correlation id)
+Close = Callable[[Period, str, bool], Awaitable[ClosedPeriod]]  # (period, correlation id, force)
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json; charset=utf-8"}
 
 
@@ -52,7 +53,7 @@ class Coalescing:
 
 def _period(request: web.Request) -> Period:
     period = request.match_info["period"]
-    if not PERIOD.match(period):
+    if not is_period(period):
         raise web.HTTPBadRequest(text="period must be YYYY-MM (month 01..12)")
     return period
 
@@ -97,9 +98,12 @@ def routes(pool: asyncpg.Pool, view: ProjectionRunner, close: Close) -> list[web
     async def close_route(request: web.Request) -> web.Response:
         period = _period(request)
         try:
-            result = await close(period, request.headers.get("X-Correlation-Id") or str(uuid4()))
+            correlation_id = request.headers.get("X-Correlation-Id") or str(uuid4())
+            result = await close(period, correlation_id, request.query.get("force") in ("1", "true"))
         except PeriodNotStarted as exc:
             return web.json_response({"error": "period_not_started", "detail": str(exc)}, status=409)
+        except PeriodIsCurrent as exc:
+            return web.json_response({"error": "period_is_current", "detail": str(exc)}, status=409)
         if result.closed_now:
             PERIODS_CLOSED.labels(SERVICE).inc()
         await view.catch_up()

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from meterbot_contracts.all import default_registry
-from meterbot_contracts.readings import Period
+from meterbot_contracts.period import Period, period_of
 from meterbot_contracts.topics import READINGS_EVENTS
 from meterbot_platform.consumer import subscribe
 from meterbot_platform.outbox import OutboxRelay
@@ -52,16 +52,16 @@ def make_wire(clock: Clock = utc_now) -> Wire:
         view = ProjectionRunner(runtime.pool, ExportView(), service=SERVICE)
         runtime.background.extend([relay.run, view.run])
 
-        async def close(period: Period, correlation_id: str) -> ClosedPeriod:
+        async def close(period: Period, correlation_id: str, force: bool) -> ClosedPeriod:
             now = clock()
-            local = now.astimezone(settings.time_zone)
             return await close_period(
                 runtime.pool,
                 runtime.store,
                 period,
                 now=now,
-                current_period=f"{local.year:04d}-{local.month:02d}",
+                current_period=period_of(now, settings.time_zone),
                 correlation_id=correlation_id,
+                force=force,
             )
 
         runtime.routes.extend(routes(runtime.pool, view, close))

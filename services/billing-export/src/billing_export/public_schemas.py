@@ -17,12 +17,13 @@ from typing import Any, Literal
 
 from meterbot_contracts import Envelope, Message
 from meterbot_contracts.billing import BillingReading, RegistryRecord
+from meterbot_contracts.period import PERIOD_PATTERN
 from meterbot_contracts.topics import BILLING_READINGS_V1, BILLING_REGISTRY_V1
 from pydantic import BaseModel, create_model
 
 # draft-07: the JSON Schema version every AsyncAPI 3 tool reads (the generated keywords are all draft-07)
 JSON_SCHEMA_DIALECT = "http://json-schema.org/draft-07/schema#"
-PERIOD = {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "description": "calendar month YYYY-MM"}
+PERIOD = {"type": "string", "pattern": PERIOD_PATTERN, "description": "calendar month YYYY-MM"}
 OCCURRED_AT = {"type": "string", "format": "date-time", "description": "RFC 3339, UTC (Z)"}
 
 

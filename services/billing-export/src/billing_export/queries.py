@@ -13,7 +13,6 @@ meter."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -21,7 +20,6 @@ import asyncpg
 from meterbot_contracts.readings import Period
 from pydantic import BaseModel, ConfigDict
 
-PERIOD = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 CSV_COLUMNS = ("account_number", "meter_id", "meter_type", "value", "period", "submitted_at", "reading_id")
 Write = Callable[[bytes], Awaitable[None]]
 

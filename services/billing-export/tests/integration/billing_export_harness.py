@@ -20,10 +20,9 @@ from faststream.kafka import KafkaBroker
 from meterbot_contracts import Envelope, Message, new_envelope
 from meterbot_contracts.readings import MeterType, ReadingAccepted, ReadingWithdrawn
 from meterbot_contracts.topics import READINGS_EVENTS
-from meterbot_platform.broker import make_broker, publish_envelope
-from meterbot_platform.settings import KafkaSettings
+from meterbot_platform.broker import publish_envelope
 from meterbot_testing.bus import TopicLog, wait_until
-from meterbot_testing.service import run_in_process
+from meterbot_testing.service import FixedClock, run_observed
 
 CONSUMER = "billing-export:readings"
 _periods = (f"{y}-{m:02d}" for y, m in itertools.product(range(2000, 2030), range(1, 13)))
@@ -32,14 +31,6 @@ _periods = (f"{y}-{m:02d}" for y, m in itertools.product(range(2000, 2030), rang
 def new_period() -> str:
     """A period no other test of the session uses (all before the fixed clock)."""
     return next(_periods)
-
-
-@dataclass
-class FixedClock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
@@ -112,14 +103,5 @@ def new_ids() -> tuple[str, str]:
 async def running_billing_export(
     postgres_dsn: str, bootstrap: str, clock: FixedClock, topics: list[str]
 ) -> AsyncIterator[Service]:
-    kafka = KafkaSettings(kafka_bootstrap=bootstrap, kafka_idempotent=False, kafka_partitions=3)
-    async with run_in_process(replace(SPEC, wire=make_wire(clock=clock)), postgres_dsn, kafka) as running:
-        producer = make_broker(kafka, "test")
-        await producer.start()
-        log = TopicLog(bootstrap, topics)
-        await log.start()
-        try:
-            yield Service(running.url, running.pool, producer, log, clock)
-        finally:
-            await log.stop()
-            await producer.stop()
+    async with run_observed(replace(SPEC, wire=make_wire(clock=clock)), postgres_dsn, bootstrap, topics) as s:
+        yield Service(s.url, s.pool, s.producer, s.log, clock)

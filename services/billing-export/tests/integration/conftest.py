@@ -10,8 +10,9 @@ from meterbot_contracts.topics import ALL_TOPICS_WITH_DLQ, BILLING_EXPORT_EVENTS
 from meterbot_localstack import LocalBroker
 from meterbot_platform.broker import ensure_topics
 from meterbot_testing.infra import Postgres
+from meterbot_testing.service import FixedClock
 
-from .billing_export_harness import FixedClock, Service, running_billing_export
+from .billing_export_harness import Service, running_billing_export
 
 NOW = datetime(2030, 1, 15, 9, tzinfo=UTC)  # every test period (2000-01 .. 2029-12) has begun
 

@@ -39,7 +39,9 @@ async def record(pool: asyncpg.Pool, event: ReadingAccepted | ReadingWithdrawn) 
 
 
 async def close(pool: asyncpg.Pool) -> int:
-    result = await close_period(pool, STORE, PERIOD, now=NOW, current_period=PERIOD, correlation_id="c")
+    result = await close_period(
+        pool, STORE, PERIOD, now=NOW, current_period=PERIOD, correlation_id="c", force=True
+    )
     return result.closed.readings_count
 
 

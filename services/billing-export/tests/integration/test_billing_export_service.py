@@ -232,3 +232,13 @@ async def test_an_empty_period_exports_a_header_and_an_empty_array(billing_expor
     assert await export_csv(billing_export, period) == []
     status, _, body = await billing_export.http("GET", f"/exports/{period}.json")
     assert status == 200 and json.loads(body) == []
+
+
+async def test_the_current_period_closes_only_when_forced(billing_export: Service) -> None:
+    current = "2030-01"  # the fixed clock's month (conftest NOW)
+    status, _, body = await billing_export.http("POST", f"/exports/{current}/close")
+    assert status == 409 and json.loads(body)["error"] == "period_is_current"
+    summary = json.loads((await billing_export.http("GET", f"/exports/{current}"))[2])
+    assert summary["status"] == "open"
+    status, _, body = await billing_export.http("POST", f"/exports/{current}/close?force=1")
+    assert status == 200 and json.loads(body)["closed_now"] is True, body

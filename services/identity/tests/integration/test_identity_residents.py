@@ -42,7 +42,8 @@ def shared(chat: int, *, phone: str = "+7 916 123-45-67", contact_user_id: int |
 
 
 async def send(bus: Bus, command: Message | Envelope, chat: int) -> Envelope:
-    return await bus.send(IDENTITY_COMMANDS, command, key=chat)
+    sent: Envelope = await bus.send(IDENTITY_COMMANDS, command, key=chat)
+    return sent
 
 
 async def stream_types(service: Service, chat: int) -> list[str]:

@@ -11,10 +11,11 @@ from collections.abc import Callable
 
 import asyncpg
 from aiohttp import web
+from meterbot_contracts.period import is_period
 from meterbot_contracts.readings import Period
 from pydantic import BaseModel
 
-from readings.queries import PERIOD, HistoryEntry, PeriodReading, meter_history, period_readings
+from readings.queries import HistoryEntry, PeriodReading, meter_history, period_readings
 
 MAX_HISTORY = 1000
 
@@ -38,7 +39,7 @@ def routes(pool: asyncpg.Pool, current_period: Callable[[], Period]) -> list[web
     async def account_readings(request: web.Request) -> web.Response:
         account = request.match_info["account"]
         period = request.query.get("period") or current_period()
-        if not PERIOD.match(period):
+        if not is_period(period):
             raise web.HTTPBadRequest(text="period must be YYYY-MM")
         readings = await period_readings(pool, account, period)
         return _json(AccountReadings(account_number=account, period=period, readings=readings))

@@ -28,7 +28,7 @@ from readings.application.commands import COMMANDS, Clock, Deps, command_handler
 from readings.application.facts import fact_handlers
 from readings.application.reconciliation import reconciliation_handlers
 from readings.application.registry import registry_handler
-from readings.domain import period_of
+from readings.domain import ReadingPolicy, period_of
 from readings.http import routes
 from readings.migrations import MIGRATIONS
 from readings.projections import projections
@@ -42,12 +42,15 @@ Wire = Callable[[Runtime], Awaitable[None]]
 PROJECTION_BATCH = 100
 
 
-def make_wire(clock: Clock = utc_now, new_id: Callable[[], UUID] = uuid4) -> Wire:
-    """The service's wiring; tests pass a fixed clock."""
+def make_wire(
+    clock: Clock = utc_now, new_id: Callable[[], UUID] = uuid4, policy: ReadingPolicy | None = None
+) -> Wire:
+    """The service's wiring; tests pass a fixed clock (and a policy instead of the settings)."""
 
     async def wire(runtime: Runtime) -> None:
-        policy = ReadingsSettings().policy(PeriodSettings())
-        deps = Deps(store=runtime.store, policy=policy, clock=clock, new_id=new_id)
+        # the settings, read once here and passed down
+        rules = policy or ReadingsSettings().policy(PeriodSettings())
+        deps = Deps(store=runtime.store, policy=rules, clock=clock, new_id=new_id)
         commands = command_handler(runtime.pool, deps)
         one_at_a_time = {
             **fact_handlers(runtime.pool),
@@ -84,7 +87,7 @@ def make_wire(clock: Clock = utc_now, new_id: Callable[[], UUID] = uuid4) -> Wir
             runtime.background.append(
                 ProjectionRunner(runtime.pool, projection, service=SERVICE, batch_size=PROJECTION_BATCH).run
             )
-        runtime.routes.extend(routes(runtime.pool, lambda: period_of(clock(), policy.time_zone)))
+        runtime.routes.extend(routes(runtime.pool, lambda: period_of(clock(), rules.time_zone)))
 
     return wire
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
@@ -11,8 +10,6 @@ from uuid import UUID
 import asyncpg
 from meterbot_contracts.readings import MeterType, Period
 from pydantic import BaseModel, ConfigDict
-
-PERIOD = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 
 
 class PeriodReading(BaseModel):

@@ -4,8 +4,9 @@
     METERBOT_READINGS_MAX_DELTA       largest increase over the previous value, 100
     METERBOT_READINGS_MAX_DELTA_HEAT  the same for one meter type (COLD_WATER, HOT_WATER, HEAT, ELECTRICITY,
                                       ELECTRICITY_DAY, ELECTRICITY_NIGHT, GAS); unset = MAX_DELTA
-The billing time zone (period = calendar month there) is the platform's METERBOT_PERIOD_TIME_ZONE.
-A bad value stops the service at start, with the setting named."""
+The billing time zone (period = calendar month there) is the platform's METERBOT_PERIOD_TIME_ZONE,
+passed in by the composition root (main.py), which reads every setting once. A bad value stops the
+service at start, with the setting named."""
 
 from __future__ import annotations
 

@@ -9,8 +9,9 @@ from meterbot_contracts.topics import ALL_TOPICS_WITH_DLQ, READINGS_EVENTS
 from meterbot_localstack import LocalBroker
 from meterbot_platform.broker import ensure_topics
 from meterbot_testing.infra import Postgres
+from meterbot_testing.service import FixedClock
 
-from .readings_harness import FixedClock, Service, running_readings, utc
+from .readings_harness import Service, running_readings, utc
 
 # 12:00 in Moscow on 10 March 2025: period 2025-03
 START = utc(2025, 3, 10, 9, 0)

@@ -26,19 +26,10 @@ from meterbot_contracts.topics import (
     BILLING_REGISTRY_V1,
     READINGS_COMMANDS,
 )
-from meterbot_platform.broker import make_broker, publish_envelope
-from meterbot_platform.settings import KafkaSettings
+from meterbot_platform.broker import publish_envelope
 from meterbot_testing.bus import TopicLog, wait_until
-from meterbot_testing.service import run_in_process
+from meterbot_testing.service import FixedClock, run_observed
 from readings.main import SPEC, make_wire
-
-
-@dataclass
-class FixedClock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
@@ -88,17 +79,8 @@ class Service:
 async def running_readings(
     postgres_dsn: str, bootstrap: str, clock: FixedClock, topics: list[str]
 ) -> AsyncIterator[Service]:
-    kafka = KafkaSettings(kafka_bootstrap=bootstrap, kafka_idempotent=False, kafka_partitions=3)
-    async with run_in_process(replace(SPEC, wire=make_wire(clock=clock)), postgres_dsn, kafka) as running:
-        producer = make_broker(kafka, "test")
-        await producer.start()
-        log = TopicLog(bootstrap, topics)
-        await log.start()
-        try:
-            yield Service(running.url, running.pool, producer, log, clock)
-        finally:
-            await log.stop()
-            await producer.stop()
+    async with run_observed(replace(SPEC, wire=make_wire(clock=clock)), postgres_dsn, bootstrap, topics) as s:
+        yield Service(s.url, s.pool, s.producer, s.log, clock)
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

@@ -156,7 +156,7 @@ def late(
 ) -> LateReadingRefused:
     return LateReadingRefused(
         reading_id=reading.reading_id,
-        refused=refused,  # type: ignore[arg-type]
+        refused=refused,
         chat_id=9,
         account_number="A1",
         meter_id="M1",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,27 +14,26 @@ from readings.settings import ReadingsSettings
 
 pytestmark = pytest.mark.unit
 
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in [n for n in os.environ if n.startswith("METERBOT_READINGS_")]:
-        monkeypatch.delenv(name)
+MOSCOW = ZoneInfo("Europe/Moscow")
 
 
-def test_defaults_are_moscow_every_day_and_100() -> None:
-    policy = ReadingsSettings().policy(PeriodSettings())
-    assert policy.time_zone == ZoneInfo("Europe/Moscow")
+def settings(**values: Any) -> ReadingsSettings:
+    """The settings from these values and the defaults alone: a prefix no variable has keeps the
+    environment out (the service passes what it read once; tests pass values)."""
+    return ReadingsSettings(_env_prefix="METERBOT_TEST_NO_SUCH_PREFIX_", **values)
+
+
+def test_defaults_are_every_day_and_100() -> None:
+    policy = settings().policy(PeriodSettings(period_time_zone="Europe/Moscow"))
+    assert policy.time_zone == MOSCOW
     assert all(policy.window.is_open(date(2025, 2, day)) for day in range(1, 29))
     assert {policy.max_delta_for(t) for t in MeterType} == {100}
 
 
-def test_environment_sets_zone_window_and_deltas(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("METERBOT_PERIOD_TIME_ZONE", "Asia/Yekaterinburg")
-    monkeypatch.setenv("METERBOT_READINGS_WINDOW_DAYS", "15-25")
-    monkeypatch.setenv("METERBOT_READINGS_MAX_DELTA", "50")
-    monkeypatch.setenv("METERBOT_READINGS_MAX_DELTA_HEAT", "3")
-    monkeypatch.setenv("METERBOT_READINGS_MAX_DELTA_ELECTRICITY_NIGHT", "900")
-    policy = ReadingsSettings().policy(PeriodSettings())
+def test_zone_window_and_deltas() -> None:
+    policy = settings(
+        window_days="15-25", max_delta=50, max_delta_heat=3, max_delta_electricity_night=900
+    ).policy(PeriodSettings(period_time_zone="Asia/Yekaterinburg"))
     assert policy.time_zone == ZoneInfo("Asia/Yekaterinburg")
     assert policy.window.is_open(date(2025, 3, 15)) and not policy.window.is_open(date(2025, 3, 26))
     assert policy.max_delta_for(MeterType.HEAT) == 3
@@ -42,17 +41,18 @@ def test_environment_sets_zone_window_and_deltas(monkeypatch: pytest.MonkeyPatch
     assert policy.max_delta_for(MeterType.GAS) == 50
 
 
+def test_the_environment_names_are_the_documented_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one test of the names themselves (README settings table); everything else passes values."""
+    monkeypatch.setenv("METERBOT_READINGS_WINDOW_DAYS", "1-5,20-31")
+    monkeypatch.setenv("METERBOT_READINGS_MAX_DELTA_GAS", "7")
+    read = ReadingsSettings()
+    assert (read.window_days, read.max_delta_gas) == ("1-5,20-31", 7)
+
+
 @pytest.mark.parametrize(
-    ("name", "value"),
-    [
-        ("METERBOT_READINGS_WINDOW_DAYS", "25-15"),
-        ("METERBOT_READINGS_WINDOW_DAYS", "every day"),
-        ("METERBOT_READINGS_MAX_DELTA", "0"),
-        ("METERBOT_READINGS_MAX_DELTA_GAS", "-1"),
-    ],
+    ("field", "value"),
+    [("window_days", "25-15"), ("window_days", "every day"), ("max_delta", 0), ("max_delta_gas", -1)],
 )
-def test_bad_settings_are_refused_by_name(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
-    monkeypatch.setenv(name, value)
-    field = name.removeprefix("METERBOT_READINGS_").lower()
+def test_bad_settings_are_refused_by_name(field: str, value: object) -> None:
     with pytest.raises(ValidationError, match=field):
-        ReadingsSettings()
+        settings(**{field: value})

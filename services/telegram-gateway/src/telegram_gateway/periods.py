@@ -1,21 +1,13 @@
-"""Billing periods (calendar months in the billing time zone) and how times are shown to residents."""
+"""Billing periods (one rule, in the contracts) and how times are shown to residents."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from meterbot_contracts.period import period_of, split_period
 
-def period_of(at: datetime, tz: ZoneInfo) -> str:
-    """ "YYYY-MM" of the month `at` falls in, in zone `tz` (naive datetimes are taken as UTC)."""
-    aware = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-    local = aware.astimezone(tz)
-    return f"{local.year:04d}-{local.month:02d}"
-
-
-def split_period(period: str) -> tuple[int, int]:
-    year, month = period.split("-", 1)
-    return int(year), int(month)
+__all__ = ["local_time", "period_of", "split_period"]
 
 
 def local_time(at: datetime, tz: ZoneInfo) -> str:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from meterbot_contracts import Envelope, Message
 from meterbot_contracts.accounts import AccountLinked, AccountLinkRefused, AccountUnlinked
+from meterbot_contracts.billing import PeriodClosed
 from meterbot_contracts.identity import (
     ResidentContactUpdated,
     ResidentRegistered,
@@ -91,6 +92,8 @@ class Responder:
         for _, message in new.values():
             if isinstance(message, ReadingReconciled):
                 await self._tell_reconciled(message)
+            elif isinstance(message, PeriodClosed):
+                await self._tell_closed(message)
         return set(new)
 
     async def _tell_reconciled(self, event: ReadingReconciled) -> None:
@@ -101,6 +104,22 @@ class Responder:
                 await self._messenger.send(event.chat_id, outgoing.text, outgoing.markup)
         except Exception:
             log.exception("ReadingReconciled not told to the resident")
+
+    async def _tell_closed(self, event: PeriodClosed) -> None:
+        """Every chat with a reading that counts in the closed period learns it is final (unasked,
+        like _tell_reconciled; a redelivered PeriodClosed is not claimed again, so told once)."""
+        chats = await self._pool.fetch(
+            """SELECT DISTINCT l.chat_id FROM rm_readings r JOIN rm_links l USING (account_number)
+               WHERE r.period = $1 AND r.status = 'current'""",
+            event.period,
+        )
+        for row in chats:
+            try:
+                t = self._catalogue.texts(await self._read_model.language(row["chat_id"]))
+                text = t("period.closed", period=replies.period_name(t, event.period))
+                await self._messenger.send(row["chat_id"], text, None)
+            except Exception:
+                log.exception("PeriodClosed not told to a resident")
 
     async def _answer(self, pending: Pending, message: Message) -> None:
         t = self._catalogue.texts(pending.locale)

@@ -17,10 +17,11 @@ class GatewayTopics:
     identity_events: str = fixed.IDENTITY_EVENTS
     accounts_events: str = fixed.ACCOUNTS_EVENTS
     readings_events: str = fixed.READINGS_EVENTS
+    billing_export_events: str = fixed.BILLING_EXPORT_EVENTS  # PeriodClosed: residents are told
 
     @property
     def events(self) -> list[str]:
-        return [self.identity_events, self.accounts_events, self.readings_events]
+        return [self.identity_events, self.accounts_events, self.readings_events, self.billing_export_events]
 
     @property
     def commands(self) -> list[str]:

@@ -15,15 +15,13 @@ from meterbot_contracts.identity import PhoneShared, ResidentRegistered, Residen
 from meterbot_platform.broker import ensure_topics
 from meterbot_platform.settings import KafkaSettings
 from meterbot_testing.infra import Postgres
+from meterbot_testing.resident import ResidentDriver, ResidentFactory
+from meterbot_testing.services import ServiceDouble
+from telegram_gateway.i18n import load_catalogue
 from telegram_gateway.settings import GatewaySettings
-from telegram_gateway.testing import (
-    GatewayHarness,
-    ResidentDriver,
-    ResidentFactory,
-    ServiceDouble,
-    fresh_database,
-)
 from telegram_gateway.topics import GatewayTopics
+
+from .gateway_harness import GatewayHarness, fresh_database
 
 TOKEN = "777001:gateway-test-token"
 ADMIN_CHAT_ID = 990_000_001
@@ -105,7 +103,7 @@ def new_resident(botapi: BotApiServer) -> ResidentFactory:
     def make(token: str = TOKEN, **profile: object) -> ResidentDriver:
         user_id = next(_user_ids)
         profile.setdefault("first_name", f"Житель{user_id}")
-        return ResidentDriver(botapi.resident(token, user_id, **profile))
+        return ResidentDriver(botapi.resident(token, user_id, **profile), load_catalogue())
 
     return make
 
@@ -113,7 +111,7 @@ def new_resident(botapi: BotApiServer) -> ResidentFactory:
 @pytest.fixture
 async def admin(botapi: BotApiServer, gateway: GatewayHarness) -> ResidentDriver:
     """The administrator; like on Telegram, a bot can write to them once they started it."""
-    driver = ResidentDriver(botapi.resident(TOKEN, ADMIN_CHAT_ID, first_name="Админ"))
+    driver = ResidentDriver(botapi.resident(TOKEN, ADMIN_CHAT_ID, first_name="Админ"), load_catalogue())
     if not driver.resident.bot_messages():
         await driver.say("/start")
     return driver

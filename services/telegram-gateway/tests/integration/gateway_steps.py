@@ -9,7 +9,10 @@ from decimal import Decimal
 from meterbot_botapi import ChatMessage
 from meterbot_contracts.accounts import AccountLinked, AccountLinkRequested
 from meterbot_contracts.readings import MeterRegistered, MeterType
-from telegram_gateway.testing import GatewayHarness, ResidentDriver, ServiceDouble
+from meterbot_testing.resident import ResidentDriver
+from meterbot_testing.services import ServiceDouble
+
+from .gateway_harness import GatewayHarness
 
 
 async def link(

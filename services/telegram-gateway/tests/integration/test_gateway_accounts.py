@@ -14,9 +14,11 @@ from meterbot_contracts.accounts import (
     AccountUnlinked,
     AccountUnlinkRequested,
 )
+from meterbot_testing.resident import ResidentFactory
+from meterbot_testing.services import ServiceDouble
 from telegram_gateway.periods import local_time
-from telegram_gateway.testing import GatewayHarness, ResidentFactory, ServiceDouble
 
+from .gateway_harness import GatewayHarness
 from .gateway_steps import link
 
 pytestmark = pytest.mark.integration

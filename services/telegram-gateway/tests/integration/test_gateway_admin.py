@@ -6,9 +6,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from telegram_gateway.testing import GatewayHarness, ResidentDriver, ResidentFactory, ServiceDouble
+from meterbot_testing.resident import ResidentDriver, ResidentFactory
+from meterbot_testing.services import ServiceDouble
 
 from .conftest import ADMIN_CHAT_ID
+from .gateway_harness import GatewayHarness
 from .gateway_steps import link
 
 pytestmark = pytest.mark.integration

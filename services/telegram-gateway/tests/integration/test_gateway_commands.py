@@ -13,9 +13,11 @@ import pytest
 from meterbot_botapi import BotApiServer
 from meterbot_contracts.accounts import AccountLinkRequested
 from meterbot_contracts.readings import MeterType, ReadingSubmitted
+from meterbot_testing.resident import ResidentDriver, ResidentFactory
+from meterbot_testing.services import ServiceDouble
 from prometheus_client import REGISTRY
-from telegram_gateway.testing import GatewayHarness, ResidentDriver, ResidentFactory, ServiceDouble
 
+from .gateway_harness import GatewayHarness
 from .gateway_steps import add_meter, link
 
 pytestmark = pytest.mark.integration

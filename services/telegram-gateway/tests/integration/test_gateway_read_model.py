@@ -13,7 +13,8 @@ from meterbot_contracts.accounts import AccountLinked, AccountRegistered
 from meterbot_contracts.readings import MeterClosed, MeterRegistered, MeterType
 from meterbot_testing.infra import Postgres
 from telegram_gateway.readmodel.projection import apply_all
-from telegram_gateway.testing import fresh_database
+
+from .gateway_harness import fresh_database
 
 pytestmark = pytest.mark.integration
 

@@ -13,6 +13,8 @@ from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
+from meterbot_contracts.billing import PeriodClosed
+from meterbot_contracts.period import period_of
 from meterbot_contracts.readings import (
     MeterClosed,
     MeterType,
@@ -23,11 +25,12 @@ from meterbot_contracts.readings import (
     ReadingWithdrawalRequested,
     ReadingWithdrawn,
 )
+from meterbot_testing.resident import ResidentDriver, ResidentFactory
+from meterbot_testing.services import ServiceDouble
 from telegram_gateway.i18n import load_catalogue
-from telegram_gateway.periods import period_of
 from telegram_gateway.replies import period_name
-from telegram_gateway.testing import GatewayHarness, ResidentDriver, ResidentFactory, ServiceDouble
 
+from .gateway_harness import GatewayHarness
 from .gateway_steps import add_meter, link
 
 pytestmark = pytest.mark.integration
@@ -351,3 +354,23 @@ async def test_a_value_with_nul_is_answered_and_never_sent(
     saved = await services.serve(kira.say("251"), ReadingSubmitted, accepted, chat_id=kira.chat_id)
     assert saved.text == "Информация сохранена"
     assert [c.raw_value for c in services.commands(ReadingSubmitted, chat_id=kira.chat_id)] == ["251"]
+
+
+async def test_a_resident_with_a_reading_in_a_closed_period_is_told(
+    gateway: GatewayHarness, services: ServiceDouble, new_resident: ResidentFactory
+) -> None:
+    meter, period = f"CW-{uid()}", f"{1900 + uuid.uuid4().int % 100}-04"  # no other test's period
+    anna, account = await resident_with_meters(gateway, services, new_resident, (meter, MeterType.COLD_WATER))
+    await anna.tap(await anna.meters(account), f"Холодная вода {meter}")
+    saved = await services.serve(
+        anna.say("251"), ReadingSubmitted, lambda c: accepted(c, period), chat_id=anna.chat_id
+    )
+    assert saved.text == "Информация сохранена"
+    await gateway.wait_for("SELECT true FROM rm_readings WHERE meter_id = $1", meter)
+
+    closed = PeriodClosed(period=period, closed_at=datetime.now(UTC), readings_count=1)
+    await services.publish(closed)
+    told = await anna.next()
+    t = load_catalogue().texts("ru")
+    assert told.text == t("period.closed", period=period_name(t, period))
+    assert (told.text or "").startswith("Период апрель ")

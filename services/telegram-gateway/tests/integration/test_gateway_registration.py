@@ -7,7 +7,10 @@ import time
 
 import pytest
 from meterbot_contracts.identity import PhoneShared
-from telegram_gateway.testing import GatewayHarness, ResidentFactory, ServiceDouble
+from meterbot_testing.resident import ResidentFactory
+from meterbot_testing.services import ServiceDouble
+
+from .gateway_harness import GatewayHarness
 
 pytestmark = pytest.mark.integration
 

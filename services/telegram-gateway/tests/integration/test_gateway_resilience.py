@@ -24,15 +24,20 @@ from meterbot_contracts.identity import PhoneShared, ResidentRegistered
 from meterbot_contracts.readings import ReadingSubmitted
 from meterbot_contracts.window import SubmissionWindow
 from meterbot_localstack import free_port
+from meterbot_platform import consumer_lag
 from meterbot_platform.settings import KafkaSettings
+from meterbot_testing.bus import wait_until
 from meterbot_testing.infra import Postgres
+from meterbot_testing.resident import ResidentDriver
+from meterbot_testing.services import ServiceDouble
 from prometheus_client import REGISTRY
+from telegram_gateway.i18n import load_catalogue
 from telegram_gateway.periods import period_of
 from telegram_gateway.readmodel.projection import apply_all
 from telegram_gateway.settings import GatewaySettings
-from telegram_gateway.testing import GatewayHarness, ResidentDriver, ServiceDouble, fresh_database
 
 from .conftest import identity_rule, make_topics
+from .gateway_harness import GatewayHarness, fresh_database
 from .gateway_steps import add_meter, link
 
 pytestmark = pytest.mark.integration
@@ -48,7 +53,7 @@ class Stack:
     def resident(self, **profile: object) -> ResidentDriver:
         user_id = 2_000_000 + uuid.uuid4().int % 1_000_000
         profile.setdefault("first_name", "Житель")
-        return ResidentDriver(self.botapi.resident(self.token, user_id, **profile))
+        return ResidentDriver(self.botapi.resident(self.token, user_id, **profile), load_catalogue())
 
 
 @contextlib.asynccontextmanager
@@ -72,7 +77,7 @@ async def stack(
             topics,
             group_id=f"gw-{uuid.uuid4().hex[:8]}",
             settings=settings,
-            **harness,  # type: ignore[arg-type]
+            **harness,
         )
         try:
             await gateway.start()
@@ -238,7 +243,12 @@ async def test_a_redelivered_event_answers_once(
             "SELECT count(*) = 1 FROM inbox WHERE consumer = 'gateway-read-model' AND message_id = $1",
             answer.message_id,
         )
-        await asyncio.sleep(0.5)
+
+        async def redeliveries_handled() -> bool:  # the gateway's group committed past both copies
+            groups = {s.harness.group_id: set(s.harness.topics.events)}
+            return sum((await consumer_lag.measure(kafka_settings.kafka_bootstrap, groups)).values()) == 0
+
+        await wait_until(redeliveries_handled)
         assert len(gleb.resident.bot_messages()) == 2  # the greeting and one main menu
 
 

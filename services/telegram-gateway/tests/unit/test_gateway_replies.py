@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from meterbot_contracts.accounts import AccountLinked, AccountLinkRefused
 from meterbot_contracts.identity import ResidentRegistered, ResidentRegistrationRefused
+from meterbot_contracts.period import period_of
 from meterbot_contracts.readings import MeterType, ReadingAccepted, ReadingRejected
 from meterbot_contracts.window import SubmissionWindow
 from telegram_gateway.i18n import load_catalogue
-from telegram_gateway.periods import local_time, period_of
+from telegram_gateway.periods import local_time
 from telegram_gateway.readmodel import MeterView
 from telegram_gateway.replies import (
     REJECTION_REASONS,

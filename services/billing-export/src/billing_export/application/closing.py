@@ -22,6 +22,10 @@ class PeriodNotStarted(ValueError):
     """A period that has not begun yet in the billing time zone cannot be closed."""
 
 
+class PeriodIsCurrent(ValueError):
+    """The period under way: closed only when asked with force (residents are still handing in)."""
+
+
 @dataclass(frozen=True)
 class ClosedPeriod:
     closed: PeriodClosed
@@ -36,9 +40,12 @@ async def close_period(
     now: datetime,
     current_period: Period,
     correlation_id: str,
+    force: bool = False,
 ) -> ClosedPeriod:
     if period > current_period:
         raise PeriodNotStarted(f"period {period} has not started yet (current: {current_period})")
+    if period == current_period and not force:
+        raise PeriodIsCurrent(f"period {period} is the current one: residents are still handing in readings")
 
     async def close(conn: asyncpg.Connection) -> ClosedPeriod:  # run again if a reading came meanwhile
         snapshot, count = await load_for_close(conn, store, period)

@@ -11,6 +11,7 @@ from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from meterbot_contracts.accounts import AccountLinkRequested, AccountUnlinkRequested
+from meterbot_contracts.fields import ACCOUNT_NUMBER_MAX, SURNAME_MAX
 
 from telegram_gateway.bot.callbacks import AccountAction, AccountCb, ConfirmCb, Destructive, ref_for
 from telegram_gateway.bot.context import Deps, Turn
@@ -25,8 +26,7 @@ from telegram_gateway.periods import local_time
 from telegram_gateway.readmodel import LinkedAccount
 from telegram_gateway.storage.pending import ReplyContext
 
-MAX_NUMBER = 32  # AccountLinkRequested.account_number
-MAX_SURNAME = 128
+MAX_NUMBER, MAX_SURNAME = ACCOUNT_NUMBER_MAX, SURNAME_MAX  # AccountLinkRequested's limits
 _DIGITS = re.compile(r"[0-9]+")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from meterbot_contracts.fields import RAW_VALUE_MAX
 from meterbot_contracts.readings import ReadingSubmitted, ReadingWithdrawalRequested
 
 from telegram_gateway.bot.callbacks import (
@@ -30,7 +31,7 @@ from telegram_gateway.readmodel import LinkedAccount, MeterView
 from telegram_gateway.replies import format_day, format_value, period_name, view_lines
 from telegram_gateway.storage.pending import ReplyContext
 
-MAX_RAW = 64  # ReadingSubmitted.raw_value: longer text is no number anyway; readings says so
+MAX_RAW = RAW_VALUE_MAX  # ReadingSubmitted.raw_value: longer text is no number anyway; readings says so
 
 
 async def list_meters(query: CallbackQuery, bot: Bot, turn: Turn, deps: Deps, account: LinkedAccount) -> None:

@@ -11,7 +11,7 @@ service and of the CLI are printed too: on a shared machine they vary less than 
 
 Embedded PostgreSQL and the local tansu broker by default; --dsn / --bootstrap use running ones.
 
-    .venv/bin/python services/accounts/bench_registry_import.py [--accounts N] [--dsn ...] [--bootstrap ...]
+    .venv/bin/python bench/registry_import_accounts.py [--accounts N] [--dsn ...] [--bootstrap ...]
 """
 
 from __future__ import annotations
@@ -29,12 +29,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
-from accounts.domain import REGISTRY_HEADER
 from accounts.main import SPEC
 from meterbot_localstack import LocalBroker, LocalPostgres, free_port
 from meterbot_platform.db import database_dsn
 from meterbot_platform.runtime import run_service
 from meterbot_platform.settings import KafkaSettings
+
+from meterbot.registry_csv import REGISTRY_HEADER
 
 HEADER = ",".join(REGISTRY_HEADER)
 TYPES = ("cold_water", "hot_water", "electricity")
@@ -176,7 +177,7 @@ async def bench(args: argparse.Namespace) -> None:
             db = database_dsn(dsn, database)
             # warm-up: one account, so the consumer group has joined before the clock starts
             warm = Path(tmp) / "warm.csv"
-            warm.write_text(f"{HEADER}\nwarm-up,Иванов,,,,,,,\n", encoding="utf-8")
+            warm.write_text(f"{HEADER}\n999999999999,Иванов,,,,,,,\n", encoding="utf-8")
             await one_import(warm, db, 0, 1, 1)
             first = await one_import(path, db, 1, args.accounts, args.accounts + 1)
             print("first import:  " + "  ".join(f"{k} {v:6.2f} s" for k, v in first.items()))

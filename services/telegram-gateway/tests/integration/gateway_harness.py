@@ -18,7 +18,6 @@ from meterbot_platform.migrations import migrate
 from meterbot_platform.runtime import PLATFORM_MIGRATIONS, Runtime
 from meterbot_platform.settings import KafkaSettings, TelegramSettings
 from pydantic import SecretStr
-
 from telegram_gateway.app import SERVICE, Gateway, attach
 from telegram_gateway.settings import GatewaySettings
 from telegram_gateway.storage.schema import MIGRATIONS
@@ -99,7 +98,7 @@ class GatewayHarness:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    async def wait_for(self, sql: str, *args: object, timeout: float = 15.0) -> None:  # noqa: ASYNC109
+    async def wait_for(self, sql: str, *args: object, timeout: float = 15.0) -> None:
         """Until `sql` returns a truthy value (e.g. a read-model row the test depends on)."""
         async with asyncio.timeout(timeout):
             # polling the database: there is nothing to await

@@ -1,20 +1,19 @@
-"""A double of identity/accounts/readings over the real broker: it reads the commands the gateway
+"""A double of identity/accounts/readings over the real broker: it reads the commands a gateway
 publishes and publishes the events a test chooses, with the command's correlation id. Rules answer
 commands automatically (e.g. "every PhoneShared registers"); everything else waits for the test."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from meterbot_contracts import Envelope, Message, MessageRegistry, new_envelope
 from meterbot_contracts.all import default_registry
 
-from telegram_gateway.topics import GatewayTopics
+from meterbot_testing.bus import Seen, TopicLog
 
 C = TypeVar("C", bound=Message)
 T = TypeVar("T")
@@ -28,71 +27,55 @@ class Command:
 
 
 def _key(event: Message) -> str:
-    for name in ("meter_id", "account_number", "chat_id"):
+    for name in ("meter_id", "account_number", "chat_id", "period"):
         if hasattr(event, name):
             return str(getattr(event, name))
     return event.TYPE
 
 
+class ServiceTopics(Protocol):
+    """The topics a double reads commands from and answers on (e.g. the gateway's GatewayTopics)."""
+
+    @property
+    def commands(self) -> Sequence[str]: ...
+    @property
+    def identity_events(self) -> str: ...
+    @property
+    def accounts_events(self) -> str: ...
+    @property
+    def readings_events(self) -> str: ...
+    @property
+    def billing_export_events(self) -> str: ...
+
+
 class ServiceDouble:
     def __init__(
-        self, bootstrap: str, topics: GatewayTopics, registry: MessageRegistry = default_registry
+        self, bootstrap: str, topics: ServiceTopics, registry: MessageRegistry = default_registry
     ) -> None:
         self._bootstrap, self.topics, self._registry = bootstrap, topics, registry
         self.received: list[Command] = []
         self._taken: set[int] = set()
         self._changed = asyncio.Condition()
         self._rules: dict[type[Message], Rule] = {}
-        self._consumer: AIOKafkaConsumer | None = None
+        self._log = TopicLog(bootstrap, list(topics.commands), on_record=self._received)
         self._producer: AIOKafkaProducer | None = None
-        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        # Manual assignment, no group: reading starts at once (a group join takes seconds).
-        # A short fetch wait: brokers without fetch wake-up (tansu) would otherwise add ~200 ms a hop.
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap, enable_auto_commit=False, fetch_max_wait_ms=10
-        )
-        await self._consumer.start()
-        partitions = []
-        for topic in self.topics.commands:
-            parts = self._consumer.partitions_for_topic(topic) or await self._partitions(topic)
-            partitions += [TopicPartition(topic, p) for p in parts]
-        self._consumer.assign(partitions)
-        await self._consumer.seek_to_beginning(*partitions)
         self._producer = AIOKafkaProducer(bootstrap_servers=self._bootstrap, acks="all")
         await self._producer.start()
-        self._task = asyncio.create_task(self._read())
-
-    async def _partitions(self, topic: str) -> set[int]:
-        assert self._consumer is not None
-        async with asyncio.timeout(10):
-            while not (parts := self._consumer.partitions_for_topic(topic)):
-                await self._consumer.topics()  # refreshes metadata
-                await asyncio.sleep(0.1)
-        return set(parts)
+        await self._log.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        for client in (self._consumer, self._producer):
-            if client is not None:
-                await client.stop()
+        await self._log.stop()
+        if self._producer is not None:
+            await self._producer.stop()
 
-    async def _read(self) -> None:
-        assert self._consumer is not None
-        while True:
-            batch = await self._consumer.getmany(timeout_ms=100)
-            for records in batch.values():
-                for record in records:
-                    envelope = Envelope.from_bytes(record.value)
-                    command = Command(envelope, self._registry.parse(envelope))
-                    async with self._changed:
-                        self.received.append(command)
-                        self._changed.notify_all()
-                    await self._apply_rule(command)
+    async def _received(self, seen: Seen) -> None:
+        command = Command(seen.envelope, self._registry.parse(seen.envelope))
+        async with self._changed:
+            self.received.append(command)
+            self._changed.notify_all()
+        await self._apply_rule(command)
 
     def on(self, command_type: type[C], rule: Callable[[C], Message | Sequence[Message] | None]) -> None:
         """Answer every `command_type` with rule(command) (None: leave it to the test)."""
@@ -115,7 +98,7 @@ class ServiceDouble:
         command_type: type[C],
         *,
         chat_id: int | None = None,
-        timeout: float = 10.0,  # noqa: ASYNC109
+        timeout: float = 10.0,
     ) -> tuple[Envelope, C]:
         """The next not-yet-taken command of this type (for this chat)."""
 
@@ -153,6 +136,7 @@ class ServiceDouble:
             "identity": self.topics.identity_events,
             "accounts": self.topics.accounts_events,
             "readings": self.topics.readings_events,
+            "billing": self.topics.billing_export_events,
         }[module]
 
     async def publish(self, event: Message, *, correlation_id: str | None = None) -> Envelope:
@@ -179,7 +163,7 @@ class ServiceDouble:
         respond: Callable[[C], Message | Sequence[Message] | None],
         *,
         chat_id: int,
-        timeout: float = 10.0,  # noqa: ASYNC109
+        timeout: float = 10.0,
     ) -> T:
         """Run a resident's `action` while answering the one `command_type` it causes with
         respond(command); the action's result (typically the bot's reply)."""

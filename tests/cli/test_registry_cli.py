@@ -9,9 +9,9 @@ import os
 from pathlib import Path
 
 import pytest
-from accounts.domain import REGISTRY_HEADER
 
 from meterbot.commands import registry
+from meterbot.registry_csv import REGISTRY_HEADER
 
 pytestmark = pytest.mark.unit
 
@@ -79,3 +79,36 @@ def test_the_progress_line_redraws_in_place_and_ends_the_line() -> None:
     quiet = io.StringIO()
     registry.Progress(quiet, "reading", 10, enabled=False).advance(10)
     assert quiet.getvalue() == ""
+
+
+def test_with_no_stack_and_no_broker_setting_it_says_to_start_the_stack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in [n for n in os.environ if n.startswith("METERBOT_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("METERBOT_HOME", str(tmp_path))  # no stack.json there
+    path = tmp_path / "r.csv"
+    path.write_text(f"{HEADER}\n1001,Иванов,,,,,,,\n", "utf-8")
+    args = parser().parse_args(["registry", "import", str(path)])
+    assert args.func(args) == 3
+    err = capsys.readouterr().err
+    assert "no running stack; start it with `meterbot up`" in err
+    assert "Error" not in err  # no raw Kafka error
+
+
+def test_every_row_error_is_found_before_anything_is_published(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rows accounts and readings would disagree on (a NUL) and accounts no resident could link are
+    refused up front, with their lines; the dry run shows what a real run would publish."""
+    path = tmp_path / "r.csv"
+    path.write_text(
+        f"{HEADER}\n1001,Иванов,ул. Ленина 1,m-1,gas,S\x001,,10,\nЛС-7,Петров,,,,,,,\n1003,Сидоров,,,,,,,\n",
+        "utf-8",
+    )
+    args = parser().parse_args(["registry", "import", str(path), "--dry-run"])
+    assert args.func(args) == 1
+    out = capsys.readouterr().out
+    assert "line 2: serial_number contains the control character U+0000" in out
+    assert "line 3: account_number 'ЛС-7' is not digits only" in out
+    assert "would publish 1 account with 0 meters" in out

@@ -6,6 +6,10 @@
   account need not be adjacent. Fields are stripped; blank lines are skipped; a UTF-8 BOM is ignored.
 - meter_type is one of MeterType; dates are YYYY-MM-DD; last_value is a decimal with '.'; an empty
   verified_until means "not known".
+- Validated as the bot and the services will see it, once, before anything is published: an account
+  number is digits only (what a resident can type to link it), text has no control characters (a NUL
+  would be stored by one service and refused by another), lengths are the contract's
+  (meterbot_contracts.fields), and every record passes the RegistryRecord contract.
 - A bad row is reported with its 1-based file line (the header is line 1; a quoted field spanning lines
   is reported at the line where its row starts) and does not stop the other rows.
 - A surname (compared normalised) or address that differs from an earlier row of the same account, and a
@@ -25,11 +29,19 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from accounts.domain.surname import normalize_surname  # the rule accounts compares surnames by
 from meterbot_contracts.billing import RegistryMeter, RegistryRecord
+from meterbot_contracts.fields import (
+    ACCOUNT_NUMBER_MAX,
+    ADDRESS_MAX,
+    CONTROL_CHARACTERS,
+    LINKABLE_ACCOUNT_NUMBER,
+    METER_ID_MAX,
+    SERIAL_NUMBER_MAX,
+    SURNAME_MAX,
+)
 from meterbot_contracts.readings import MeterType
-from pydantic import BaseModel, ConfigDict
-
-from accounts.domain.surname import normalize_surname
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 REGISTRY_HEADER = (
     "account_number",
@@ -45,7 +57,13 @@ REGISTRY_HEADER = (
 _METER_TYPES = frozenset(t.value for t in MeterType)
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
-_LIMITS = {"account_number": 32, "surname": 128, "address": 512, "meter_id": 64, "serial_number": 64}
+_LIMITS = {
+    "account_number": ACCOUNT_NUMBER_MAX,
+    "surname": SURNAME_MAX,
+    "address": ADDRESS_MAX,
+    "meter_id": METER_ID_MAX,
+    "serial_number": SERIAL_NUMBER_MAX,
+}
 
 
 class RowError(BaseModel):
@@ -92,7 +110,16 @@ def _text(column: str, value: str, *, required: bool = False) -> str:
         raise _BadRowError(f"{column} is empty")
     if len(value) > _LIMITS[column]:
         raise _BadRowError(f"{column} is longer than {_LIMITS[column]} characters")
+    if found := CONTROL_CHARACTERS.search(value):
+        raise _BadRowError(f"{column} contains the control character U+{ord(found.group()):04X}")
     return value
+
+
+def _account_number(value: str) -> str:
+    number = _text("account_number", value, required=True)
+    if not LINKABLE_ACCOUNT_NUMBER.fullmatch(number):
+        raise _BadRowError(f"account_number {number!r} is not digits only: no resident could link it")
+    return number
 
 
 def _date(column: str, value: str) -> date | None:
@@ -126,14 +153,23 @@ def _meter(meter_id: str, cells: list[str]) -> RegistryMeter | None:
         return None
     if meter_type not in _METER_TYPES:
         raise _BadRowError(f"meter_type {meter_type!r} is not one of {', '.join(sorted(_METER_TYPES))}")
-    return RegistryMeter(
-        meter_id=meter_id,
-        meter_type=MeterType(meter_type),
-        serial_number=_text("serial_number", serial),
-        verified_until=_date("verified_until", verified),
-        last_value=_decimal("last_value", last_value),
-        last_value_date=_date("last_value_date", last_date),
-    )
+    fields = {
+        "meter_id": meter_id,
+        "meter_type": MeterType(meter_type),
+        "serial_number": _text("serial_number", serial),
+        "verified_until": _date("verified_until", verified),
+        "last_value": _decimal("last_value", last_value),
+        "last_value_date": _date("last_value_date", last_date),
+    }
+    try:  # the contract has the last word: what it refuses, accounts and readings would park
+        return RegistryMeter.model_validate(fields)
+    except ValidationError as exc:
+        raise _BadRowError(_first_error(exc)) from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    return f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
 
 
 def _row(cells: list[str]) -> _Row:
@@ -144,7 +180,7 @@ def _row(cells: list[str]) -> _Row:
     if not surname_key:
         raise _BadRowError(f"surname {surname!r} has no letters")
     return _Row(
-        account_number=_text("account_number", cells[0], required=True),
+        account_number=_account_number(cells[0]),
         surname=surname,
         surname_key=surname_key,
         address=_text("address", cells[2]),
@@ -223,11 +259,19 @@ def parse_registry_csv(lines: Iterable[str]) -> RegistryParseResult:
             number = cells[0].strip() if cells else ""
             if number:
                 accounts.setdefault(number, _Account(line=line)).bad = True
-    records = [
-        RegistryRecord(account_number=number, surname=acc.surname, address=acc.address, meters=acc.meters)
-        for number, acc in accounts.items()
-        if not acc.bad and acc.surname is not None
-    ]
+    records = []
+    for number, acc in accounts.items():
+        if acc.bad or acc.surname is None:
+            continue
+        try:
+            records.append(
+                RegistryRecord(
+                    account_number=number, surname=acc.surname, address=acc.address, meters=acc.meters
+                )
+            )
+        except ValidationError as exc:
+            errors.append(RowError(line_number=acc.line, message=_first_error(exc)))
+            acc.bad = True
     held_back = [number for number, acc in accounts.items() if acc.bad]
     return RegistryParseResult(
         records=records, errors=sorted(errors, key=lambda e: e.line_number), held_back=held_back

@@ -1,24 +1,31 @@
 """A resident driving the bot through the local Bot API server (meterbot_botapi), in the bot's own
-words: labels come from the gateway's catalogue, so flows read like the seed manual. Works the same
-against the gateway alone (services played by ServiceDouble) and against the whole stack."""
+words: labels come from the bot's catalogue (passed in: a test library does not import the gateway),
+so flows read like the seed manual. Works the same against the gateway alone (services played by
+ServiceDouble) and against the whole stack."""
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from meterbot_botapi import ChatMessage, Resident
 from meterbot_botapi.markup import current_reply_keyboard, keyboard_texts
 from meterbot_botapi.records import CallbackRecord
 
-from telegram_gateway.i18n import Texts, load_catalogue
+Texts = Callable[..., str]  # t("account.entered", number="123") -> the text the bot sends
+
+
+class Catalogue(Protocol):
+    """The bot's texts by language (the gateway's telegram_gateway.i18n.Catalogue)."""
+
+    def texts(self, locale_or_language: str | None) -> Texts: ...
 
 
 class ResidentDriver:
-    def __init__(self, resident: Resident, texts: Texts | None = None, timeout: float = 10.0) -> None:
+    def __init__(self, resident: Resident, catalogue: Catalogue, timeout: float = 10.0) -> None:
         self.resident = resident
-        self.t = texts or load_catalogue().texts(resident.profile.language_code)
+        self.t = catalogue.texts(resident.profile.language_code)
         self.timeout = timeout
 
     @property
@@ -26,7 +33,7 @@ class ResidentDriver:
         return int(self.resident.chat_id)
 
     # --- single steps ----------------------------------------------------------------------------
-    async def next(self, timeout: float | None = None) -> ChatMessage:  # noqa: ASYNC109
+    async def next(self, timeout: float | None = None) -> ChatMessage:
         return await self.resident.next_bot_message(timeout=timeout or self.timeout)
 
     async def say(self, text: str) -> ChatMessage:
