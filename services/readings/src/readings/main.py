@@ -82,7 +82,9 @@ def make_wire(clock: Clock = utc_now, new_id: Callable[[], UUID] = uuid4) -> Wir
         )
         for projection in projections():
             runtime.background.append(
-                ProjectionRunner(runtime.pool, projection, service=SERVICE, batch_size=PROJECTION_BATCH).run
+                ProjectionRunner(
+                    runtime.readers, projection, service=SERVICE, batch_size=PROJECTION_BATCH
+                ).run
             )
         runtime.routes.extend(routes(runtime.pool, lambda: period_of(clock(), policy.time_zone)))
 
