@@ -124,8 +124,7 @@ async def run_service(spec: ServiceSpec, stop: asyncio.Event | None = None) -> N
             runtime.background.append(lambda: consumer_lag.monitor(spec.name, kafka.kafka_bootstrap, broker))
         if spec.publishes_events:
             publish = event_publisher(producer, events_topic(spec.name))
-            relay = OutboxRelay(runtime.readers, publish, service=spec.name)
-            runtime.background.append(relay.run)
+            runtime.background.append(OutboxRelay(runtime.readers, publish, service=spec.name).run)
 
         async def db_ready() -> bool:
             return bool(await pool.fetchval("SELECT 1"))
