@@ -1,6 +1,7 @@
 """Ordering stress (issue 17 item 6): many writers on a few shared streams, each transaction claiming
 its inbox row first (so it holds a transaction id before it reads the stream), two outbox relay
-replicas and a projection reading meanwhile. Every reader must see each stream's events exactly
+replicas and a projection reading meanwhile, on reader connections (left out of the horizon, as in
+a service). Every reader must see each stream's events exactly
 once and in version order.
 
 Short by default; METERBOT_ORDER_STRESS_SECONDS=30 runs the long form."""
@@ -18,6 +19,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 from meterbot_platform import inbox
+from meterbot_platform.db import create_reader_pool
 from meterbot_platform.eventstore import (
     ConcurrencyConflict,
     EventStore,
@@ -68,7 +70,7 @@ def out_of_order(seen: Sequence[tuple[str, int]]) -> tuple[int, int]:
     return inversions, repeats
 
 
-async def test_each_stream_comes_out_in_version_order_exactly_once(pool: asyncpg.Pool) -> None:
+async def test_each_stream_comes_out_in_version_order_exactly_once(pool: asyncpg.Pool, database: str) -> None:
     await pool.execute(
         "CREATE TABLE seen (n bigserial PRIMARY KEY, stream_id text, stream_version int,"
         " UNIQUE (stream_id, stream_version))"
@@ -79,11 +81,12 @@ async def test_each_stream_comes_out_in_version_order_exactly_once(pool: asyncpg
     async def publish(batch: Sequence[RecordedEvent]) -> None:
         published.extend((e.stream_id, e.stream_version) for e in batch)
 
+    reader_pool = await create_reader_pool(database, 1, 8)
     readers = [
-        asyncio.create_task(OutboxRelay(pool, publish, service="stress", poll_interval=0.05).run()),
-        asyncio.create_task(OutboxRelay(pool, publish, service="stress", poll_interval=0.05).run()),
+        asyncio.create_task(OutboxRelay(reader_pool, publish, service="stress", poll_interval=0.05).run()),
+        asyncio.create_task(OutboxRelay(reader_pool, publish, service="stress", poll_interval=0.05).run()),
         asyncio.create_task(
-            ProjectionRunner(pool, SeenInOrder(), service="stress", poll_interval=0.05).run()
+            ProjectionRunner(reader_pool, SeenInOrder(), service="stress", poll_interval=0.05).run()
         ),
     ]
     deadline = time.monotonic() + SECONDS
@@ -138,6 +141,7 @@ async def test_each_stream_comes_out_in_version_order_exactly_once(pool: asyncpg
         for task in readers:
             task.cancel()
         await asyncio.gather(*readers, return_exceptions=True)
+        await reader_pool.close()
 
     projected = [
         (r["stream_id"], r["stream_version"]) for r in await pool.fetch("SELECT * FROM seen ORDER BY n")

@@ -7,6 +7,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from meterbot_platform.eventstore_sql import READER_APPLICATION
+
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -35,5 +37,16 @@ async def ensure_database(server_dsn: str, database: str) -> str:
 
 async def create_pool(dsn: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+    assert pool is not None
+    return pool
+
+
+async def create_reader_pool(dsn: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    """Connections for transactions that never append events (outbox relays, projections): their
+    application_name keeps them out of the commit-order horizon, so a long view batch does not hold
+    back the relay, and the events table refuses their inserts (eventstore_sql.READER_APPLICATION)."""
+    pool = await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, server_settings={"application_name": READER_APPLICATION}
+    )
     assert pool is not None
     return pool

@@ -11,6 +11,12 @@ from meterbot_platform.migrations import Migration
 
 NOTIFY_CHANNEL = "meterbot_events"
 
+# The application_name of connections that only read events (outbox relays, projections: their
+# transactions write views and checkpoints, never events). The horizon leaves their transactions
+# out, and the events table refuses inserts from them, so leaving them out cannot skip an event.
+# A connection keeps the name for life (set when it connects: db.create_reader_pool).
+READER_APPLICATION = "meterbot-reader"
+
 MIGRATIONS = (
     Migration(
         "platform/001_events",
@@ -59,6 +65,25 @@ MIGRATIONS = (
                 (SELECT array_agg(w) FROM unnest(wanted) w WHERE w <> ALL (claimed))
                 USING ERRCODE = 'serialization_failure';
         END $$;
+        """,
+    ),
+    Migration(
+        "platform/005_readers_cannot_append",
+        f"""
+        -- Once per statement, not per row: a reader's transaction is left out of the horizon
+        -- (eventstore_sql.HORIZON), so it must never write an event.
+        CREATE FUNCTION meterbot_refuse_reader_append() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF current_setting('application_name') = '{READER_APPLICATION}' THEN
+                RAISE EXCEPTION 'a reader connection (application_name %) cannot append events',
+                    current_setting('application_name')
+                    USING ERRCODE = 'read_only_sql_transaction';
+            END IF;
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER events_not_from_readers BEFORE INSERT ON events
+            FOR EACH STATEMENT EXECUTE FUNCTION meterbot_refuse_reader_append();
         """,
     ),
 )
@@ -156,11 +181,14 @@ LOAD_STATES = _LOAD.format(asked="unnest($1::text[])")
 LOAD_STATE = _LOAD.format(asked="(VALUES ($1::text))")
 
 # The cut-off below which every transaction has ended, so nothing can still appear below a reader's
-# cursor: the oldest transaction of this statement's snapshot that is still running - leaving out
-# those pg_stat_activity (or pg_prepared_xacts) shows in another database of the server, which
-# cannot write our events (one `meterbot up` server holds every service's database). A running
-# transaction found in neither view counts, so a doubt delays an event and never skips one.
-HORIZON = """
+# cursor: the oldest transaction of this statement's snapshot that is still running, leaving out
+# those that cannot write our events: the ones pg_stat_activity (or pg_prepared_xacts) shows in
+# another database of the server (one `meterbot up` server holds every service's database), and
+# the ones of reader connections (READER_APPLICATION: a projection or relay batch that is writing
+# its view and checkpoint; the events table refuses their inserts). A reader's name is fixed when
+# it connects, so any transaction id seen on such a backend is a reader's, however stale the view.
+# A running transaction found in neither view counts, so a doubt delays an event, never skips one.
+HORIZON = f"""
 horizon AS MATERIALIZED (
     SELECT least(
         pg_snapshot_xmax(pg_current_snapshot()),
@@ -168,7 +196,8 @@ horizon AS MATERIALIZED (
          WHERE x::xid NOT IN (
              SELECT backend_xid FROM pg_stat_activity
              WHERE backend_xid IS NOT NULL
-               AND datid <> (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND (datid <> (SELECT oid FROM pg_database WHERE datname = current_database())
+                    OR application_name = '{READER_APPLICATION}')
              UNION ALL
              SELECT transaction FROM pg_prepared_xacts WHERE database <> current_database())
         )

@@ -21,7 +21,7 @@ from meterbot_platform import checkpoints, consumer_lag, eventstore, inbox
 from meterbot_platform.broker import ensure_topics, event_publisher, make_broker, make_producer
 from meterbot_platform.consumer import ConsumerOptions
 from meterbot_platform.consumer_lag import groups_of
-from meterbot_platform.db import create_pool, ensure_database
+from meterbot_platform.db import create_pool, create_reader_pool, ensure_database
 from meterbot_platform.eventstore import EventStore
 from meterbot_platform.http import health_app, start_http
 from meterbot_platform.logs import configure_logging
@@ -54,6 +54,15 @@ class Runtime:
     consumers: ConsumerOptions = field(default_factory=ConsumerOptions)
     background: list[Background] = field(default_factory=list)
     routes: list[web.RouteDef] = field(default_factory=list)
+    # connections for outbox relays and projections (db.create_reader_pool); see `readers`
+    reader_pool: asyncpg.Pool | None = None
+
+    @property
+    def readers(self) -> asyncpg.Pool:
+        """The pool for transactions that never append events (ProjectionRunner, OutboxRelay): on it
+        they do not hold back the commit-order horizon. Without a reader pool, the main pool: as
+        sound, only a long view batch then delays the relay."""
+        return self.reader_pool or self.pool
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,7 @@ async def run_service(
 
     dsn = await _retry("PostgreSQL", lambda: ensure_database(pg.postgres_dsn, spec.database))
     pool = await create_pool(dsn, pg.postgres_pool_min, pg.postgres_pool_max)
+    readers = await create_reader_pool(dsn, 1, pg.postgres_reader_pool_max)
     tasks: list[asyncio.Task[None]] = []
     runner: web.AppRunner | None = None
     broker = make_broker(kafka, spec.name)
@@ -123,14 +133,15 @@ async def run_service(
                 idle_fetch_max_wait_ms=kafka.kafka_idle_fetch_max_wait_ms,
                 idle_after_s=kafka.kafka_idle_after_s,
             ),
+            reader_pool=readers,
         )
         if spec.wire is not None:
             await spec.wire(runtime)
         if groups_of(broker):
             runtime.background.append(lambda: consumer_lag.monitor(spec.name, kafka.kafka_bootstrap, broker))
         if spec.publishes_events:
-            relay = OutboxRelay(pool, event_publisher(producer, events_topic(spec.name)), service=spec.name)
-            runtime.background.append(relay.run)
+            publish = event_publisher(producer, events_topic(spec.name))
+            runtime.background.append(OutboxRelay(runtime.readers, publish, service=spec.name).run)
 
         async def db_ready() -> bool:
             return bool(await pool.fetchval("SELECT 1"))
@@ -167,7 +178,7 @@ async def run_service(
             await producer.stop()  # flushes what is queued; a no-op if it never started
         if runner is not None:
             await runner.cleanup()
-        await pool.close()
+        await asyncio.gather(readers.close(), pool.close())
         log.info("%s stopped", spec.name)
 
 

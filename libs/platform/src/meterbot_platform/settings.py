@@ -18,6 +18,8 @@ class PostgresSettings(_Meterbot):
     postgres_dsn: str = "postgresql://postgres@127.0.0.1:5432/postgres"
     postgres_pool_min: int = 1
     postgres_pool_max: int = 10
+    # outbox relay + projections: each holds one connection listening and uses one per batch
+    postgres_reader_pool_max: int = Field(default=10, ge=2)
 
 
 class KafkaSettings(_Meterbot):

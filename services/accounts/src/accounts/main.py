@@ -57,7 +57,7 @@ def make_wire(clock: Clock = utc_now, group_id: str = SERVICE) -> Wire:
             options=runtime.consumers,
         )
         for projection in projections():
-            runtime.background.append(ProjectionRunner(runtime.pool, projection, service=SERVICE).run)
+            runtime.background.append(ProjectionRunner(runtime.readers, projection, service=SERVICE).run)
 
     return wire
 

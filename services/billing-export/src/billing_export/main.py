@@ -48,8 +48,8 @@ def make_wire(clock: Clock = utc_now) -> Wire:
             handlers=reading_handlers(runtime.pool, runtime.store),
             options=runtime.consumers,
         )
-        relay = OutboxRelay(runtime.pool, routing_publisher(runtime.producer), service=SERVICE)
-        view = ProjectionRunner(runtime.pool, ExportView(), service=SERVICE)
+        relay = OutboxRelay(runtime.readers, routing_publisher(runtime.producer), service=SERVICE)
+        view = ProjectionRunner(runtime.readers, ExportView(), service=SERVICE)
         runtime.background.extend([relay.run, view.run])
 
         async def close(period: Period, correlation_id: str, force: bool) -> ClosedPeriod:

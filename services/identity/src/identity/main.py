@@ -36,7 +36,7 @@ def make_wire(group_id: str = SERVICE) -> Wire:
             options=runtime.consumers,
         )
         for projection in projections():
-            runtime.background.append(ProjectionRunner(runtime.pool, projection, service=SERVICE).run)
+            runtime.background.append(ProjectionRunner(runtime.readers, projection, service=SERVICE).run)
 
     return wire
 

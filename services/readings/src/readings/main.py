@@ -85,7 +85,9 @@ def make_wire(
         )
         for projection in projections():
             runtime.background.append(
-                ProjectionRunner(runtime.pool, projection, service=SERVICE, batch_size=PROJECTION_BATCH).run
+                ProjectionRunner(
+                    runtime.readers, projection, service=SERVICE, batch_size=PROJECTION_BATCH
+                ).run
             )
         runtime.routes.extend(routes(runtime.pool, lambda: period_of(clock(), rules.time_zone)))
 
