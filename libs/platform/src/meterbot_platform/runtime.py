@@ -94,6 +94,28 @@ def _read(
     return s.logs, s.postgres, s.kafka, s.http
 
 
+def _readiness_checks(runtime: Runtime, started: asyncio.Event) -> dict[str, Callable[[], Awaitable[bool]]]:
+    async def db_ready() -> bool:
+        return bool(await runtime.pool.fetchval("SELECT 1"))
+
+    async def broker_ready() -> bool:
+        return await runtime.broker.ping(timeout=2)
+
+    async def consuming() -> bool:
+        """Started, and no consumer paused by an outage or stuck in one poll."""
+        return started.is_set() and await runtime.consumers.health.ready()
+
+    return {"postgres": db_ready, "kafka": broker_ready, "consuming": consuming}
+
+
+def _consumer_options(kafka: KafkaSettings) -> ConsumerOptions:
+    return ConsumerOptions(
+        kafka.kafka_fetch_max_wait_ms,
+        idle_fetch_max_wait_ms=kafka.kafka_idle_fetch_max_wait_ms,
+        idle_after_s=kafka.kafka_idle_after_s,
+    )
+
+
 async def run_service(
     spec: ServiceSpec, stop: asyncio.Event | None = None, settings: ProcessSettings | None = None
 ) -> None:
@@ -128,11 +150,7 @@ async def run_service(
             pool,
             broker,
             producer,
-            consumers=ConsumerOptions(
-                kafka.kafka_fetch_max_wait_ms,
-                idle_fetch_max_wait_ms=kafka.kafka_idle_fetch_max_wait_ms,
-                idle_after_s=kafka.kafka_idle_after_s,
-            ),
+            consumers=_consumer_options(kafka),
             reader_pool=readers,
         )
         if spec.wire is not None:
@@ -143,20 +161,9 @@ async def run_service(
             publish = event_publisher(producer, events_topic(spec.name))
             runtime.background.append(OutboxRelay(runtime.readers, publish, service=spec.name).run)
 
-        async def db_ready() -> bool:
-            return bool(await pool.fetchval("SELECT 1"))
-
-        async def broker_ready() -> bool:
-            return await broker.ping(timeout=2)
-
         started = asyncio.Event()
-
-        async def consuming() -> bool:
-            """Started, and no consumer paused by an outage or stuck in one poll."""
-            return started.is_set() and await runtime.consumers.health.ready()
-
         runner = await start_http(
-            health_app({"postgres": db_ready, "kafka": broker_ready, "consuming": consuming}, runtime.routes),
+            health_app(_readiness_checks(runtime, started), runtime.routes),
             http.http_host,
             http.http_port,
         )
