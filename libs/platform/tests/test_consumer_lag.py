@@ -6,7 +6,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
 from meterbot_platform.broker import ensure_topics
-from meterbot_platform.consumer_lag import groups_of, measure
+from meterbot_platform.consumer_lag import LagProbe, groups_of, measure
 from meterbot_platform.settings import KafkaSettings
 
 pytestmark = pytest.mark.integration
@@ -25,7 +25,7 @@ async def test_lag_counts_messages_not_yet_committed_by_the_group(
         await broker.publish(b"x", topic, key=str(i).encode())
     await broker.stop()
 
-    assert await measure(bootstrap, {group: {topic}}) == {(group, topic): 10}
+    assert await measure(kafka_settings, {group: {topic}}) == {(group, topic): 10}
 
     consumer = AIOKafkaConsumer(
         topic,
@@ -43,7 +43,7 @@ async def test_lag_counts_messages_not_yet_committed_by_the_group(
         await consumer.commit()
     finally:
         await consumer.stop()
-    assert await measure(bootstrap, {group: {topic}}) == {(group, topic): 6}
+    assert await measure(kafka_settings, {group: {topic}}) == {(group, topic): 6}
 
 
 def test_groups_come_from_the_broker_subscribers() -> None:
@@ -53,3 +53,22 @@ def test_groups_come_from_the_broker_subscribers() -> None:
     async def handle(body: bytes) -> None: ...
 
     assert groups_of(broker) == {"g1": {"a", "b"}}
+
+
+async def test_a_probe_that_fails_to_start_closes_what_it_opened(
+    kafka_settings: KafkaSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The admin client connects to the real broker; the consumer's start fails after it.
+    async def refuse(self: AIOKafkaConsumer) -> None:
+        raise ConnectionError("injected: consumer cannot start")
+
+    monkeypatch.setattr(AIOKafkaConsumer, "start", refuse)
+    probe = LagProbe(kafka_settings)
+    with pytest.raises(ConnectionError):
+        await measure_with(probe)
+    assert probe.admin._started and probe.admin._closed, "the started admin client must be closed"
+
+
+async def measure_with(probe: LagProbe) -> None:
+    async with probe:
+        await probe.measure({})

@@ -17,6 +17,7 @@ from meterbot_contracts import Envelope
 from prometheus_client import REGISTRY
 
 from meterbot_platform.eventstore import RecordedEvent
+from meterbot_platform.kafka_security import broker_security, client_options
 from meterbot_platform.outbox import PublishBatch
 from meterbot_platform.settings import KafkaSettings
 
@@ -47,6 +48,7 @@ def make_broker(settings: KafkaSettings, service: str) -> KafkaBroker:
         client_id=settings.kafka_client_id or f"meterbot-{service}",
         enable_idempotence=idempotent,
         acks="all",
+        security=broker_security(settings),
         middlewares=(KafkaPrometheusMiddleware(registry=REGISTRY, app_name=service),),
         logger=logging.getLogger(f"faststream.{service}"),
     )
@@ -56,10 +58,16 @@ def make_broker(settings: KafkaSettings, service: str) -> KafkaBroker:
 
 
 async def ensure_topics(
-    bootstrap: str, topics: Iterable[str], *, partitions: int = 6, replication_factor: int = 1
+    bootstrap: str,
+    topics: Iterable[str],
+    *,
+    partitions: int = 6,
+    replication_factor: int = 1,
+    options: dict[str, Any] | None = None,
 ) -> list[str]:
-    """Create the missing topics; return the names created now."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="meterbot-admin")
+    """Create the missing topics; return the names created now. For tests' ad-hoc topics: the
+    application's topics come from meterbot_platform.topic_plan."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="meterbot-admin", **(options or {}))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -110,6 +118,7 @@ def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
         acks="all",
         linger_ms=5,
         max_batch_size=512 * 1024,  # under the broker default message.max.bytes (1 MiB)
+        **client_options(settings),
     )
     # as aiokafka resolved them: acks as sent on the wire (-1 = all), idempotence = a txn manager
     require_durable(client_id, producer._sender._acks, producer._txn_manager is not None, settings)

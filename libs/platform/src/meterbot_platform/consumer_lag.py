@@ -10,7 +10,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from faststream.kafka import KafkaBroker
 
+from meterbot_platform.kafka_security import client_options
 from meterbot_platform.metrics import CONSUMER_LAG
+from meterbot_platform.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 
@@ -25,36 +27,67 @@ def groups_of(broker: KafkaBroker) -> dict[str, set[str]]:
     return groups
 
 
-async def measure(bootstrap: str, groups: dict[str, set[str]]) -> dict[tuple[str, str], int]:
-    """(group, topic) -> lag."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="meterbot-lag")
-    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await admin.start()
-    await probe.start()
-    try:
+class LagProbe:
+    """An admin client (committed offsets) and a consumer without a group (end offsets), started
+    together: if either fails to start, both are closed, so a broker that is down leaks nothing."""
+
+    def __init__(self, kafka: KafkaSettings) -> None:
+        options = client_options(kafka)
+        self.admin = AIOKafkaAdminClient(
+            bootstrap_servers=kafka.kafka_bootstrap, client_id="meterbot-lag", **options
+        )
+        self.probe = AIOKafkaConsumer(
+            bootstrap_servers=kafka.kafka_bootstrap, enable_auto_commit=False, **options
+        )
+
+    async def __aenter__(self) -> LagProbe:
+        try:
+            await self.admin.start()
+            await self.probe.start()
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        try:
+            await self.probe.stop()
+        finally:
+            await self.admin.close()
+
+    async def measure(self, groups: dict[str, set[str]]) -> dict[tuple[str, str], int]:
+        """(group, topic) -> lag."""
         lag: dict[tuple[str, str], int] = {}
         for group, topics in groups.items():
-            partitions = [TopicPartition(t, p) for t in topics for p in (probe.partitions_for_topic(t) or ())]
+            partitions = [
+                TopicPartition(t, p) for t in topics for p in (self.probe.partitions_for_topic(t) or ())
+            ]
             if not partitions:
                 continue
-            ends = await probe.end_offsets(partitions)
-            committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+            ends = await self.probe.end_offsets(partitions)
+            committed = await self.admin.list_consumer_group_offsets(group, partitions=partitions)
             for tp in partitions:
                 done = committed.get(tp)
                 position = done.offset if done is not None and done.offset >= 0 else 0
                 lag[(group, tp.topic)] = lag.get((group, tp.topic), 0) + max(0, ends[tp] - position)
         return lag
-    finally:
-        await probe.stop()
-        await admin.close()
 
 
-async def monitor(service: str, bootstrap: str, broker: KafkaBroker, interval: float = 15.0) -> None:
+async def measure(kafka: KafkaSettings, groups: dict[str, set[str]]) -> dict[tuple[str, str], int]:
+    """(group, topic) -> lag, with clients of its own."""
+    async with LagProbe(kafka) as probe:
+        return await probe.measure(groups)
+
+
+async def monitor(service: str, kafka: KafkaSettings, broker: KafkaBroker, interval: float = 15.0) -> None:
     """Update meterbot_consumer_lag_messages every `interval` seconds until cancelled."""
     groups = groups_of(broker)
     while True:
         try:
-            for (group, topic), value in (await measure(bootstrap, groups)).items():
+            for (group, topic), value in (await measure(kafka, groups)).items():
                 CONSUMER_LAG.labels(service, topic, group).set(value)
         except Exception as exc:
             log.debug("consumer lag not measured: %s", exc)

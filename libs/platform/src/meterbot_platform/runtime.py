@@ -15,15 +15,16 @@ import asyncpg
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
-from meterbot_contracts.topics import ALL_TOPICS_WITH_DLQ, events_topic
+from meterbot_contracts.topics import events_topic
 
 from meterbot_platform import checkpoints, consumer_lag, eventstore, inbox
-from meterbot_platform.broker import ensure_topics, event_publisher, make_broker, make_producer
+from meterbot_platform.broker import event_publisher, make_broker, make_producer
 from meterbot_platform.consumer import ConsumerOptions
 from meterbot_platform.consumer_lag import groups_of
 from meterbot_platform.db import create_pool, create_reader_pool, ensure_database
 from meterbot_platform.eventstore import EventStore
 from meterbot_platform.http import health_app, start_http
+from meterbot_platform.kafka_security import client_options
 from meterbot_platform.logs import configure_logging
 from meterbot_platform.migrations import Migration, migrate
 from meterbot_platform.outbox import OutboxRelay
@@ -34,6 +35,7 @@ from meterbot_platform.settings import (
     PostgresSettings,
     ProcessSettings,
 )
+from meterbot_platform.topic_plan import apply_topic_plan, topic_plan
 
 log = logging.getLogger(__name__)
 
@@ -135,15 +137,10 @@ async def run_service(
         applied = await migrate(pool, (*PLATFORM_MIGRATIONS, *spec.migrations))
         if applied:
             log.info("migrations applied: %s", ", ".join(applied))
-        if kafka.kafka_create_topics:
+        if kafka.kafka_create_topics:  # off in production: the topic plan Job owns topics
+            plan = topic_plan(kafka.kafka_partitions, kafka.kafka_replication_factor)
             await _retry(
-                "Kafka",
-                lambda: ensure_topics(
-                    kafka.kafka_bootstrap,
-                    ALL_TOPICS_WITH_DLQ,
-                    partitions=kafka.kafka_partitions,
-                    replication_factor=kafka.kafka_replication_factor,
-                ),
+                "Kafka", lambda: apply_topic_plan(kafka.kafka_bootstrap, plan, client_options(kafka))
             )
         runtime = Runtime(
             spec.name,
@@ -156,7 +153,7 @@ async def run_service(
         if spec.wire is not None:
             await spec.wire(runtime)
         if groups_of(broker):
-            runtime.background.append(lambda: consumer_lag.monitor(spec.name, kafka.kafka_bootstrap, broker))
+            runtime.background.append(lambda: consumer_lag.monitor(spec.name, kafka, broker))
         if spec.publishes_events:
             publish = event_publisher(producer, events_topic(spec.name))
             runtime.background.append(OutboxRelay(runtime.readers, publish, service=spec.name).run)

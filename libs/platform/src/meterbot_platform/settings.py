@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,9 +28,18 @@ class KafkaSettings(_Meterbot):
     # On for Apache Kafka; the local tansu broker has no InitProducerId, so `meterbot up` turns it off.
     kafka_idempotent: bool = True
     kafka_client_id: str | None = None
-    kafka_create_topics: bool = True
+    # Services create topics (from meterbot_platform.topic_plan) only where told to: in production
+    # the plan is applied by a Job / compose's kafka-init, and the services' role may not create topics.
+    kafka_create_topics: bool = False
+    # The topic plan's partitions (the consuming services' replica limit) and replication factor.
     kafka_partitions: int = Field(default=6, ge=1)
-    kafka_replication_factor: int = Field(default=1, ge=1)
+    kafka_replication_factor: int = Field(default=3, ge=1)
+    # What managed Kafka needs (meterbot_platform.kafka_security maps these to every client).
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None  # from a Secret, never a ConfigMap
+    kafka_ssl_cafile: str | None = None  # PEM bundle of the brokers' CA; unset: the system's CAs
     # How long a fetch may wait for data. Apache Kafka answers as soon as data arrives, so 500 ms
     # costs nothing there. tansu may hold it longer, so `meterbot up` sets 50 ms: measured on the
     # e2e journey, 10/25/50 ms gave the same reply latency (p99 ~115 ms) and 100/250 ms a worse one,
@@ -41,6 +51,17 @@ class KafkaSettings(_Meterbot):
     # 30 s: a resident's pauses between steps (reading, typing a value) keep the consumers quick.
     kafka_idle_fetch_max_wait_ms: int = Field(default=500, ge=1)
     kafka_idle_after_s: float = Field(default=30.0, ge=0)
+
+    @model_validator(mode="after")
+    def _sasl_needs_credentials(self) -> KafkaSettings:
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                f"METERBOT_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "METERBOT_KAFKA_SASL_USERNAME and METERBOT_KAFKA_SASL_PASSWORD"
+            )
+        return self
 
 
 class PeriodSettings(_Meterbot):
