@@ -189,3 +189,40 @@ def test_dashboard_provider_reads_the_mounted_folder(compose: dict[str, Any]) ->
         for node in walk(load_dashboard(dashboard)):
             if isinstance(node, dict) and node.get("type") == "prometheus" and "uid" in node:
                 assert node["uid"] == "${datasource}"
+
+
+def test_all_services_never_matches_prometheus_self_scrape(promtool: str, tmp_path: Path) -> None:
+    # "All" is what a fresh dashboard shows: it must select the five services and nothing else (a `.*`
+    # also matches Prometheus's own `up{job="prometheus"}`, which has no service label).
+    dashboard = load_dashboard(GRAFANA / "dashboards" / "meterbot.json")
+    [variable] = [var for var in dashboard["templating"]["list"] if var["name"] == "service"]
+    all_value = variable["allValue"]
+    assert all(re.fullmatch(all_value, service) for service in SERVICES)
+    assert not re.fullmatch(all_value, ""), "All matches series without a service label"
+    [expr] = [
+        target["expr"]
+        for panel in panels(dashboard)
+        if panel.get("title") == "Services up"
+        for target in panel["targets"]
+    ]
+    tests = {
+        "tests": [
+            {
+                "interval": "15s",
+                "input_series": [
+                    {"series": 'up{job="prometheus", instance="localhost:9090"}', "values": "1x4"},
+                    {"series": 'up{job="meterbot", instance="identity:8080", service="identity"}', "values": "1x4"},
+                ],
+                "promql_expr_test": [
+                    {
+                        "expr": expr.replace("$service", all_value),
+                        "eval_time": "1m",
+                        "exp_samples": [{"labels": '{service="identity"}', "value": 1}],
+                    }
+                ],
+            }
+        ]
+    }
+    path = tmp_path / "all_test.json"
+    path.write_text(json.dumps(tests), encoding="utf-8")
+    assert "SUCCESS" in check_run([promtool, "test", "rules", str(path)])
