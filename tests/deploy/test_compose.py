@@ -1,12 +1,10 @@
 """docker-compose.yml: valid against the Compose Specification schema (vendored) and wired as designed;
-deploy/docker/kafka-create-topics.sh creates every topic."""
+its kafka-init applies the topic plan (meterbot_platform.topic_plan), the one source of topics."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import stat
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +17,13 @@ from deploy_testlib import (
     REPO,
     SERVICES,
     SETTINGS,
-    TOPICS,
-    run,
+    load_yaml,
 )
 
 pytestmark = pytest.mark.deploy
 
 SCHEMA = Path(__file__).parent / "schemas" / "compose-spec.json"
 SCHEMA_SHA256 = "d549057ebc2925f39f62799eab0db7b9e2c18b35b6c00595199116da3ed10e64"
-TOPICS_SCRIPT = DEPLOY / "docker" / "kafka-create-topics.sh"
 
 
 def validator() -> jsonschema.protocols.Validator:
@@ -56,7 +52,7 @@ def test_schema_catches_a_mistake(compose: dict[str, Any]) -> None:
 
 def test_stack_has_every_part(compose: dict[str, Any]) -> None:
     assert set(compose["services"]) == {
-        *SERVICES, "kafka", "kafka-init", "postgres", "prometheus", "grafana"
+        *SERVICES, "kafka", "kafka-init", "postgres", "prometheus", "alertmanager", "grafana"
     }  # fmt: skip
 
 
@@ -106,16 +102,43 @@ def test_kafka_is_single_node_kraft(compose: dict[str, Any]) -> None:
     assert "/opt/kafka/bin/kafka-broker-api-versions.sh" in " ".join(kafka["healthcheck"]["test"])
 
 
-def test_kafka_init_runs_the_topic_script(compose: dict[str, Any]) -> None:
+def test_kafka_init_applies_the_topic_plan(compose: dict[str, Any]) -> None:
     init = compose["services"]["kafka-init"]
-    assert init["image"] == compose["services"]["kafka"]["image"]
     assert init["depends_on"] == {"kafka": {"condition": "service_healthy"}}
-    [mount] = init["volumes"]
-    source, target, mode = mount.split(":")
-    assert (REPO / source).resolve() == TOPICS_SCRIPT and mode == "ro"
-    assert init["entrypoint"] == ["bash", target]
-    assert str(init["environment"]["TOPIC_PARTITIONS"]) == str(COMMAND_EVENT_PARTITIONS)
-    assert "/opt/kafka/bin/kafka-topics.sh" in TOPICS_SCRIPT.read_text(encoding="utf-8")
+    assert init["build"]["dockerfile"] == "deploy/docker/Dockerfile"
+    assert init["command"] == ["python", "-m", "meterbot_platform.topic_plan", "apply"]
+    env = init["environment"]
+    assert env["METERBOT_KAFKA_BOOTSTRAP"] == "kafka:9092"
+    assert env["METERBOT_KAFKA_PARTITIONS"] == str(COMMAND_EVENT_PARTITIONS)
+    assert env["METERBOT_KAFKA_REPLICATION_FACTOR"] == "1"  # one broker
+    # no second, hand-kept list of topics
+    assert not (DEPLOY / "docker" / "kafka-create-topics.sh").exists()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_services_never_create_topics(compose: dict[str, Any], service: str) -> None:
+    env = compose["services"][service]["environment"]
+    assert str(env.get("METERBOT_KAFKA_CREATE_TOPICS", "false")).lower() == "false"
+
+
+def test_prometheus_notifies_alertmanager_which_has_a_webhook_receiver(compose: dict[str, Any]) -> None:
+    alertmanager = compose["services"]["alertmanager"]
+    assert alertmanager["image"].startswith("prom/alertmanager:v")
+    assert "./deploy/alertmanager:/etc/alertmanager:ro" in alertmanager["volumes"]
+    config = load_yaml(DEPLOY / "prometheus" / "prometheus.yml")
+    [target] = config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
+    assert target == "alertmanager:9093"
+    am = load_yaml(DEPLOY / "alertmanager" / "alertmanager.yml")
+    receivers = {r["name"]: r for r in am["receivers"]}
+    assert receivers[am["route"]["receiver"]]["webhook_configs"][0]["url"].startswith("http")
+
+
+def test_alertmanager_config_is_valid(tmp_path: Path) -> None:
+    from deploy_testlib import check_run, require_tool
+
+    amtool = require_tool("amtool", "`apt-get install -y prometheus-alertmanager` (Debian)")
+    out = check_run([amtool, "check-config", str(DEPLOY / "alertmanager" / "alertmanager.yml")])
+    assert "SUCCESS" in out
 
 
 def test_postgres(compose: dict[str, Any]) -> None:
@@ -141,59 +164,3 @@ def test_no_secret_values_in_compose() -> None:
     for line in text.splitlines():
         if "METERBOT_TELEGRAM_TOKEN:" in line and not line.lstrip().startswith("#"):
             assert "${METERBOT_TELEGRAM_TOKEN:?" in line, line
-
-
-# --------------------------------------------------------------------------- kafka-create-topics.sh
-
-
-def fake_kafka_topics(tmp_path: Path, fail_on: str = "") -> tuple[Path, Path]:
-    calls = tmp_path / "calls"
-    script = tmp_path / "kafka-topics.sh"
-    script.write_text(
-        "#!/bin/sh\n"
-        f'echo "$*" >> "{calls}"\n'
-        f'case " $* " in *" --topic {fail_on} "*) [ -n "{fail_on}" ] && exit 1 ;; esac\n'
-        "exit 0\n",
-        encoding="utf-8",
-    )
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return script, calls
-
-
-def run_topics_script(fake: Path) -> Any:
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "KAFKA_TOPICS_SH": str(fake)}
-    return run(["bash", str(TOPICS_SCRIPT)], env=env)
-
-
-def created(calls: Path) -> dict[str, int]:
-    out = {}
-    for line in calls.read_text(encoding="utf-8").splitlines():
-        args = line.split()
-        if "--create" in args:
-            assert "--if-not-exists" in args  # re-running the stack must not fail
-            assert args[args.index("--bootstrap-server") + 1] == "kafka:9092"
-            out[args[args.index("--topic") + 1]] = int(args[args.index("--partitions") + 1])
-    return out
-
-
-def test_topic_script_creates_every_topic_and_dlq(tmp_path: Path) -> None:
-    fake, calls = fake_kafka_topics(tmp_path)
-    proc = run_topics_script(fake)
-    assert proc.returncode == 0, proc.stderr
-    topics = created(calls)
-    for topic in TOPICS:
-        assert topics.get(topic) == COMMAND_EVENT_PARTITIONS, topic
-        assert topic + ".dlq" in topics, topic + ".dlq"
-    try:  # the contracts library, where present, must not know a topic the script does not create
-        from meterbot_contracts.topics import ALL_TOPICS_WITH_DLQ
-    except ImportError:
-        pass
-    else:
-        assert set(ALL_TOPICS_WITH_DLQ) <= set(topics), set(ALL_TOPICS_WITH_DLQ) - set(topics)
-
-
-def test_topic_script_fails_when_a_topic_cannot_be_created(tmp_path: Path) -> None:
-    fake, _calls = fake_kafka_topics(tmp_path, fail_on="meterbot.readings.events")
-    proc = run_topics_script(fake)
-    assert proc.returncode != 0
-    assert "failed" in proc.stderr

@@ -211,7 +211,10 @@ def test_all_services_never_matches_prometheus_self_scrape(promtool: str, tmp_pa
                 "interval": "15s",
                 "input_series": [
                     {"series": 'up{job="prometheus", instance="localhost:9090"}', "values": "1x4"},
-                    {"series": 'up{job="meterbot", instance="identity:8080", service="identity"}', "values": "1x4"},
+                    {
+                        "series": 'up{job="meterbot", instance="identity:8080", service="identity"}',
+                        "values": "1x4",
+                    },
                 ],
                 "promql_expr_test": [
                     {

@@ -9,6 +9,7 @@ import pytest
 from deploy_testlib import (
     DEPLOY,
     METRICS,
+    REPO,
     SERVICES,
     TARGET_LABELS,
     PromQL,
@@ -156,3 +157,23 @@ def test_scrapes_the_five_services_by_compose_dns_name(compose: dict[str, Any]) 
     assert targets == {f"{service}:8080": service for service in SERVICES}
     assert set(SERVICES) <= set(compose["services"])
     assert config["rule_files"] == ["alerts.yml"]
+
+
+def emitted_dlq_reasons() -> set[str]:
+    """The `x-dlq-reason` values the code can emit: the literal reasons given to Unreadable /
+    DeadLetter / park() anywhere in libs/ and services/."""
+    pattern = re.compile(r"""(?:Unreadable|DeadLetter|park)\((?:record,\s*)?["']([a-z_]+)["']""")
+    reasons: set[str] = set()
+    for root in (REPO / "libs", REPO / "services"):
+        for path in root.glob("*/src/**/*.py"):
+            reasons |= set(pattern.findall(path.read_text(encoding="utf-8")))
+    return reasons
+
+
+def test_runbook_names_exactly_the_dlq_reasons_the_code_emits() -> None:
+    reasons = emitted_dlq_reasons()
+    assert {"invalid_envelope", "handler_error"} <= reasons, reasons  # the search still finds them
+    runbook = (PROM / "RUNBOOK.md").read_text(encoding="utf-8")
+    section = runbook.split("## DeadLetterQueueNotEmpty", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"^\s*- `([a-z_]+)`:", section, re.MULTILINE))  # one bullet per reason
+    assert named == reasons, f"runbook names {sorted(named)}, the code emits {sorted(reasons)}"
