@@ -6,7 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import REGISTRY
+from prometheus_client.aiohttp import make_aiohttp_handler
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
@@ -27,12 +28,14 @@ def health_app(
         ready = all(results.values())
         return web.json_response({"ready": ready, "checks": results}, status=200 if ready else 503)
 
-    async def metrics(_: web.Request) -> web.Response:
-        body = generate_latest(REGISTRY)
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
-
     app = web.Application()
-    app.add_routes([web.get("/healthz", healthz), web.get("/readyz", readyz), web.get("/metrics", metrics)])
+    app.add_routes(
+        [
+            web.get("/healthz", healthz),
+            web.get("/readyz", readyz),
+            web.get("/metrics", make_aiohttp_handler(REGISTRY)),
+        ]
+    )
     app.add_routes(extra_routes or [])
     return app
 
