@@ -5,10 +5,38 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+
+
+# The ids of the message being handled: set by the consumer around each message (message_context),
+# so every line logged while handling it, at any depth, can be traced to the resident's request.
+_MESSAGE: ContextVar[dict[str, str] | None] = ContextVar("meterbot_message", default=None)
+
+
+@contextmanager
+def message_context(
+    correlation_id: object, causation_id: object, message_id: object = None
+) -> Iterator[None]:
+    """Log lines inside the block carry these ids (asyncio tasks started inside inherit them)."""
+    ids = {"correlation_id": str(correlation_id), "causation_id": str(causation_id)}
+    if message_id is not None:
+        ids["message_id"] = str(message_id)
+    token = _MESSAGE.set(ids)
+    try:
+        yield
+    finally:
+        _MESSAGE.reset(token)
+
+
+def message_ids() -> dict[str, str]:
+    """The ids of the message being handled here, if any."""
+    return dict(_MESSAGE.get() or {})
 
 
 class JsonFormatter(logging.Formatter):
@@ -23,6 +51,7 @@ class JsonFormatter(logging.Formatter):
             "service": self._service,
             "logger": record.name,
             "msg": record.getMessage(),
+            **message_ids(),
         }
         entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
         if record.exc_info:
