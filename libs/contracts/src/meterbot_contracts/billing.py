@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
 from meterbot_contracts.fields import (
     ADDRESS_MAX,
@@ -58,6 +58,13 @@ class BillingReading(Message):
     period: Period
     submitted_at: datetime
     replaces_reading_id: UUID | None = None
+
+    @model_validator(mode="after")
+    def _value_matches_status(self) -> BillingReading:
+        # what billing relies on: an accepted reading always has its value, a withdrawal never has one
+        if (self.status == "accepted") != (self.value is not None):
+            raise ValueError("an accepted reading has a value, a withdrawn one has none")
+        return self
 
 
 @contract

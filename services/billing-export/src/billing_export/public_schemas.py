@@ -48,9 +48,21 @@ def _finish(schema: dict[str, Any], *, file: str, title: str, description: str) 
     return head | {k: v for k, v in schema.items() if k not in ("title", "description")}
 
 
+# BillingReading's own rule (its validator), which pydantic cannot put into the generated schema.
+VALUE_BY_STATUS = [
+    {
+        "if": {"properties": {"status": {"const": status}}},
+        "then": {"properties": {"value": {"type": kind}}},
+    }
+    for status, kind in (("accepted", "string"), ("withdrawn", "null"))
+]
+
+
 def billing_reading_schema() -> dict[str, Any]:
+    schema = envelope_of(BillingReading).model_json_schema(mode="serialization")
+    schema["$defs"]["BillingReading"]["allOf"] = VALUE_BY_STATUS
     return _finish(
-        envelope_of(BillingReading).model_json_schema(mode="serialization"),
+        schema,
         file="billing-reading.v1.json",
         title="BillingReading v1",
         description=(
