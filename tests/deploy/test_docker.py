@@ -39,7 +39,8 @@ def stages() -> list[list[tuple[str, str]]]:
 
 def test_multi_stage_on_python_311_slim() -> None:
     args = dict(a.split("=", 1) for i, a in instructions() if i == "ARG" and "=" in a)
-    assert args["PYTHON_IMAGE"] == "python:3.11-slim"
+    # an exact version (3.11.<patch>, Debian release named) or a digest, never a moving tag
+    assert re.fullmatch(r"python:3\.11\.\d+-slim-[a-z]+(@sha256:[0-9a-f]{64})?", args["PYTHON_IMAGE"]), args
     froms = [rest for i, rest in instructions() if i == "FROM"]
     assert len(froms) == 2
     assert all(f.startswith("${PYTHON_IMAGE}") for f in froms)
