@@ -164,3 +164,16 @@ def test_no_secret_values_in_compose() -> None:
     for line in text.splitlines():
         if "METERBOT_TELEGRAM_TOKEN:" in line and not line.lstrip().startswith("#"):
             assert "${METERBOT_TELEGRAM_TOKEN:?" in line, line
+
+
+def test_tests_run_on_the_broker_compose_ships(compose: dict[str, Any]) -> None:
+    from meterbot_testing.apache_kafka import BROKER_ENV, KAFKA_IMAGE
+
+    kafka = compose["services"]["kafka"]
+    assert KAFKA_IMAGE == kafka["image"]
+    for name in (
+        "KAFKA_PROCESS_ROLES",
+        "KAFKA_AUTO_CREATE_TOPICS_ENABLE",
+        "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR",
+    ):
+        assert BROKER_ENV[name] == str(kafka["environment"][name]), name

@@ -67,10 +67,10 @@ def kafka_broker() -> Iterator[Kafka]:
         yield Kafka(bootstrap, idempotent, "METERBOT_TEST_KAFKA_BOOTSTRAP")
         return
     if docker_available():
-        from testcontainers.kafka import KafkaContainer
+        from meterbot_testing.apache_kafka import KAFKA_IMAGE, apache_kafka
 
-        with KafkaContainer("confluentinc/cp-kafka:7.6.1").with_kraft() as container:
-            yield Kafka(container.get_bootstrap_server(), True, "testcontainers Kafka (KRaft)")
+        with apache_kafka() as bootstrap:
+            yield Kafka(bootstrap, True, f"testcontainers {KAFKA_IMAGE} (KRaft), as in docker-compose.yml")
         return
     try:
         from meterbot_localstack import LocalBroker
