@@ -170,7 +170,7 @@ def test_tests_run_on_the_broker_compose_ships(compose: dict[str, Any]) -> None:
     from meterbot_testing.apache_kafka import BROKER_ENV, KAFKA_IMAGE
 
     kafka = compose["services"]["kafka"]
-    assert KAFKA_IMAGE == kafka["image"]
+    assert kafka["image"] == KAFKA_IMAGE
     for name in (
         "KAFKA_PROCESS_ROLES",
         "KAFKA_AUTO_CREATE_TOPICS_ENABLE",

@@ -1,5 +1,6 @@
-"""deploy/k8s: the kustomize base and the external overlay render, validate against the Kubernetes
-OpenAPI schemas (offline, from the kubernetes-validate package) and follow the deployment rules."""
+"""deploy/k8s: the kustomize base and every overlay render, validate strictly against the Kubernetes
+OpenAPI schemas (offline, from the kubernetes-validate package) and, for custom resources, against the
+CRD schemas under deploy/k8s/crds, and follow the deployment rules."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from crd_schemas import crd_documents, crd_problems, has_crd
 from deploy_testlib import (
     COMMAND_EVENT_PARTITIONS,
     DEPLOY,
@@ -25,6 +27,10 @@ pytestmark = pytest.mark.deploy
 K8S = DEPLOY / "k8s"
 BASE = K8S / "base"
 OVERLAY = K8S / "overlays" / "external"
+STRIMZI = K8S / "overlays" / "strimzi"
+OVERLAYS = sorted(
+    p.parent.relative_to(K8S).as_posix() for p in (K8S / "overlays").glob("*/kustomization.yaml")
+)
 # Cluster versions the manifests must be valid for: an older supported one and the newest the package knows.
 KUBERNETES_VERSIONS = ("1.29.0", "1.37.0")
 SECRET = "meterbot-secrets"
@@ -36,7 +42,7 @@ def _render(path: Path, kubectl: str) -> tuple[dict[str, Any], ...]:
     return tuple(load_yaml_all(check_run([kubectl, "kustomize", str(path.relative_to(REPO))])))
 
 
-@pytest.fixture(scope="module", params=["base", "overlays/external"])
+@pytest.fixture(scope="module", params=["base", *OVERLAYS])
 def rendered(request: pytest.FixtureRequest, kubectl: str) -> tuple[dict[str, Any], ...]:
     return _render(K8S / request.param, kubectl)
 
@@ -49,6 +55,11 @@ def base(kubectl: str) -> tuple[dict[str, Any], ...]:
 @pytest.fixture(scope="module")
 def overlay(kubectl: str) -> tuple[dict[str, Any], ...]:
     return _render(OVERLAY, kubectl)
+
+
+@pytest.fixture(scope="module")
+def strimzi(kubectl: str) -> tuple[dict[str, Any], ...]:
+    return _render(STRIMZI, kubectl)
 
 
 def by_kind(objects: tuple[dict[str, Any], ...], kind: str) -> dict[str, dict[str, Any]]:
@@ -87,9 +98,14 @@ def test_rendered_objects_match_kubernetes_schemas(
     rendered: tuple[dict[str, Any], ...], version: str
 ) -> None:
     kv = kubernetes_validate()
-    assert len(rendered) >= 1 + 1 + 5 * 2 + 4 * 2  # namespace, configmap, 5 x (deploy, svc), 4 x (hpa, pdb)
+    assert (
+        len(rendered) >= 1 + 1 + 5 * 2 + 4 * 2
+    )  # namespace, configmap, 5 x (deploy, svc), 4 x (scaler, pdb)
     problems = []
     for obj in rendered:
+        if has_crd(obj):  # a custom resource: its CRD's schema (deploy/k8s/crds), strictly
+            problems += crd_problems(obj)
+            continue
         try:
             kv.validate(obj, version, strict=True)  # strict: unknown fields are errors too
         except kv.ValidationError as e:
@@ -108,6 +124,37 @@ def test_secret_example_matches_schema_and_is_not_rendered(base: tuple[dict[str,
     assert set(example["stringData"]) == {"METERBOT_POSTGRES_DSN", "METERBOT_TELEGRAM_TOKEN"}
     assert "secret.example.yaml" not in load_yaml(BASE / "kustomization.yaml")["resources"]
     assert not [obj for obj in base if obj["kind"] == "Secret"], "no Secret may be committed in the base"
+
+
+def test_every_overlay_is_tested() -> None:
+    assert {"external", "strimzi"} <= {o.removeprefix("overlays/") for o in OVERLAYS}
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_vendored_crds_are_valid_crds(version: str) -> None:
+    kv = kubernetes_validate()
+    crds = crd_documents()
+    kinds = {(c["spec"]["group"], c["spec"]["names"]["kind"]) for c in crds}
+    assert {
+        ("kafka.strimzi.io", "Kafka"), ("kafka.strimzi.io", "KafkaTopic"), ("postgresql.cnpg.io", "Cluster"),
+        ("monitoring.coreos.com", "ServiceMonitor"), ("monitoring.coreos.com", "PrometheusRule"),
+        ("keda.sh", "ScaledObject"),
+    } <= kinds  # fmt: skip
+    for crd in crds:
+        kv.validate(crd, version, strict=True)
+
+
+def test_crd_validation_catches_a_mistake(strimzi: tuple[dict[str, Any], ...]) -> None:
+    [topic, *_] = [obj for obj in strimzi if obj["kind"] == "KafkaTopic"]
+    assert crd_problems(topic) == []
+    assert crd_problems({**topic, "spec": {**topic["spec"], "partition": 6}})  # misspelt field
+    assert crd_problems({**topic, "spec": {**topic["spec"], "partitions": "6"}})  # wrong type
+    [scaler, *_] = [obj for obj in strimzi if obj["kind"] == "ScaledObject"]
+    trigger = {
+        **scaler["spec"]["triggers"][0],
+        "metadata": {"lagThreshold": 100},
+    }  # metadata values are strings
+    assert crd_problems({**scaler, "spec": {**scaler["spec"], "triggers": [trigger]}})
 
 
 def test_validation_catches_a_mistake() -> None:
@@ -156,12 +203,19 @@ def test_deployment(rendered: tuple[dict[str, Any], ...], service: str) -> None:
         for env in c.get("env", [])
         if "secretKeyRef" in env.get("valueFrom", {})
     }
-    expected = {"METERBOT_POSTGRES_DSN"} | (
+    expected = {"METERBOT_POSTGRES_DSN", "METERBOT_KAFKA_SASL_PASSWORD"} | (
         {"METERBOT_TELEGRAM_TOKEN"} if service == "telegram-gateway" else set()
     )
     assert set(secrets) == expected
+    assert c["env"][0]["name"] == "METERBOT_POSTGRES_DSN"  # overlays/strimzi patches env[0]
+    in_cluster_postgres = any(obj["kind"] == "Cluster" for obj in rendered)
     for name, ref in secrets.items():
-        assert ref == {"name": SECRET, "key": name}
+        if name == "METERBOT_KAFKA_SASL_PASSWORD":  # the Kafka user's Secret; absent for plaintext
+            assert ref == {"name": "meterbot-kafka-user", "key": "password", "optional": True}
+        elif name == "METERBOT_POSTGRES_DSN" and in_cluster_postgres:  # CloudNativePG's app Secret
+            assert ref == {"name": "meterbot-pg-app", "key": "uri"}
+        else:
+            assert ref == {"name": SECRET, "key": name}
     assert not [env for env in c.get("env", []) if "value" in env and "TOKEN" in env["name"]]
     # probes and port
     assert c["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
@@ -196,27 +250,42 @@ def test_service(rendered: tuple[dict[str, Any], ...], service: str) -> None:
 
 
 @pytest.mark.parametrize("service", SCALED_SERVICES)
-def test_scaled_services_have_hpa_up_to_partition_count_and_pdb(
+def test_scaled_services_scale_on_consumer_lag_up_to_partition_count(
     rendered: tuple[dict[str, Any], ...], service: str
 ) -> None:
-    hpa = by_kind(rendered, "HorizontalPodAutoscaler")[service]
-    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": service}
-    assert hpa["spec"]["maxReplicas"] == COMMAND_EVENT_PARTITIONS
-    assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
-    assert "replicas" not in by_kind(rendered, "Deployment")[service]["spec"], (
-        "the HPA owns the replica count"
-    )
+    from meterbot_platform.topic_plan import topic_plan
+
+    assert not by_kind(rendered, "HorizontalPodAutoscaler"), "KEDA makes the HPA; no CPU-based one"
+    scaler = by_kind(rendered, "ScaledObject")[service]
+    spec = scaler["spec"]
+    assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": service}
+    partitions = int(config_map(rendered)["data"]["METERBOT_KAFKA_PARTITIONS"])
+    assert spec["maxReplicaCount"] == partitions == COMMAND_EVENT_PARTITIONS
+    assert 1 <= spec["minReplicaCount"] <= spec["maxReplicaCount"]
+    plan = {t.name: t for t in topic_plan(partitions)}
+    assert spec["triggers"]
+    for trigger in spec["triggers"]:
+        meta = trigger["metadata"]
+        assert trigger["type"] == "kafka"
+        assert plan[meta["topic"]].partitions == partitions  # never beyond the partition count ...
+        assert meta["allowIdleConsumers"] == "false"  # ... KEDA itself stops there too
+        assert meta["consumerGroup"].split(".")[0] == service
+        assert meta["bootstrapServersFromEnv"] == "METERBOT_KAFKA_BOOTSTRAP"
+        assert int(meta["lagThreshold"]) > 0
+        assert trigger["authenticationRef"] == {"name": "meterbot-kafka"}
+    assert "meterbot-kafka" in by_kind(rendered, "TriggerAuthentication")
+    assert "replicas" not in by_kind(rendered, "Deployment")[service]["spec"], "the scaler owns the count"
     pdb = by_kind(rendered, "PodDisruptionBudget")[service]
     assert pdb["spec"]["selector"] == {"matchLabels": {"app.kubernetes.io/name": service}}
     text = (BASE / f"{service}.yaml").read_text(encoding="utf-8")
-    assert "partition" in text, "say why maxReplicas is 6"
+    assert "partition" in text, "say why maxReplicaCount is 6"
 
 
 def test_gateway_runs_exactly_one_poller(rendered: tuple[dict[str, Any], ...]) -> None:
     gateway = by_kind(rendered, "Deployment")["telegram-gateway"]
     assert gateway["spec"]["replicas"] == 1
     assert gateway["spec"]["strategy"]["type"] == "Recreate"  # never two pollers during a rollout
-    assert "telegram-gateway" not in by_kind(rendered, "HorizontalPodAutoscaler")
+    assert "telegram-gateway" not in by_kind(rendered, "ScaledObject")
     assert "webhook" in (BASE / "telegram-gateway.yaml").read_text(encoding="utf-8")
 
 

@@ -31,7 +31,9 @@ class LagProbe:
     """An admin client (committed offsets) and a consumer without a group (end offsets), started
     together: if either fails to start, both are closed, so a broker that is down leaks nothing."""
 
-    def __init__(self, kafka: KafkaSettings) -> None:
+    def __init__(self, kafka: KafkaSettings | str) -> None:
+        if isinstance(kafka, str):  # a bare bootstrap address: plaintext (tests, bench)
+            kafka = KafkaSettings(kafka_bootstrap=kafka)
         options = client_options(kafka)
         self.admin = AIOKafkaAdminClient(
             bootstrap_servers=kafka.kafka_bootstrap, client_id="meterbot-lag", **options
@@ -76,7 +78,7 @@ class LagProbe:
         return lag
 
 
-async def measure(kafka: KafkaSettings, groups: dict[str, set[str]]) -> dict[tuple[str, str], int]:
+async def measure(kafka: KafkaSettings | str, groups: dict[str, set[str]]) -> dict[tuple[str, str], int]:
     """(group, topic) -> lag, with clients of its own."""
     async with LagProbe(kafka) as probe:
         return await probe.measure(groups)
