@@ -18,6 +18,13 @@ from meterbot_platform.settings import KafkaSettings
 
 from meterbot_testing.infra import Kafka, Postgres, kafka_broker, postgres_server
 
+SERVERS_USED: list[str] = []  # what the session's tests ran on, printed at the end of the run
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for server in SERVERS_USED:
+        terminalreporter.write_line(f"meterbot tests ran on: {server}")
+
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:
@@ -26,6 +33,7 @@ def postgres() -> Iterator[Postgres]:
     workdir = Path(tempfile.mkdtemp(prefix="meterbot-test-pg-"))
     try:
         with postgres_server(workdir) as server:
+            SERVERS_USED.append(f"PostgreSQL from {server.origin}")
             yield server
     except RuntimeError as exc:
         pytest.fail(str(exc), pytrace=False)
@@ -37,6 +45,7 @@ def postgres() -> Iterator[Postgres]:
 def kafka() -> Iterator[Kafka]:
     try:
         with kafka_broker() as broker:
+            SERVERS_USED.append(f"Kafka from {broker.origin} at {broker.bootstrap}")
             if not broker.idempotent:  # tansu: see KafkaSettings.kafka_fetch_max_wait_ms
                 os.environ.setdefault("METERBOT_KAFKA_FETCH_MAX_WAIT_MS", "10")
             yield broker
