@@ -55,8 +55,13 @@ def kafka() -> Iterator[Kafka]:
 
 @pytest.fixture(scope="session")
 def kafka_settings(kafka: Kafka) -> KafkaSettings:
+    # Like the local stack: one broker, and code under test may apply the topic plan itself.
     return KafkaSettings(
-        kafka_bootstrap=kafka.bootstrap, kafka_idempotent=kafka.idempotent, kafka_partitions=3
+        kafka_bootstrap=kafka.bootstrap,
+        kafka_idempotent=kafka.idempotent,
+        kafka_partitions=3,
+        kafka_replication_factor=1,
+        kafka_create_topics=True,
     )
 
 

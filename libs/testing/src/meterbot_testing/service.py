@@ -39,6 +39,7 @@ async def run_in_process(
     port, stop = free_port(), asyncio.Event()
     settings = ProcessSettings(
         postgres=PostgresSettings(postgres_dsn=postgres_dsn),
+        # the session's settings: one broker, the service applies the topic plan itself (as `meterbot up`)
         kafka=kafka.model_copy(update={"kafka_partitions": partitions or kafka.kafka_partitions}),
         http=HttpSettings(http_host="127.0.0.1", http_port=port),
     )
