@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
@@ -78,3 +79,17 @@ async def test_apply_creates_missing_topics_with_their_configs(
             assert len(described[spec.name]["partitions"]) == spec.partitions
     finally:
         await admin.close()
+
+
+def test_asyncapi_states_the_public_topics_as_planned() -> None:
+    import yaml
+
+    doc = yaml.safe_load((Path(__file__).resolve().parents[3] / "docs" / "asyncapi.yaml").read_text("utf-8"))
+    plan = {t.name: t for t in topic_plan()}
+    for channel in doc["channels"].values():
+        binding = channel["bindings"]["kafka"]
+        topic = plan[binding["topic"]]
+        assert (binding["partitions"], binding["replicas"]) == (topic.partitions, topic.replication_factor)
+        config = binding["topicConfiguration"]
+        assert config["cleanup.policy"] == [topic.config["cleanup.policy"]]
+        assert str(config.get("retention.ms", "")) == topic.config.get("retention.ms", "")
