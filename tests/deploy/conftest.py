@@ -1,8 +1,9 @@
 """Fixtures for the deployment-artefact tests (deploy/, docker-compose.yml).
 
-These tests run offline. They need two command-line tools and fail (never skip) without them:
+These tests run offline. They need these command-line tools and fail (never skip) without them:
 - promtool: Debian package `prometheus` (`apt-get install -y prometheus`);
 - kubectl (with its built-in kustomize v5);
+- amtool (Debian `prometheus-alertmanager`) and checkov (PyPI, in its own venv): .ci/run installs both;
 and the dev dependencies `kubernetes-validate` and `pyyaml`.
 """
 
