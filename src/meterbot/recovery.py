@@ -13,11 +13,11 @@ from collections.abc import Callable
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from meterbot_contracts.topics import ALL_TOPICS, ALL_TOPICS_WITH_DLQ
+from meterbot_contracts.topics import ALL_TOPICS
 from meterbot_platform import checkpoints
-from meterbot_platform.broker import ensure_topics
 from meterbot_platform.db import database_dsn
 from meterbot_platform.eventstore import EventStore
+from meterbot_platform.topic_plan import apply_topic_plan, topic_plan
 
 log = logging.getLogger("meterbot.up")
 
@@ -74,7 +74,7 @@ async def republish_everything(server_dsn: str) -> dict[str, list[str]]:
 async def prepare_fresh_broker(bootstrap: str, server_dsn: str, partitions: int) -> None:
     """A broker that holds nothing: the topic plan first (before any service creates a topic by
     using it, with the broker's default partition count), then republish from every outbox."""
-    await ensure_topics(bootstrap, ALL_TOPICS_WITH_DLQ, partitions=partitions)
+    await apply_topic_plan(bootstrap, topic_plan(partitions, replication_factor=1))
     reset = await republish_everything(server_dsn)
     if reset:
         log.info("fresh broker: outbox relays publish again from the start in %s", ", ".join(sorted(reset)))

@@ -18,10 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-from meterbot_contracts.topics import ALL_TOPICS_WITH_DLQ
 from meterbot_localstack import LocalBroker, LocalPostgres, free_port
 from meterbot_localstack.ports import die_with_parent, wait_for_port
-from meterbot_platform.broker import ensure_topics
+from meterbot_platform.topic_plan import apply_topic_plan, topic_plan
 
 from meterbot import readiness, recovery, state
 from meterbot.services import Instance, instances, port_of, spawn
@@ -64,7 +63,7 @@ class Stack:
         if bootstrap:
             self.bootstrap = bootstrap
             self.idempotent = os.environ.get("METERBOT_KAFKA_IDEMPOTENT", "true").lower() == "true"
-            asyncio.run(ensure_topics(bootstrap, ALL_TOPICS_WITH_DLQ, partitions=self.partitions))
+            asyncio.run(apply_topic_plan(bootstrap, topic_plan(self.partitions, replication_factor=1)))
         else:
             self.broker = LocalBroker(log_file=self.home / "broker.log")
             self.bootstrap, self.idempotent = self.broker.start(), False  # tansu: no idempotent producer

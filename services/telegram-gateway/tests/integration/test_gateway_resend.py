@@ -16,8 +16,9 @@ from meterbot_testing.bus import Bus
 from meterbot_testing.infra import Postgres
 from telegram_gateway.commands import CommandBus
 from telegram_gateway.storage.pending import Pending, PendingStore
-from telegram_gateway.testing import fresh_database
 from telegram_gateway.topics import GatewayTopics
+
+from .gateway_harness import fresh_database
 
 pytestmark = pytest.mark.integration
 
