@@ -21,7 +21,7 @@ from accounts.application.linking import COMMANDS, Clock, Deps, command_handler,
 from accounts.application.registry import registry_handler
 from accounts.migrations import MIGRATIONS
 from accounts.projections import projections
-from accounts.settings import AccountsSettings
+from accounts.settings import AccountsSettings, SurnameKeySettings
 
 Wire = Callable[[Runtime], Awaitable[None]]
 # The registry comes in bulk and nobody waits on one record: fuller polls make fewer transactions.
@@ -33,7 +33,14 @@ def make_wire(clock: Clock = utc_now, group_id: str = SERVICE) -> Wire:
     """The service's wiring; tests pass a clock they move and a consumer group of their own."""
 
     async def wire(runtime: Runtime) -> None:
-        deps = Deps(store=runtime.store, policy=AccountsSettings().link_policy(), clock=clock)
+        settings, keyring = AccountsSettings(), SurnameKeySettings().keyring()
+        deps = Deps(
+            store=runtime.store,
+            policy=settings.link_policy(),
+            clock=clock,
+            keyring=keyring,
+            account_policy=settings.account_link_policy(),
+        )
         subscribe_batch(
             runtime.broker,
             ACCOUNTS_COMMANDS,
@@ -51,7 +58,7 @@ def make_wire(clock: Clock = utc_now, group_id: str = SERVICE) -> Wire:
             group_id=f"{group_id}.registry",
             registry=default_registry,
             handled=[RegistryRecord],
-            handler=registry_handler(runtime.pool, runtime.store),
+            handler=registry_handler(runtime.pool, keyring, runtime.store),
             max_records=REGISTRY_BATCH,
             fetch_max_wait_ms=REGISTRY_FETCH_WAIT_MS,
             options=runtime.consumers,

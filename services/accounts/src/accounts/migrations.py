@@ -21,4 +21,12 @@ MIGRATIONS = (
         CREATE INDEX chat_accounts_account ON chat_accounts (account_number);
         """,
     ),
+    Migration(
+        "accounts/002_link_refusals_by_account",
+        # the per-account lockout counts an account's wrong pairs across every chat's stream
+        """
+        CREATE INDEX events_link_refused_account ON events ((data->>'account_number'), position)
+            WHERE type = 'AccountLinkRefused';
+        """,
+    ),
 )

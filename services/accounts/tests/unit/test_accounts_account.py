@@ -9,12 +9,12 @@ from accounts.domain import (
     AccountState,
     LinkAttemptPolicy,
     LinkAttempts,
+    SurnameKeyring,
     decide_link,
     decide_registration,
     decide_unlink,
     evolve,
     fold,
-    surname_digest,
 )
 from accounts.domain.link_attempts import evolve as evolve_attempts
 from accounts.domain.link_attempts import fold as fold_attempts
@@ -32,11 +32,12 @@ pytestmark = pytest.mark.unit
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 POLICY = LinkAttemptPolicy()
+KEYRING = SurnameKeyring("k1", b"a-secret-key-for-the-unit-tests-0123")
 RECORD = RegistryRecord(account_number="1001", surname="Мамин-Сибиряк", address="ул. Ленина, 1, кв. 5")
 
 
 def registered() -> AccountState:
-    return fold(decide_registration(AccountState(), RECORD))
+    return fold(decide_registration(AccountState(), RECORD, keyring=KEYRING))
 
 
 def link(
@@ -48,23 +49,29 @@ def link(
         attempts=attempts or LinkAttempts(),
         now=NOW,
         policy=POLICY,
+        keyring=KEYRING,
     )
     return event
 
 
 def test_registration_carries_the_digest_never_the_surname() -> None:
-    [event] = decide_registration(AccountState(), RECORD)
+    [event] = decide_registration(AccountState(), RECORD, keyring=KEYRING)
     assert event == AccountRegistered(
-        account_number="1001", surname_digest=surname_digest("маминсибиряк"), address=RECORD.address
+        account_number="1001", surname_digest=KEYRING.digest("маминсибиряк"), address=RECORD.address
     )
     assert "Мамин" not in event.model_dump_json()
 
 
 def test_reimport_is_idempotent_by_content_and_a_change_registers_again() -> None:
     state = registered()
-    assert decide_registration(state, RECORD) == []
-    assert decide_registration(state, RECORD.model_copy(update={"surname": "МАМИН СИБИРЯК"})) == []
-    [moved] = decide_registration(state, RECORD.model_copy(update={"address": "ул. Мира, 2"}))
+    assert decide_registration(state, RECORD, keyring=KEYRING) == []
+    assert (
+        decide_registration(state, RECORD.model_copy(update={"surname": "МАМИН СИБИРЯК"}), keyring=KEYRING)
+        == []
+    )
+    [moved] = decide_registration(
+        state, RECORD.model_copy(update={"address": "ул. Мира, 2"}), keyring=KEYRING
+    )
     assert evolve(state, moved).address == "ул. Мира, 2"
 
 
@@ -128,7 +135,7 @@ def test_lockout_is_per_chat() -> None:
 def test_unlink_linked_chat_and_ignore_a_chat_that_is_not_linked() -> None:
     state = fold(
         [
-            *decide_registration(AccountState(), RECORD),
+            *decide_registration(AccountState(), RECORD, keyring=KEYRING),
             AccountLinked(chat_id=7, account_number="1001", address=""),
         ]
     )
@@ -137,3 +144,19 @@ def test_unlink_linked_chat_and_ignore_a_chat_that_is_not_linked() -> None:
     state = evolve(state, event)
     assert state.linked_chats == frozenset()
     assert decide_unlink(state, AccountUnlinkRequested(chat_id=7, account_number="1001")) == []
+
+
+def test_a_wrong_pair_reports_the_smaller_budget_and_the_account_lock_it_starts() -> None:
+    # given 9 wrong pairs on the account from other chats, and none from this one
+    account = LinkAttempts(failures=tuple(NOW - timedelta(minutes=i) for i in range(1, 10)))
+    [event] = decide_link(
+        registered(),
+        AccountLinkRequested(chat_id=7, account_number="1001", surname="Иванов"),
+        attempts=LinkAttempts(),
+        now=NOW,
+        policy=POLICY,
+        keyring=KEYRING,
+        account_attempts=account,
+    )
+    assert isinstance(event, AccountLinkRefused)
+    assert (event.attempts_left, event.locked_until) == (0, NOW - timedelta(minutes=9) + timedelta(hours=24))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import sys
 import unicodedata
 
 import pytest
 from accounts.domain import normalize_surname, surname_digest, surname_matches
-from accounts.domain.surname import DASHES
+from accounts.domain.surname import DASHES, SurnameKeyring
+from accounts.settings import DEVELOPMENT_KEY, SurnameKeySettings
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -73,3 +75,51 @@ def test_normalisation_is_idempotent(text: str) -> None:
 def test_dash_list_covers_every_unicode_dash() -> None:
     pd = {chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Pd"}
     assert pd <= set(DASHES)
+
+
+KEY = b"k1-secret-0123456789-0123456789-01"
+KEYRING = SurnameKeyring("k1", KEY)
+
+
+def test_the_stored_digest_is_a_keyed_mac_that_names_its_key() -> None:
+    # a reader of the events who guesses "маминсибиряк" cannot confirm it without the key
+    digest = KEYRING.digest("Мамин-Сибиряк")
+    assert digest.startswith("hmac-sha256:k1:")
+    assert hashlib.sha256("маминсибиряк".encode()).hexdigest() not in digest
+    assert digest == "hmac-sha256:k1:" + hmac.new(KEY, "маминсибиряк".encode(), "sha256").hexdigest()
+    assert KEYRING.matches("мамин сибиряк", digest)
+    assert not KEYRING.matches("Иванов", digest)
+    assert not SurnameKeyring("k1", b"another-key-another-key-another-key").matches("маминсибиряк", digest)
+
+
+def test_rotation_matches_digests_of_previous_keys_and_only_known_ones() -> None:
+    old = KEYRING.digest("Ёлкина")
+    rotated = SurnameKeyring("k2", b"k2-secret-0123456789-0123456789-01", previous={"k1": KEY})
+    assert rotated.matches("елкина", old)
+    assert rotated.digest("елкина") != old  # a re-import writes the new key's digest
+    assert not SurnameKeyring("k2", b"k2-secret-0123456789-0123456789-01").matches("елкина", old)
+
+
+def test_unkeyed_digests_from_before_match_until_switched_off() -> None:
+    legacy = surname_digest("Иванов")
+    assert KEYRING.matches("иванов", legacy)
+    assert not SurnameKeyring("k1", KEY, accept_unkeyed=False).matches("иванов", legacy)
+
+
+def test_the_keyring_never_prints_its_keys() -> None:
+    assert "secret" not in repr(SurnameKeyring("k2", b"k2-secret-x" * 4, previous={"k1": KEY}))
+
+
+def test_settings_warn_loudly_without_a_key_and_take_the_secret_when_set(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("METERBOT_SURNAME_KEY", raising=False)
+    with caplog.at_level("WARNING"):
+        dev = SurnameKeySettings().keyring()
+    assert dev.key_id == "dev" and "METERBOT_SURNAME_KEY is not set" in caplog.text
+    monkeypatch.setenv("METERBOT_SURNAME_KEY", "s" * 40)
+    monkeypatch.setenv("METERBOT_SURNAME_KEY_ID", "2026a")
+    monkeypatch.setenv("METERBOT_SURNAME_PREVIOUS_KEYS", "dev:" + DEVELOPMENT_KEY.decode())
+    ring = SurnameKeySettings().keyring()
+    assert ring.digest("x").startswith("hmac-sha256:2026a:")
+    assert ring.matches("x", dev.digest("x"))

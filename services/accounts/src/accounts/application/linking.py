@@ -30,9 +30,12 @@ from meterbot_platform.consumer import BatchHandler
 from meterbot_platform.eventstore import EventStore
 
 from accounts import SERVICE
-from accounts.application.streams import ACCOUNT, book, link_attempts_kind
-from accounts.domain import LinkAttemptPolicy, decide_link, decide_unlink
+from accounts.application.streams import ACCOUNT, book, link_attempts_kind, load_account_failures
+from accounts.domain import LinkAttemptPolicy, LinkAttempts, SurnameKeyring, decide_link, decide_unlink
+from accounts.domain import link_attempts as lockout
+from accounts.domain.link_attempts import ACCOUNT_POLICY
 from accounts.metrics import LINK_ATTEMPTS, LINK_LOCKOUTS
+from accounts.settings import DEVELOPMENT_KEY, DEVELOPMENT_KEY_ID
 
 CONSUMER = "accounts:commands"
 Clock = Callable[[], datetime]
@@ -52,10 +55,27 @@ class Deps:
     store: EventStore
     policy: LinkAttemptPolicy = field(default_factory=LinkAttemptPolicy)
     clock: Clock = utc_now
+    keyring: SurnameKeyring = field(
+        default_factory=lambda: SurnameKeyring(DEVELOPMENT_KEY_ID, DEVELOPMENT_KEY)
+    )
+    account_policy: LinkAttemptPolicy = ACCOUNT_POLICY
 
 
-def decide(streams: StreamBook, deps: Deps, envelope: Envelope, command: LinkCommand) -> Answer:
+@dataclass
+class LinkUnit:
+    """What a group of commands is decided on: its streams, and each account's wrong pairs from
+    every chat (kept current as the group's own refusals are decided)."""
+
+    streams: StreamBook
+    account_failures: dict[str, LinkAttempts]
+
+    async def flush(self) -> int:
+        return await self.streams.flush()
+
+
+def decide(unit: LinkUnit, deps: Deps, envelope: Envelope, command: LinkCommand) -> Answer:
     """Decide one command on the group's streams and record its answer."""
+    streams = unit.streams
     now = deps.clock()
     attempts_kind = link_attempts_kind(deps.policy)
     account = streams.get(ACCOUNT, command.account_number)
@@ -67,7 +87,21 @@ def decide(streams: StreamBook, deps: Deps, envelope: Envelope, command: LinkCom
         streams.record(ACCOUNT, command.account_number, caused_by(envelope, [answer], now), [answer])
         return answer
     attempts = streams.get(attempts_kind, command.chat_id)
-    [answer] = decide_link(account, command, attempts=attempts, now=now, policy=deps.policy)
+    failures = unit.account_failures.get(command.account_number, LinkAttempts())
+    [answer] = decide_link(
+        account,
+        command,
+        attempts=attempts,
+        now=now,
+        policy=deps.policy,
+        keyring=deps.keyring,
+        account_attempts=failures,
+        account_policy=deps.account_policy,
+    )
+    if isinstance(answer, AccountLinkRefused) and answer.reason == "wrong_pair":
+        unit.account_failures[command.account_number] = lockout.evolve(
+            failures, answer, at=now, policy=deps.account_policy
+        )
     if isinstance(answer, AccountLinked):
         streams.record(ACCOUNT, command.account_number, caused_by(envelope, [answer], now), [answer])
     else:
@@ -92,17 +126,18 @@ def command_handler(pool: asyncpg.Pool, deps: Deps) -> BatchHandler:
     """The batch handler for AccountLinkRequested and AccountUnlinkRequested (group commit): the
     group's accounts and chats loaded in one go each, decided in order, appended together."""
 
-    async def prepare(conn: asyncpg.Connection, items: list[tuple[Envelope, Any]]) -> StreamBook:
+    async def prepare(conn: asyncpg.Connection, items: list[tuple[Envelope, Any]]) -> LinkUnit:
         streams = book(conn, deps.store)
         await streams.load(ACCOUNT, {command.account_number for _, command in items})
-        chats = {c.chat_id for _, c in items if isinstance(c, AccountLinkRequested)}
-        await streams.load(link_attempts_kind(deps.policy), chats)
-        return streams
+        links = [c for _, c in items if isinstance(c, AccountLinkRequested)]
+        await streams.load(link_attempts_kind(deps.policy), {c.chat_id for c in links})
+        failures = await load_account_failures(conn, {c.account_number for c in links}, deps.account_policy)
+        return LinkUnit(streams, failures)
 
     return group_handler(
         pool,
         CONSUMER,
         prepare=prepare,
-        decide=lambda streams, envelope, command: decide(streams, deps, envelope, command),
+        decide=lambda unit, envelope, command: decide(unit, deps, envelope, command),
         count=_count,
     )

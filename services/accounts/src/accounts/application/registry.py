@@ -19,15 +19,17 @@ from meterbot_platform.eventstore import EventStore
 
 from accounts import SERVICE
 from accounts.application.streams import ACCOUNT, book
-from accounts.domain import decide_registration
+from accounts.domain import SurnameKeyring, decide_registration
 from accounts.metrics import REGISTRY_ACCOUNTS
 
 CONSUMER = "accounts:registry"
 
 
-def apply_record(accounts: StreamBook, envelope: Envelope, record: RegistryRecord) -> bool:
+def apply_record(
+    accounts: StreamBook, envelope: Envelope, record: RegistryRecord, keyring: SurnameKeyring
+) -> bool:
     """Whether the account was registered or changed."""
-    events = decide_registration(accounts.get(ACCOUNT, record.account_number), record)
+    events = decide_registration(accounts.get(ACCOUNT, record.account_number), record, keyring=keyring)
     accounts.record(ACCOUNT, record.account_number, caused_by(envelope, events), events)
     return bool(events)
 
@@ -37,10 +39,18 @@ def _count(registered: bool) -> str:
     return "accepted"
 
 
-def registry_handler(pool: asyncpg.Pool, store: EventStore | None = None) -> BatchHandler:
+def registry_handler(
+    pool: asyncpg.Pool, keyring: SurnameKeyring, store: EventStore | None = None
+) -> BatchHandler:
     async def prepare(conn: asyncpg.Connection, items: list[tuple[Envelope, Any]]) -> StreamBook:
         accounts = book(conn, store or EventStore())
         await accounts.load(ACCOUNT, {record.account_number for _, record in items})
         return accounts
 
-    return group_handler(pool, CONSUMER, prepare=prepare, decide=apply_record, count=_count)
+    return group_handler(
+        pool,
+        CONSUMER,
+        prepare=prepare,
+        decide=lambda accounts, envelope, record: apply_record(accounts, envelope, record, keyring),
+        count=_count,
+    )

@@ -55,3 +55,29 @@ def link_attempts_stream(chat_id: int) -> str:
 
 def book(conn: asyncpg.Connection, store: EventStore) -> StreamBook:
     return StreamBook(conn, store, default_registry)
+
+
+# Enough for any window: past the lockout an account gains at most max_failures wrong pairs a window.
+ACCOUNT_FAILURES_SCAN = 1000
+
+
+async def load_account_failures(
+    conn: asyncpg.Connection, account_numbers: set[str], policy: LinkAttemptPolicy
+) -> dict[str, LinkAttempts]:
+    """Each account's wrong pairs from every chat (they live on the chats' streams: the per-account
+    lockout), newest first through the partial index accounts/002."""
+    failures: dict[str, LinkAttempts] = {}
+    for number in sorted(account_numbers):
+        rows = await conn.fetch(
+            "SELECT data::text AS data, metadata->>'occurred_at' AS at FROM events"
+            " WHERE type = $1 AND data->>'account_number' = $2 AND data->>'reason' = 'wrong_pair'"
+            " ORDER BY position DESC LIMIT $3",
+            AccountLinkRefused.TYPE,
+            number,
+            ACCOUNT_FAILURES_SCAN,
+        )
+        refusals = [
+            (AccountLinkRefused.model_validate_json(r["data"]), datetime.fromisoformat(r["at"])) for r in rows
+        ]
+        failures[number] = lockout.fold_account(refusals, policy)
+    return failures

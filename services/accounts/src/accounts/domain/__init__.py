@@ -10,7 +10,7 @@ from accounts.domain.account import (
     fold,
 )
 from accounts.domain.link_attempts import LinkAttemptPolicy, LinkAttempts, LinkLockedOut
-from accounts.domain.surname import normalize_surname, surname_digest, surname_matches
+from accounts.domain.surname import SurnameKeyring, normalize_surname, surname_digest, surname_matches
 
 __all__ = [
     "AccountEvent",
@@ -18,6 +18,7 @@ __all__ = [
     "LinkAttemptPolicy",
     "LinkAttempts",
     "LinkLockedOut",
+    "SurnameKeyring",
     "decide_link",
     "decide_registration",
     "decide_unlink",

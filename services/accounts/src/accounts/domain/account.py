@@ -28,9 +28,9 @@ from meterbot_contracts.accounts import (
 from meterbot_contracts.billing import RegistryRecord
 from pydantic import BaseModel, ConfigDict
 
-from accounts.domain.link_attempts import LinkAttemptPolicy, LinkAttempts
+from accounts.domain.link_attempts import ACCOUNT_POLICY, LinkAttemptPolicy, LinkAttempts
 from accounts.domain.link_attempts import decide as decide_lockout
-from accounts.domain.surname import surname_digest, surname_matches
+from accounts.domain.surname import SurnameKeyring
 
 AccountEvent: TypeAlias = AccountRegistered | AccountLinked | AccountUnlinked | AccountLinkRefused
 
@@ -72,10 +72,11 @@ def fold(events: Iterable[AccountEvent], state: AccountState | None = None) -> A
 
 
 def decide_registration(
-    state: AccountState, record: RegistryRecord, *, key: bytes | None = None
+    state: AccountState, record: RegistryRecord, *, keyring: SurnameKeyring
 ) -> list[AccountRegistered]:
-    """AccountRegistered if the account is new or its surname/address changed; [] for identical content."""
-    digest = surname_digest(record.surname, key=key)
+    """AccountRegistered if the account is new or its surname/address changed; [] for identical content.
+    A digest under another key (or the old unkeyed one) differs: a re-import migrates it."""
+    digest = keyring.digest(record.surname)
     if state.registered and state.surname_digest == digest and state.address == record.address:
         return []
     return [
@@ -90,20 +91,29 @@ def decide_link(
     attempts: LinkAttempts,
     now: datetime,
     policy: LinkAttemptPolicy,
-    key: bytes | None = None,
+    keyring: SurnameKeyring,
+    account_attempts: LinkAttempts | None = None,
+    account_policy: LinkAttemptPolicy = ACCOUNT_POLICY,
 ) -> list[AccountLinked | AccountLinkRefused]:
     """One event: AccountLinked, or AccountLinkRefused (locked_out | unknown_account | wrong_pair, the
-    latter two with attempts_left, and locked_until on the try that uses up the last attempt)."""
-    locked = decide_lockout(attempts, command, now=now, policy=policy)
+    latter two with attempts_left, and locked_until on the try that uses up the last attempt).
+    `attempts` are the chat's wrong tries, `account_attempts` the account's from every chat."""
+    locked = decide_lockout(
+        attempts, command, now=now, policy=policy, account=account_attempts, account_policy=account_policy
+    )
     if locked:
         return [*locked]
-    if state.registered and surname_matches(command.surname, state.surname_digest, key=key):
+    if state.registered and keyring.matches(command.surname, state.surname_digest):
         return [
             AccountLinked(
                 chat_id=command.chat_id, account_number=command.account_number, address=state.address
             )
         ]
     attempts_left, locked_until = attempts.after_failure(now=now, policy=policy)
+    if state.registered and account_attempts is not None:  # a wrong pair counts against the account too
+        account_left, account_until = account_attempts.after_failure(now=now, policy=account_policy)
+        attempts_left = min(attempts_left, account_left)
+        locked_until = max((u for u in (locked_until, account_until) if u is not None), default=None)
     return [
         AccountLinkRefused(
             chat_id=command.chat_id,

@@ -1,6 +1,6 @@
-"""Link-attempt lockout, per CHAT (DESIGN §5): after `max_failures` wrong tries within a sliding
-`window`, further link attempts are refused (locked_out) until the oldest counted failure leaves
-the window, i.e. until `locked_until` = oldest counted failure + window.
+"""Link-attempt lockout, per CHAT (DESIGN §5) and per ACCOUNT NUMBER: after `max_failures` wrong
+tries within a sliding `window`, further link attempts are refused (locked_out) until the oldest
+counted failure leaves the window, i.e. until `locked_until` = oldest counted failure + window.
 
 - A failure at t counts at `now` while now < t + window (so at exactly t + window it no longer counts).
 - unknown_account counts as a wrong try: otherwise a chat could probe which account numbers exist
@@ -8,6 +8,11 @@ the window, i.e. until `locked_until` = oldest counted failure + window.
 - locked_out refusals do not count (a locked chat that keeps trying is not locked forever), and a
   successful link does not reset the count (linking one's own account must not reset the budget for
   guessing others').
+
+Per account: wrong_pair refusals of the account from ANY chat count against it too (`account_policy`,
+default 10 within 24 h), so a new chat does not start fresh against the same account. While either
+count is used up every try is refused as locked_out, the right surname too (else the lockout would
+tell a guesser when they hit); chats already linked keep working. `lockout_until` is the one rule.
 
 The state is folded from the chat's AccountLinkRefused events; their time (`at`) is the recorded time
 of the event, passed in by the application (the contract carries no timestamp)."""
@@ -68,23 +73,54 @@ class LinkAttempts(BaseModel):
         return left, until
 
 
+ACCOUNT_POLICY = LinkAttemptPolicy(max_failures=10)
+
+
+def lockout_until(
+    chat: LinkAttempts,
+    account: LinkAttempts,
+    *,
+    now: datetime,
+    policy: LinkAttemptPolicy,
+    account_policy: LinkAttemptPolicy = ACCOUNT_POLICY,
+) -> datetime | None:
+    """When the later of the chat's and the account's lockouts ends; None if a try is allowed."""
+    ends = [
+        until
+        for until in (
+            chat.locked_until(now=now, policy=policy),
+            account.locked_until(now=now, policy=account_policy),
+        )
+        if until is not None
+    ]
+    return max(ends) if ends else None
+
+
 def decide(
-    state: LinkAttempts, command: AccountLinkRequested, *, now: datetime, policy: LinkAttemptPolicy
+    state: LinkAttempts,
+    command: AccountLinkRequested,
+    *,
+    now: datetime,
+    policy: LinkAttemptPolicy,
+    account: LinkAttempts | None = None,
+    account_policy: LinkAttemptPolicy = ACCOUNT_POLICY,
 ) -> list[AccountLinkRefused]:
-    """[AccountLinkRefused(locked_out)] while the chat is locked out, else [] (go on and check the pair)."""
-    try:
-        state.ensure_not_locked(now=now, policy=policy)
-    except LinkLockedOut as locked:
-        return [
-            AccountLinkRefused(
-                chat_id=command.chat_id,
-                account_number=command.account_number,
-                reason="locked_out",
-                attempts_left=0,
-                locked_until=locked.locked_until,
-            )
-        ]
-    return []
+    """[AccountLinkRefused(locked_out)] while the chat or the account is locked out, else [] (go on
+    and check the pair)."""
+    until = lockout_until(
+        state, account or LinkAttempts(), now=now, policy=policy, account_policy=account_policy
+    )
+    if until is None:
+        return []
+    return [
+        AccountLinkRefused(
+            chat_id=command.chat_id,
+            account_number=command.account_number,
+            reason="locked_out",
+            attempts_left=0,
+            locked_until=until,
+        )
+    ]
 
 
 def evolve(
@@ -106,3 +142,11 @@ def fold(
     for event, at in events:
         state = evolve(state, event, at=at, policy=policy)
     return state
+
+
+def fold_account(
+    events: Iterable[tuple[AccountLinkRefused, datetime]], policy: LinkAttemptPolicy = ACCOUNT_POLICY
+) -> LinkAttempts:
+    """The account's state from the (refusal, time) pairs of every chat: only wrong_pair counts
+    (unknown_account names no account that exists; locked_out never counts)."""
+    return fold(((e, at) for e, at in events if e.reason == "wrong_pair"), policy)

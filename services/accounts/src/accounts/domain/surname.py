@@ -1,13 +1,21 @@
 """The surname check (DESIGN §5): compare after removing case, spaces and hyphens, folding ё to е.
 
 "Мамин-Сибиряк" == "маминсибиряк" == "МАМИН СИБИРЯК"; "Ёлкин" == "елкин". Events carry only
-`surname_digest`, never the surname."""
+`surname_digest`, never the surname.
+
+The digest is a keyed MAC (HMAC-SHA-256 under a secret key, METERBOT_SURNAME_KEY): a reader of the
+event log cannot test candidate surnames offline without the key. It is written
+`hmac-sha256:<key id>:<hex>`, so the key that made it travels with it (rotation, see SurnameKeyring).
+A bare 64-hex digest is the old unkeyed SHA-256, still matched until the registry is imported again
+(a re-import under the current key yields a new AccountRegistered, which migrates the account)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 # Every dash (Unicode category Pd, as of Unicode 15: hyphen-minus, ‐ ‑ ‒ – — ―, ⸺, ﹘, － ...) plus the
 # minus sign, the soft hyphen and zero-width characters people paste from documents. A unit test
@@ -40,3 +48,39 @@ def surname_digest(surname: str, *, key: bytes | None = None) -> str:
 def surname_matches(surname: str, digest: str, *, key: bytes | None = None) -> bool:
     """Constant-time comparison of a typed surname with a stored digest."""
     return hmac.compare_digest(surname_digest(surname, key=key), digest)
+
+
+SCHEME = "hmac-sha256"
+
+
+@dataclass(frozen=True, repr=False)
+class SurnameKeyring:
+    """The current key (new digests) and previous ones (still matched, during a rotation).
+
+    Rotation: make a new key with a new id the current one and move the old one to `previous`;
+    import the registry again (every account gets a digest under the new key, because the digest
+    differs); then drop the old key. Digests of an unknown key id never match."""
+
+    key_id: str
+    key: bytes
+    previous: Mapping[str, bytes] = field(default_factory=dict)
+    accept_unkeyed: bool = True  # bare SHA-256 digests from before keyed digests
+
+    def __post_init__(self) -> None:
+        if not self.key or ":" in self.key_id or not self.key_id:
+            raise ValueError("a surname key needs a non-empty key and a key id without ':'")
+
+    def __repr__(self) -> str:  # never print a key
+        return f"SurnameKeyring(key_id={self.key_id!r}, previous={sorted(self.previous)!r})"
+
+    def digest(self, surname: str) -> str:
+        return f"{SCHEME}:{self.key_id}:{surname_digest(surname, key=self.key)}"
+
+    def matches(self, surname: str, digest: str) -> bool:
+        """Constant-time check of a typed surname against a stored digest of any accepted key."""
+        scheme, _, rest = digest.partition(":")
+        if scheme != SCHEME:
+            return self.accept_unkeyed and surname_matches(surname, digest)
+        key_id, _, mac = rest.partition(":")
+        key = self.key if key_id == self.key_id else self.previous.get(key_id)
+        return key is not None and surname_matches(surname, mac, key=key)
