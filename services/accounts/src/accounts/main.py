@@ -10,13 +10,14 @@ from collections.abc import Awaitable, Callable
 
 from meterbot_contracts.all import default_registry
 from meterbot_contracts.billing import RegistryRecord
-from meterbot_contracts.topics import ACCOUNTS_COMMANDS, BILLING_REGISTRY_V1
-from meterbot_platform.consumer import subscribe_batch
+from meterbot_contracts.topics import ACCOUNTS_COMMANDS, BILLING_REGISTRY_V1, IDENTITY_EVENTS
+from meterbot_platform.consumer import subscribe, subscribe_batch
 from meterbot_platform.projection import ProjectionRunner
 from meterbot_platform.runtime import Runtime, ServiceSpec
 from meterbot_platform.runtime import main as run_main
 
 from accounts import SERVICE
+from accounts.application.erasure import erasure_handlers
 from accounts.application.linking import COMMANDS, Clock, Deps, command_handler, utc_now
 from accounts.application.registry import registry_handler
 from accounts.migrations import MIGRATIONS
@@ -61,6 +62,15 @@ def make_wire(clock: Clock = utc_now, group_id: str = SERVICE) -> Wire:
             handler=registry_handler(runtime.pool, keyring, runtime.store),
             max_records=REGISTRY_BATCH,
             fetch_max_wait_ms=REGISTRY_FETCH_WAIT_MS,
+            options=runtime.consumers,
+        )
+        subscribe(  # identity's events: ResidentErased is all it handles there
+            runtime.broker,
+            IDENTITY_EVENTS,
+            service=SERVICE,
+            group_id=f"{group_id}.erasure",
+            registry=default_registry,
+            handlers=erasure_handlers(runtime.pool, deps),
             options=runtime.consumers,
         )
         for projection in projections():

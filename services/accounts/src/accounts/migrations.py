@@ -29,4 +29,11 @@ MIGRATIONS = (
             WHERE type = 'AccountLinkRefused';
         """,
     ),
+    Migration(
+        "accounts/003_links_by_chat",
+        # erasure finds every account a chat was linked to
+        """
+        CREATE INDEX events_linked_chat ON events ((data->>'chat_id')) WHERE type = 'AccountLinked';
+        """,
+    ),
 )

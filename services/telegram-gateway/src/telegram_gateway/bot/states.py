@@ -20,3 +20,7 @@ class WriteAdmin(StatesGroup):
 
 class Confirm(StatesGroup):
     asked = State()  # data: action, ref; waiting for «Да» / «Нет» under the question
+
+
+class EraseData(StatesGroup):
+    confirm = State()  # «Удалить мои данные» asked; waiting for Да / Нет

@@ -44,10 +44,15 @@ async def _contact_updated(conn: asyncpg.Connection, e: ResidentContactUpdated) 
 
 
 async def _erased(conn: asyncpg.Connection, e: ResidentErased) -> None:
+    """Forget the chat: links, registration, and what it typed that still waits here (a pending
+    link holds the typed surname; input state; who wrote to the admin)."""
     await conn.execute("DELETE FROM rm_links WHERE chat_id = $1", e.chat_id)
     await conn.execute("DELETE FROM rm_chats WHERE chat_id = $1", e.chat_id)
     await conn.execute("DELETE FROM rm_link_locks WHERE chat_id = $1", e.chat_id)
     await conn.execute("DELETE FROM resident_contacts WHERE chat_id = $1", e.chat_id)
+    await conn.execute("DELETE FROM pending_requests WHERE chat_id = $1", e.chat_id)
+    await conn.execute("DELETE FROM fsm_states WHERE chat_id = $1", e.chat_id)
+    await conn.execute("DELETE FROM admin_relay WHERE resident_chat_id = $1", e.chat_id)
 
 
 _ACCOUNT_REGISTERED = (

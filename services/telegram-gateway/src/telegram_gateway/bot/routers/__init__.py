@@ -10,6 +10,7 @@ from aiogram import Router
 from telegram_gateway.bot.routers import (
     accounts,
     admin,
+    erasure,
     fallback,
     help_info,
     main_menu,
@@ -26,6 +27,7 @@ def get_routers(catalogue: Catalogue, admin_chat_id: int | None) -> list[Router]
         registration.router(),
         help_info.router(catalogue),
         main_menu.router(catalogue),
+        erasure.router(catalogue),
         admin.router(catalogue),
         accounts.router(catalogue),
         readings.router(),
