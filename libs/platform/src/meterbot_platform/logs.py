@@ -11,6 +11,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from meterbot_platform.redaction import RedactPersonalData
+
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
@@ -54,7 +56,9 @@ class JsonFormatter(logging.Formatter):
             **message_ids(),
         }
         entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
-        if record.exc_info:
+        if record.exc_text:  # formatted (and redacted) by the filter
+            entry["exc"] = record.exc_text
+        elif record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str, ensure_ascii=False)
 
@@ -74,8 +78,10 @@ class RetriedByKafkaClient(logging.Filter):
 
 
 def configure_logging(service: str, level: str = "INFO", fmt: str = "console") -> None:
+    """One handler on the root logger, behind the personal data filter (meterbot_platform.redaction)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RetriedByKafkaClient())
+    handler.addFilter(RedactPersonalData())
     if fmt == "json":
         handler.setFormatter(JsonFormatter(service))
     else:
