@@ -22,8 +22,12 @@ def webhook_route(path: str, secret: str, dispatcher: Dispatcher, bot: Bot) -> w
         raise ValueError("a webhook needs a secret token (METERBOT_TELEGRAM_WEBHOOK_SECRET)")
     running: set[asyncio.Task[object]] = set()  # keep references until the updates are handled
 
+    expected = secret.encode()
+
     async def receive(request: web.Request) -> web.Response:
-        if not secrets.compare_digest(request.headers.get(SECRET_HEADER, ""), secret):
+        # bytes, not str: compare_digest raises on a str that is not ASCII (a 500 instead of a 401)
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
+        if not secrets.compare_digest(given, expected):
             return web.Response(status=401, text="unauthorized")
         try:
             update = await request.json()
