@@ -29,6 +29,7 @@ from meterbot.commands import EXIT_NO_STACK, EXIT_OK, EXIT_REFUSED, NO_STACK
 
 CHUNK = 1 << 20
 TIMEOUT = 120.0  # seconds without a byte from the service
+TOKEN_VARIABLE = "METERBOT_BILLING_EXPORT_TOKEN"  # sent as a bearer token when set
 
 
 class ExportFailed(Exception):
@@ -87,7 +88,10 @@ def run(args: argparse.Namespace) -> int:
 
 def request(url: str, method: str = "GET") -> Any:
     try:
-        return urllib.request.urlopen(urllib.request.Request(url, method=method), timeout=TIMEOUT)
+        headers = {"Authorization": f"Bearer {token}"} if (token := os.environ.get(TOKEN_VARIABLE)) else {}
+        return urllib.request.urlopen(
+            urllib.request.Request(url, method=method, headers=headers), timeout=TIMEOUT
+        )
     except urllib.error.HTTPError as exc:
         detail = exc.read().decode(errors="replace").strip()
         code = EXIT_REFUSED if 400 <= exc.code < 500 else EXIT_NO_STACK

@@ -21,8 +21,10 @@ import asyncpg
 from aiohttp import web
 from meterbot_contracts.period import Period, is_period
 from meterbot_platform.projection import ProjectionRunner
+from pydantic import SecretStr
 
 from billing_export import SERVICE
+from billing_export.access import guarded
 from billing_export.application.closing import ClosedPeriod, PeriodIsCurrent, PeriodNotStarted
 from billing_export.metrics import EXPORTED_ROWS, PERIODS_CLOSED
 from billing_export.queries import STREAMERS, export_summary
@@ -58,7 +60,11 @@ def _period(request: web.Request) -> Period:
     return period
 
 
-def routes(pool: asyncpg.Pool, view: ProjectionRunner, close: Close) -> list[web.RouteDef]:
+def routes(
+    pool: asyncpg.Pool, view: ProjectionRunner, close: Close, token: SecretStr | None = None
+) -> list[web.RouteDef]:
+    """The export API, guarded by billing_export.access (this machine only, or a bearer token)."""
+
     async def export(request: web.Request) -> web.StreamResponse:
         period, fmt = _period(request), request.match_info["fmt"]
         await view.catch_up()
@@ -117,7 +123,7 @@ def routes(pool: asyncpg.Pool, view: ProjectionRunner, close: Close) -> list[web
         )
 
     return [
-        web.get(r"/exports/{period:[0-9]{4}-[0-9]{2}}.{fmt:csv|json}", export),
-        web.get(r"/exports/{period:[0-9]{4}-[0-9]{2}}", status),
-        web.post(r"/exports/{period:[0-9]{4}-[0-9]{2}}/close", close_route),
+        web.get(r"/exports/{period:[0-9]{4}-[0-9]{2}}.{fmt:csv|json}", guarded(export, token)),
+        web.get(r"/exports/{period:[0-9]{4}-[0-9]{2}}", guarded(status, token)),
+        web.post(r"/exports/{period:[0-9]{4}-[0-9]{2}}/close", guarded(close_route, token)),
     ]

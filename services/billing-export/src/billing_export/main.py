@@ -19,6 +19,7 @@ from meterbot_platform.runtime import main as run_main
 from meterbot_platform.settings import PeriodSettings
 
 from billing_export import SERVICE
+from billing_export.access import ExportApiSettings
 from billing_export.application.closing import ClosedPeriod, close_period
 from billing_export.application.readings import reading_handlers
 from billing_export.http import routes
@@ -64,7 +65,7 @@ def make_wire(clock: Clock = utc_now) -> Wire:
                 force=force,
             )
 
-        runtime.routes.extend(routes(runtime.pool, view, close))
+        runtime.routes.extend(routes(runtime.pool, view, close, ExportApiSettings().token))
 
     return wire
 
