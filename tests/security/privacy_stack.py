@@ -1,4 +1,4 @@
-"""The whole flow in one process for privacy tests: identity, accounts, readings and billing-export
+"""The whole flow in one process for security tests: identity, accounts, readings and billing-export
 as in production (run_in_process), the gateway, and the local Telegram Bot API server, on the
 session's PostgreSQL and broker under the fixed topic names. Plus the two ways to look for personal
 data afterwards: every table of every service database, and every record of every topic."""
