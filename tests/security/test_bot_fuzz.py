@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 from meterbot_botapi.formatting import command_entities
+from meterbot_botapi.records import CallbackRecord
 from meterbot_botapi.resident import ResidentApi
 from meterbot_contracts.billing import RegistryMeter, RegistryRecord
 from meterbot_contracts.readings import MeterType
@@ -34,11 +35,10 @@ from telegram_gateway.i18n import load_catalogue
 
 from .privacy_stack import TOKEN, privacy_stack, publish, topics_holding
 
-pytestmark = pytest.mark.integration
-
 UPDATES = int(os.environ.get("METERBOT_FUZZ_UPDATES", "300"))
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300 + UPDATES // 2)]
 SEED = int(os.environ.get("METERBOT_FUZZ_SEED", "18"))
-PRIVATE_CHATS, GROUPS, WORKERS = 40, 4, 20
+PRIVATE_CHATS, GROUPS, WORKERS = 40, 4, 40
 REPLY_TIMEOUT = 40.0  # the gateway's own reply timeout (20 s) answers a lost command before this
 
 ACCOUNTS = {
@@ -130,7 +130,10 @@ class Fuzzer:
         return int(message.message_id)
 
     def press(self, user_id: int, data: str) -> str:
+        """A callback query from a message of the chat (its last with buttons, or its first): a button
+        press always comes from a chat the bot can write to."""
         bot = self.api.bot
+        self.api.open_chat(user_id)
         chat = bot.chats.get(user_id)
         with_buttons = [
             m for m in (chat.messages.values() if chat else []) if m.from_bot and m.data.get("reply_markup")
@@ -148,8 +151,6 @@ class Fuzzer:
             "chat_instance": f"{bot.bot_id}{user_id}",
             "data": data,
         }
-        from meterbot_botapi.records import CallbackRecord
-
         bot.callbacks[query["id"]] = CallbackRecord(query)
         bot.push_update("callback_query", copy.deepcopy(query))
         return str(query["id"])
