@@ -36,7 +36,7 @@ EXIT_OK, EXIT_NOT_FOUND, EXIT_ERROR = 0, 1, 2
 
 def same_number(phone: str) -> str:
     """Digits only, a Russian trunk prefix 8 read as +7 (people say "8 916 ...")."""
-    digits = normalize_phone(phone).lstrip("+")
+    digits = str(normalize_phone(phone)).lstrip("+")
     return "7" + digits[1:] if len(digits) == 11 and digits.startswith("8") else digits
 
 
