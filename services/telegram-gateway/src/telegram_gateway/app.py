@@ -100,7 +100,9 @@ async def setup_commands(bot: Bot, catalogue: Catalogue) -> None:
     """The command menu: default (ru) and per locale."""
     for locale in catalogue.locales:
         t = catalogue.texts(locale)
-        commands = [BotCommand(command=c, description=t(f"cmd.{c}")) for c in ("start", "help", "exit")]
+        commands = [
+            BotCommand(command=c, description=t(f"cmd.{c}")) for c in ("start", "help", "exit", "erase")
+        ]
         await bot.set_my_commands(commands, language_code=None if locale == catalogue.default else locale)
 
 

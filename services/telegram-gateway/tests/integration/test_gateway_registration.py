@@ -14,7 +14,7 @@ from .gateway_harness import GatewayHarness
 
 pytestmark = pytest.mark.integration
 
-MAIN_MENU = [["Написать администратору"], ["Справка", "Начать работу"]]
+MAIN_MENU = [["Написать администратору"], ["Справка", "Начать работу"], ["Удалить мои данные"]]
 WORK_MENU = [["Добавить ЛС", "Выбрать ЛС"], ["Удалить ЛС", "Выход"]]
 
 

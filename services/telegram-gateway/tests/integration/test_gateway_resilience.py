@@ -108,7 +108,11 @@ async def test_no_answer_means_a_timeout_message_and_a_late_answer_still_arrives
         assert timed_out_total() == before + 1
         await s.services.answer(envelope, identity_rule(command))  # identity catches up
         menu = await anna.next()
-        assert menu.buttons == [["Написать администратору"], ["Справка", "Начать работу"]]
+        assert menu.buttons == [
+            ["Написать администратору"],
+            ["Справка", "Начать работу"],
+            ["Удалить мои данные"],
+        ]
 
 
 def skipped_total(reason: str) -> float:
