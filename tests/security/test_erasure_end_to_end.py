@@ -56,7 +56,8 @@ class Someone:
 
     @property
     def personal(self) -> list[str]:
-        return [self.phone, self.phone[1:], self.first, self.last, self.surname, "прохоренкошаляпина"]
+        typed = [self.surname, self.surname.upper(), "прохоренкошаляпина"]  # registry's, as typed, normalised
+        return [self.phone, self.phone[1:], self.first, self.last, *typed]
 
 
 async def resident_with_account(stack: Stack, kafka: KafkaSettings) -> Someone:
