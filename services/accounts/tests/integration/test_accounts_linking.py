@@ -13,7 +13,8 @@ from accounts.queries import linked_accounts, linked_chats
 from meterbot_contracts import Envelope
 from meterbot_contracts.accounts import AccountLinkRequested, AccountUnlinkRequested
 from meterbot_contracts.billing import RegistryRecord
-from meterbot_contracts.topics import ACCOUNTS_COMMANDS, BILLING_REGISTRY_V1
+from meterbot_contracts.identity import ResidentErased
+from meterbot_contracts.topics import ACCOUNTS_COMMANDS, BILLING_REGISTRY_V1, IDENTITY_EVENTS
 from meterbot_platform.projection import ProjectionRunner
 from prometheus_client import REGISTRY
 
@@ -206,3 +207,50 @@ async def test_a_changed_registry_record_moves_the_address_and_a_repeat_changes_
         return [a.address for a in await linked_accounts(service.pool, chat)]
 
     await eventually(addresses, ["ул. Новая, 2"])
+
+
+async def test_ten_wrong_pairs_from_ten_chats_lock_the_account_for_a_new_chat(
+    service: Service, bus: Bus
+) -> None:
+    number = await register(bus, "Воробьянинов")
+    t0 = datetime(2030, 2, 10, 9, 0, tzinfo=UTC)
+    try:
+        for i in range(10):  # each chat far from its own limit of 5
+            service.clock.fixed = t0 + timedelta(minutes=i)
+            refused = await link(bus, new_chat(), number, f"Угадай{i}")
+            assert refused.payload["reason"] == "wrong_pair"
+        assert refused.payload["locked_until"] == "2030-02-11T09:00:00Z"
+        service.clock.fixed = t0 + timedelta(hours=1)
+        fresh = await link(bus, new_chat(), number, "Воробьянинов")  # a new chat, even the right pair
+        assert (fresh.payload["reason"], fresh.payload["locked_until"]) == (
+            "locked_out",
+            "2030-02-11T09:00:00Z",
+        )
+        service.clock.fixed = t0 + timedelta(hours=24)
+        assert (await link(bus, new_chat(), number, "Воробьянинов")).type == "AccountLinked"
+    finally:
+        service.clock.fixed = None
+
+
+async def test_an_erased_resident_is_unlinked_from_every_account(service: Service, bus: Bus) -> None:
+    first, second = await register(bus, "Бендер"), await register(bus, "Балаганов")
+    chat, family = new_chat(), new_chat()
+    for number, surname in ((first, "Бендер"), (second, "Балаганов")):
+        assert (await link(bus, chat, number, surname)).type == "AccountLinked"
+    assert (await link(bus, family, first, "Бендер")).type == "AccountLinked"
+    erased = await bus.send(IDENTITY_EVENTS, ResidentErased(chat_id=chat), key=str(chat))
+
+    async def unlinks() -> int:
+        return len(bus.caused_by(erased))
+
+    await eventually(unlinks, 2)
+    assert {(e.type, e.payload["account_number"]) for e in bus.caused_by(erased)} == {
+        ("AccountUnlinked", first),
+        ("AccountUnlinked", second),
+    }
+    # the family's link to the shared account stays
+    rows = await service.pool.fetch("SELECT chat_id FROM chat_accounts WHERE account_number = $1", first)
+    await eventually(
+        lambda: service.pool.fetchval("SELECT count(*) FROM chat_accounts WHERE chat_id = $1", chat), 0
+    )
+    assert family in {r["chat_id"] for r in rows}

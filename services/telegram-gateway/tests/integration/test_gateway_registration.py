@@ -81,7 +81,7 @@ async def test_english_residents_get_english(gateway: GatewayHarness, new_reside
     greeting = await john.say("/start")
     assert "Send my number" in (greeting.text or "")
     menu = await john.press("Send my number")
-    assert menu.buttons == [["Write to the administrator"], ["Help", "Start"]]
+    assert menu.buttons == [["Write to the administrator"], ["Help", "Start"], ["Delete my data"]]
 
 
 async def test_a_contact_without_a_phone_is_answered_and_never_sent(
