@@ -86,7 +86,7 @@ def router(catalogue: Catalogue) -> Router:
     r.message.register(ask, Command("erase"))
     r.message.register(ask, F.text.in_(catalogue.labels("btn.erase_data")), registered)
     r.callback_query.register(pressed, EraseCb.filter(), StateFilter(EraseData.confirm))
-    is_answer = F.text.func(lambda text: text.strip() in answers)
+    is_answer = F.text.func(lambda text: text is not None and text.strip() in answers)  # None: a sticker...
     r.message.register(typed_answer, StateFilter(EraseData.confirm), is_answer)
     r.message.register(neither, StateFilter(EraseData.confirm))
     return r
