@@ -26,6 +26,7 @@ def get_routers(catalogue: Catalogue, admin_chat_id: int | None) -> list[Router]
         admin.admin_chat_router(admin_chat_id),
         registration.router(),
         help_info.router(catalogue),
+        erasure.entry_router(catalogue),
         main_menu.router(catalogue),
         erasure.router(catalogue),
         admin.router(catalogue),

@@ -79,12 +79,19 @@ async def neither(message: Message, turn: Turn) -> None:
     await message.answer(turn.t("erase.answer_yes_no"), reply_markup=confirm_keyboard(turn.t))
 
 
+def entry_router(catalogue: Catalogue) -> Router:
+    """/erase and the menu button; before main_menu, whose catch-all answers unknown commands."""
+    r = Router(name=f"{__name__}.entry")
+    r.message.register(ask, Command("erase", ignore_case=True))
+    r.message.register(ask, F.text.in_(catalogue.labels("btn.erase_data")), registered)
+    return r
+
+
 def router(catalogue: Catalogue) -> Router:
+    """The open question; after main_menu, so /exit and the menus still leave it."""
     answers = catalogue.labels("erase.yes") | catalogue.labels("erase.no")
     answers |= {a.casefold() for a in answers} | {a.upper() for a in answers}
     r = Router(name=__name__)
-    r.message.register(ask, Command("erase"))
-    r.message.register(ask, F.text.in_(catalogue.labels("btn.erase_data")), registered)
     r.callback_query.register(pressed, EraseCb.filter(), StateFilter(EraseData.confirm))
     is_answer = F.text.func(lambda text: text is not None and text.strip() in answers)  # None: a sticker...
     r.message.register(typed_answer, StateFilter(EraseData.confirm), is_answer)
