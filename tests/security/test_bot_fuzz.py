@@ -144,16 +144,17 @@ class Fuzzer:
             if source
             else {"message_id": 1, "date": 0, "chat": {"id": user_id, "type": "private"}}
         )
-        query = {
-            "id": f"{bot.bot_id}{bot.serial():08d}",
+        query_id = f"{bot.bot_id}{bot.serial():08d}"
+        query: dict[str, Any] = {
+            "id": query_id,
             "from": self.api.world.user(user_id).as_user(),
             "message": message,
             "chat_instance": f"{bot.bot_id}{user_id}",
             "data": data,
         }
-        bot.callbacks[query["id"]] = CallbackRecord(query)
+        bot.callbacks[query_id] = CallbackRecord(query)
         bot.push_update("callback_query", copy.deepcopy(query))
-        return str(query["id"])
+        return query_id
 
     def real_button(self, user_id: int) -> str | None:
         chat = self.api.bot.chats.get(user_id)
