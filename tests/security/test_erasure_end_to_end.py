@@ -19,7 +19,8 @@ from meterbot_contracts.topics import ACCOUNTS_COMMANDS, BILLING_REGISTRY_V1, ID
 from meterbot_platform.settings import KafkaSettings
 from meterbot_testing.bus import wait_until
 from meterbot_testing.infra import Postgres
-from telegram_gateway.testing import ResidentDriver
+from meterbot_testing.resident import ResidentDriver
+from telegram_gateway.i18n import load_catalogue
 
 from meterbot.commands.resident import chat_of_phone, request_erasure
 
@@ -73,6 +74,7 @@ async def resident_with_account(stack: Stack, kafka: KafkaSettings) -> Someone:
     await stack.gateway.wait_for("SELECT 1 FROM rm_meters WHERE account_number = $1", number, timeout=60)
     driver = ResidentDriver(
         stack.botapi.resident(TOKEN, user_id, first_name=first, last_name=last, phone_number=phone),
+        load_catalogue(),
         timeout=30,
     )
     await driver.register()

@@ -9,7 +9,10 @@ import uuid
 import pytest
 from meterbot_contracts.accounts import AccountLinkRequested
 from meterbot_contracts.identity import ResidentErased, ResidentErasureRequested
-from telegram_gateway.testing import GatewayHarness, ResidentFactory, ServiceDouble
+from meterbot_testing.resident import ResidentFactory
+from meterbot_testing.services import ServiceDouble
+
+from .gateway_harness import GatewayHarness
 
 pytestmark = pytest.mark.integration
 
