@@ -3,7 +3,8 @@ of the gateway, polling the local Bot API server, with identity, accounts and re
 real: texts (empty-looking, NUL, huge, any script), commands, contacts (own, foreign, without a user,
 with an empty phone), callbacks (real buttons, forged and oversized data) and messages in group
 chats. Requirements: no handler raises, every private message gets a bot message after it, every
-button press is answered, every group message gets exactly one answer, nothing is dead-lettered.
+button press is answered, a group gets exactly one answer however much is written there, nothing
+is dead-lettered.
 
 The default run sends METERBOT_FUZZ_UPDATES updates (300); the issue's run is 10,000:
     METERBOT_FUZZ_UPDATES=10000 .venv/bin/python -m pytest tests/security/test_bot_fuzz.py
@@ -312,4 +313,4 @@ async def test_random_updates_get_answers_and_break_nothing(
     assert [r for r in errors.records if "Cause exception" in r or "aiogram" in r] == []
     assert tally.unanswered == []
     assert dead == {}
-    assert group_answers == {g: tally.group_messages[g] for g in groups}
+    assert group_answers == {g: 1 for g in groups if tally.group_messages[g]}
