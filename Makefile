@@ -5,9 +5,10 @@ export UV_LINK_MODE = copy
 export UV_PYTHON_DOWNLOADS = never
 
 .PHONY: install up demo test test-unit lint bench
-install:  ## install uv (if missing) and every workspace package into .venv, from the lock file
+install:  ## install uv (if missing) and every workspace package into .venv, from the lock file; the tools tests call
 	@command -v uv >/dev/null 2>&1 || test -x $(UV) || (python3 -m venv .tools && .tools/bin/pip install --quiet uv)
 	$(UV) sync --all-packages --frozen
+	bash .ci/test-tools
 
 up:  ## run the whole stack on embedded PostgreSQL + the local broker (Ctrl-C stops it)
 	.venv/bin/meterbot up

@@ -29,9 +29,13 @@ from meterbot_contracts.topics import (
 log = logging.getLogger(__name__)
 
 DAY_MS = 24 * 3600 * 1000
-# Commands carry personal data (phones, surnames, account numbers) and are worthless once handled:
-# keep them a week, enough to redeliver after an outage.
+# Commands are worthless once handled: keep them a week, enough to redeliver after an outage.
 COMMAND_RETENTION_MS = 7 * DAY_MS
+# identity's and accounts' commands carry a shared phone and name, a typed surname, in the clear
+# (README, threat model): a day, they and their dead letters; small segments so old ones really go.
+PERSONAL_RETENTION_MS = DAY_MS
+PERSONAL_SEGMENT_MS = 3600 * 1000
+PERSONAL_TOPICS = (IDENTITY_COMMANDS, ACCOUNTS_COMMANDS)
 # Events topics are the feed every read model (the bot's, billing-export) rebuilds from: kept for ever.
 EVENT_RETENTION_MS = -1
 # The public readings feed: a billing system that was down for a whole period can still catch up.
@@ -50,7 +54,11 @@ class TopicSpec:
 
 
 def _config(
-    replication_factor: int, *, retention_ms: int | None = None, compact: bool = False
+    replication_factor: int,
+    *,
+    retention_ms: int | None = None,
+    compact: bool = False,
+    segment_ms: int | None = None,
 ) -> dict[str, str]:
     config = {
         "cleanup.policy": "compact" if compact else "delete",
@@ -59,6 +67,8 @@ def _config(
     }
     if retention_ms is not None:
         config["retention.ms"] = str(retention_ms)
+    if segment_ms is not None:
+        config["segment.ms"] = str(segment_ms)
     return config
 
 
@@ -70,8 +80,10 @@ def topic_plan(partitions: int = 6, replication_factor: int = 3) -> tuple[TopicS
         return TopicSpec(name, partitions, replication_factor, _config(replication_factor, **config))
 
     main = [
-        spec(IDENTITY_COMMANDS, retention_ms=COMMAND_RETENTION_MS),
-        spec(ACCOUNTS_COMMANDS, retention_ms=COMMAND_RETENTION_MS),
+        *(
+            spec(t, retention_ms=PERSONAL_RETENTION_MS, segment_ms=PERSONAL_SEGMENT_MS)
+            for t in PERSONAL_TOPICS
+        ),
         spec(READINGS_COMMANDS, retention_ms=COMMAND_RETENTION_MS),
         *(spec(events_topic(s), retention_ms=EVENT_RETENTION_MS) for s in SERVICES),
         spec(BILLING_READINGS_V1, retention_ms=PUBLIC_READINGS_RETENTION_MS),
@@ -83,7 +95,9 @@ def topic_plan(partitions: int = 6, replication_factor: int = 3) -> tuple[TopicS
             dlq_topic(t.name),
             DLQ_PARTITIONS,
             replication_factor,
-            _config(replication_factor, retention_ms=DLQ_RETENTION_MS),
+            _config(replication_factor, retention_ms=DLQ_RETENTION_MS)
+            if t.name not in PERSONAL_TOPICS
+            else dict(t.config),
         )
         for t in main
     ]
