@@ -38,11 +38,21 @@ def test_production_defaults_replicate_and_never_auto_create(monkeypatch: pytest
 
 def test_commands_are_kept_a_week_and_state_is_compacted() -> None:
     plan = {t.name: t for t in topic_plan()}
+    assert plan["meterbot.readings.commands"].config["retention.ms"] == str(COMMAND_RETENTION_MS)
+    assert COMMAND_RETENTION_MS == 7 * 86_400_000
     for name in ("meterbot.identity.commands", "meterbot.accounts.commands", "meterbot.readings.commands"):
-        assert plan[name].config["retention.ms"] == str(COMMAND_RETENTION_MS) == str(7 * 86_400_000)
         assert plan[name].config["cleanup.policy"] == "delete"
     assert plan[BILLING_REGISTRY_V1].config["cleanup.policy"] == "compact"
     assert plan["meterbot.readings.events"].config["retention.ms"] == "-1"  # read models rebuild from it
+
+
+def test_commands_with_personal_data_and_their_dead_letters_are_kept_a_day() -> None:
+    plan = {t.name: t for t in topic_plan()}
+    for name in ("meterbot.identity.commands", "meterbot.accounts.commands"):
+        for topic in (name, dlq_topic(name)):
+            assert plan[topic].config["retention.ms"] == str(86_400_000)
+            assert plan[topic].config["segment.ms"] == str(3_600_000)  # old segments really go
+    assert "segment.ms" not in plan[dlq_topic("meterbot.readings.commands")].config
 
 
 def test_dlq_twins_have_one_partition_and_main_topics_the_setting() -> None:
