@@ -100,3 +100,13 @@ async def test_a_consumer_stuck_in_one_poll_makes_the_process_not_ready() -> Non
     stuck.busy_since = None
     idle.paused_by = "ConnectionRefusedError"
     assert health.stalled() == ["idle"]
+
+
+async def test_a_consumer_whose_loop_stopped_fetching_makes_the_process_not_ready() -> None:
+    health = ConsumerHealth(stall_after=30)
+    alive, dead = health.register("alive"), health.register("dead")
+    alive.fetched()
+    dead.fetched_at = time.monotonic() - 5
+    assert await health.ready()
+    dead.fetched_at = time.monotonic() - 31  # idle loops ask every 0.5 s: this one died silently
+    assert not await health.ready() and health.stalled() == ["dead"]

@@ -134,6 +134,7 @@ def subscribe_groups(
         active_wait_ms=fetch_max_wait_ms or options.fetch_max_wait_ms,
         idle_wait_ms=options.idle_fetch_max_wait_ms,
         idle_after_s=options.idle_after_s,
+        on_fetch=progress.fetched,
     )
 
     @cast(Callable[[PollHandler], object], subscriber)

@@ -60,11 +60,20 @@ class ConsumerProgress:
     name: str
     busy_since: float | None = None  # monotonic time the poll in hand was taken
     paused_by: str | None = None  # the outage it waits out, if any
+    # monotonic time its loop last asked the broker for records (every poll wait, idle or not):
+    # a loop that died silently stops asking
+    fetched_at: float | None = None
+
+    def fetched(self) -> None:
+        self.fetched_at = time.monotonic()
 
     def healthy(self, stall_after: float) -> bool:
         if self.paused_by is not None:
             return False
-        return self.busy_since is None or time.monotonic() - self.busy_since < stall_after
+        now = time.monotonic()
+        if self.busy_since is not None:
+            return now - self.busy_since < stall_after
+        return self.fetched_at is None or now - self.fetched_at < stall_after
 
 
 @dataclass

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from itertools import chain
 from typing import Any
 
@@ -52,13 +53,20 @@ def _set_fetch_wait(consumer: AIOKafkaConsumer, wait_ms: int) -> None:
 
 
 def pace_when_idle(
-    subscriber: Any, *, max_records: int, active_wait_ms: int, idle_wait_ms: int, idle_after_s: float
+    subscriber: Any,
+    *,
+    max_records: int,
+    active_wait_ms: int,
+    idle_wait_ms: int,
+    idle_after_s: float,
+    on_fetch: Callable[[], None] = lambda: None,
 ) -> None:
     """Replace a FastStream batch subscriber's poll (get_msg) with one that paces its fetches:
     `active_wait_ms` while busy, `idle_wait_ms` (at least as long) after `idle_after_s` without records."""
     pace = FetchPace(active_wait_ms, idle_wait_ms, idle_after_s)
 
     async def get_msg(consumer: AIOKafkaConsumer) -> tuple[ConsumerRecord[Any, Any], ...]:
+        on_fetch()
         batches = await consumer.getmany(timeout_ms=POLL_WAIT_MS, max_records=max_records)
         was_idle = pace.idle
         _set_fetch_wait(consumer, pace.wait_ms(bool(batches), time.monotonic()))
