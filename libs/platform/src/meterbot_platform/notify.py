@@ -27,7 +27,7 @@ async def run_on_append(
 
     try:
         while True:
-            if conn is None or conn.is_closed():
+            if not _listening(conn):
                 # (again) after the server restarted: a closed connection hears no NOTIFY, and
                 # the loop would fall back to polling every `interval` for good
                 conn = await _listen(pool, conn, on_notify, what)
@@ -44,6 +44,17 @@ async def run_on_append(
                 await conn.remove_listener(NOTIFY_CHANNEL, on_notify)
             with contextlib.suppress(Exception):
                 await pool.release(conn)
+
+
+def _listening(conn: asyncpg.Connection | None) -> bool:
+    """Still an open connection of ours: the pool detaches a connection the server dropped (its
+    proxy then refuses every call, is_closed() included)."""
+    if conn is None:
+        return False
+    try:
+        return not conn.is_closed()
+    except asyncpg.InterfaceError:
+        return False
 
 
 async def _listen(
