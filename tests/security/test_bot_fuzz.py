@@ -212,11 +212,8 @@ class Fuzzer:
             self.post(group, user_id, content)
             self.tally.sent[f"group:{kind}"] += 1
             self.tally.group_messages[group] += 1
-            expected = self.tally.group_messages[group]
-            try:
-                await self.api.wait_until(
-                    lambda: len(self.api.bot_messages(group)) >= expected, REPLY_TIMEOUT
-                )
+            try:  # a group is told once how to use the bot privately, then left alone (18.1)
+                await self.api.wait_until(lambda: len(self.api.bot_messages(group)) >= 1, REPLY_TIMEOUT)
             except TimeoutError:
                 self.tally.unanswered.append(f"group {group} {kind} {content!r:.80}")
             return
@@ -313,4 +310,4 @@ async def test_random_updates_get_answers_and_break_nothing(
     assert [r for r in errors.records if "Cause exception" in r or "aiogram" in r] == []
     assert tally.unanswered == []
     assert dead == {}
-    assert group_answers == {g: 1 for g in groups if tally.group_messages[g]}
+    assert group_answers == {g: (1 if tally.group_messages[g] else 0) for g in groups}
