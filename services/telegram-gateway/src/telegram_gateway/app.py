@@ -63,6 +63,7 @@ class Gateway:
     sweeper: TimeoutSweeper
     bot: Bot | None = None
     dispatcher: Dispatcher | None = None
+    limiter: RateLimiter | None = None
 
 
 def build_bot(telegram: TelegramSettings) -> Bot | None:
@@ -174,7 +175,7 @@ async def attach(
     )
     limiter = RateLimiter(settings.gateway_rate_limit_messages, settings.gateway_rate_limit_window)
     dp = build_dispatcher(deps, storage, limiter)
-    gateway.bot, gateway.dispatcher = bot, dp
+    gateway.bot, gateway.dispatcher, gateway.limiter = bot, dp, limiter
     if settings.webhook_enabled:
         secret = (
             settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else ""

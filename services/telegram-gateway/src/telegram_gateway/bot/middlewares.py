@@ -52,7 +52,7 @@ class GatewayMiddleware(BaseMiddleware):
         # Private chats only: other chats get at most one answer anyway (PrivateChatsOnly).
         limited = chat is not None and chat.type == "private" and chat.id not in self._exempt
         if chat is not None and limited and kind in _LIMITED:
-            verdict = self._limiter.hit(chat.id, time.monotonic())
+            verdict = self._limiter.hit(chat.id, self._limiter.clock())
             if verdict is Verdict.DROP:
                 TELEGRAM_UPDATES_SKIPPED.labels(self._service, "flood").inc()
                 return None

@@ -3,7 +3,9 @@ limit gets a warning, the rest are dropped until the window has room again. Pure
 
 from __future__ import annotations
 
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -21,8 +23,15 @@ class _Chat:
 
 
 class RateLimiter:
-    def __init__(self, limit: int = 20, window: float = 10.0, max_chats: int = 100_000) -> None:
+    def __init__(
+        self,
+        limit: int = 20,
+        window: float = 10.0,
+        max_chats: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.limit, self.window, self._max_chats = limit, window, max_chats
+        self.clock = clock  # the caller's "now"; tests replace it to make time pass on purpose
         self._chats: dict[int, _Chat] = {}
 
     def hit(self, chat_id: int, now: float) -> Verdict:
