@@ -248,7 +248,7 @@ async def run(args: argparse.Namespace) -> None:  # noqa: PLR0912 - one branch p
         try:
             limit: dict[str, float] = {}
             if "footprint" in parts:
-                await asyncio.to_thread(footprint, stack, report, 10 if args.quick else 20)
+                await asyncio.to_thread(footprint, stack, report, 20 if args.quick else 60)
             if "limits" in parts:
                 limit = await limits(stack, report, args.quick)
             if "load" in parts:
