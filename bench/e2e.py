@@ -257,12 +257,13 @@ async def run(args: argparse.Namespace) -> None:  # noqa: PLR0912 - one branch p
                 await service(stack, report, args.quick, limit)
             if server is not None:
                 from e2e_bot import BOT_ACCOUNT, SURNAME
-                from e2e_service import import_registry, registry_rows
+                from e2e_service import import_registry, registry_rows, wait_registered
 
                 residents = 20 if args.quick else 100
                 await asyncio.to_thread(
                     import_registry, stack, registry_rows(BOT_ACCOUNT, residents, SURNAME)
                 )
+                await wait_registered(stack, BOT_ACCOUNT, residents)
                 await asyncio.sleep(3)  # the gateway's read model learns the meters from readings' events
                 await bot(server, report, args.quick)
             if "footprint" in parts:
