@@ -237,6 +237,7 @@ async def run(args: argparse.Namespace) -> None:  # noqa: PLR0912 - one branch p
         else:
             home = Path(args.home or tempfile.mkdtemp(prefix="meterbot-e2e-"))
             extra = {"METERBOT_GATEWAY_RATE_LIMIT_MESSAGES": "100000"}
+            extra |= dict(pair.split("=", 1) for pair in args.env)
             if server is not None:
                 from e2e_bot import BOT_TOKEN
                 from meterbot_botapi import BotApiServer
@@ -295,6 +296,13 @@ def main() -> None:
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of: {', '.join(PARTS)}")
     parser.add_argument(
         "--attach", action="store_true", help="use the stack running for METERBOT_HOME (no bot part)"
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="METERBOT_X=VALUE",
+        help="a setting for the stack it starts (repeatable), e.g. METERBOT_KAFKA_FETCH_MAX_WAIT_MS=20",
     )
     parser.add_argument(
         "--home", help="METERBOT_HOME for the stack it starts (default: a new temporary folder)"
