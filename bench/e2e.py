@@ -237,6 +237,7 @@ async def run(args: argparse.Namespace) -> None:  # noqa: PLR0912 - one branch p
         else:
             home = Path(args.home or tempfile.mkdtemp(prefix="meterbot-e2e-"))
             extra = {"METERBOT_GATEWAY_RATE_LIMIT_MESSAGES": "100000"}
+            extra |= dict(pair.split("=", 1) for pair in args.env)
             if server is not None:
                 from e2e_bot import BOT_TOKEN
                 from meterbot_botapi import BotApiServer
@@ -248,7 +249,7 @@ async def run(args: argparse.Namespace) -> None:  # noqa: PLR0912 - one branch p
         try:
             limit: dict[str, float] = {}
             if "footprint" in parts:
-                await asyncio.to_thread(footprint, stack, report, 10 if args.quick else 20)
+                await asyncio.to_thread(footprint, stack, report, 20 if args.quick else 60)
             if "limits" in parts:
                 limit = await limits(stack, report, args.quick)
             if "load" in parts:
@@ -257,12 +258,13 @@ async def run(args: argparse.Namespace) -> None:  # noqa: PLR0912 - one branch p
                 await service(stack, report, args.quick, limit)
             if server is not None:
                 from e2e_bot import BOT_ACCOUNT, SURNAME
-                from e2e_service import import_registry, registry_rows
+                from e2e_service import import_registry, registry_rows, wait_registered
 
                 residents = 20 if args.quick else 100
                 await asyncio.to_thread(
                     import_registry, stack, registry_rows(BOT_ACCOUNT, residents, SURNAME)
                 )
+                await wait_registered(stack, BOT_ACCOUNT, residents)
                 await asyncio.sleep(3)  # the gateway's read model learns the meters from readings' events
                 await bot(server, report, args.quick)
             if "footprint" in parts:
@@ -294,6 +296,13 @@ def main() -> None:
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of: {', '.join(PARTS)}")
     parser.add_argument(
         "--attach", action="store_true", help="use the stack running for METERBOT_HOME (no bot part)"
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="METERBOT_X=VALUE",
+        help="a setting for the stack it starts (repeatable), e.g. METERBOT_KAFKA_FETCH_MAX_WAIT_MS=20",
     )
     parser.add_argument(
         "--home", help="METERBOT_HOME for the stack it starts (default: a new temporary folder)"

@@ -64,9 +64,22 @@ async def wait_count(dsn: str, sql: str, target: int, timeout: float) -> int:  #
         await conn.close()
 
 
+async def wait_registered(stack: Stack, first_account: int, count: int, timeout: float = 600) -> None:  # noqa: ASYNC109
+    """Until accounts registered accounts first_account.. (the import returns once the registry is
+    on Kafka; a link sent before its account is registered is refused as unknown)."""
+    sql = (
+        "SELECT count(DISTINCT stream_id) FROM events WHERE type = 'AccountRegistered'"
+        f" AND stream_id IN (SELECT 'account-' || n FROM generate_series({first_account},"
+        f" {first_account + count - 1}) AS n)"
+    )
+    if (got := await wait_count(stack.dsn("accounts"), sql, count, timeout)) < count:
+        raise SystemExit(f"accounts registered {got}/{count} accounts after {timeout:g} s")
+
+
 async def prepare_meters(stack: Stack, meters: int) -> None:
     """Accounts 600000.. with one meter each (b600000..), each linked to its own chat, known to readings."""
     await asyncio.to_thread(import_registry, stack, registry_rows(SERVICE_ACCOUNT, meters, "Стендов"))
+    await wait_registered(stack, SERVICE_ACCOUNT, meters)
     producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap, acks="all")
     await producer.start()
     try:

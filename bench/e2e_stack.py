@@ -137,6 +137,8 @@ def process_name(pid: int) -> str:
     except OSError:
         return "?"
     words = [c.decode(errors="replace") for c in cmd if c]
+    if words and words[0].startswith("postgres"):  # its backends retitle themselves per connection
+        return "postgres"
     if "-m" in words:
         return words[words.index("-m") + 1]
     return Path(words[0]).name if words else "?"

@@ -3,7 +3,7 @@ PostgreSQL and tansu broker; a registry of --meters meters, each linked to a cha
 ReadingSubmitted/s onto meterbot.readings.commands for --seconds, each timed from its send to the
 event it caused on meterbot.readings.events (ReadingAccepted; any other answer counted apart).
 
-    .venv/bin/python bench/readings_accept_p99.py [--rate 300] [--seconds 10] [--meters 300] [--shared-pool]
+    .venv/bin/python bench/readings_accept_p99.py [--rate 300] [--seconds 10] [--meters 300] [--shared-pool] [--fetch-wait 50]
 
 --shared-pool runs projections and the outbox relay on the main pool (the behaviour before reader
 connections: their transactions then hold back the horizon). Prints numbers and the load average."""
@@ -110,7 +110,10 @@ async def watch_horizon(pool: asyncpg.Pool, held: Counter[str]) -> None:
 
 
 async def offer(
-    producer: AIOKafkaProducer, answers: dict[str, tuple[float, str]], args: argparse.Namespace
+    producer: AIOKafkaProducer,
+    answers: dict[str, tuple[float, str]],
+    args: argparse.Namespace,
+    decided: dict[str, float],
 ) -> None:
     """Commands at the rate, open loop; then the latency of each to its answer, printed."""
     sent: dict[str, float] = {}
@@ -149,6 +152,20 @@ async def offer(
         print(f"  p{p}: {percentile(latencies, p):.0f} ms")
     steady = [(answers[c][0] - t) * 1000 for c, t in sent.items() if c in answers and t > start + 2]
     print(f"  p99 after the first 2 s: {percentile(steady, 99):.0f} ms")
+    # where the time goes: due -> the handler's decision (the answer's occurred_at: the command's
+    # fetch, its poll's queue and handling) and decision -> the answer read back (commit, NOTIFY, the
+    # relay's read and publish, the answer's fetch); one clock: the service runs in this process
+    wall = time.time() - time.monotonic()
+    split = [
+        ((decided[c] - wall - t) * 1000, (answers[c][0] - decided[c] + wall) * 1000)
+        for c, t in sent.items()
+        if c in answers and c in decided
+    ]
+    for name, part in (
+        ("due -> decided", [a for a, _ in split]),
+        ("decided -> read back", [b for _, b in split]),
+    ):
+        print(f"  {name}: p50 {percentile(part, 50):.0f} ms, p99 {percentile(part, 99):.0f} ms")
     print(f"  max: {max(latencies):.0f} ms; loadavg {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
@@ -156,7 +173,12 @@ async def probe(args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="meterbot-probe-"))
     with postgres_server(workdir) as pg, LocalBroker() as broker:
         await ensure_topics(broker.bootstrap, ALL_TOPICS_WITH_DLQ, partitions=3)
-        kafka = KafkaSettings(kafka_bootstrap=broker.bootstrap, kafka_idempotent=False, kafka_partitions=3)
+        kafka = KafkaSettings(
+            kafka_bootstrap=broker.bootstrap,
+            kafka_idempotent=False,
+            kafka_partitions=3,
+            kafka_fetch_max_wait_ms=args.fetch_wait,
+        )
         readings_wire = make_wire()
 
         async def wire(runtime: Runtime) -> None:
@@ -168,6 +190,7 @@ async def probe(args: argparse.Namespace) -> None:
             producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=1)
             await producer.start()
             answers: dict[str, tuple[float, str]] = {}
+            decided: dict[str, float] = {}  # correlation id -> the answer's occurred_at (wall clock)
             consumer = AIOKafkaConsumer(
                 READINGS_EVENTS, bootstrap_servers=broker.bootstrap, fetch_max_wait_ms=10
             )
@@ -180,6 +203,7 @@ async def probe(args: argparse.Namespace) -> None:
                         for record in records:
                             envelope = Envelope.from_bytes(record.value or b"")
                             answers.setdefault(envelope.correlation_id, (now, envelope.type))
+                            decided.setdefault(envelope.correlation_id, envelope.occurred_at.timestamp())
 
             reading = asyncio.create_task(read())
             try:
@@ -187,7 +211,7 @@ async def probe(args: argparse.Namespace) -> None:
                 await asyncio.sleep(2)  # the setup's events through the relay and the views
                 held: Counter[str] = Counter()
                 watching = asyncio.create_task(watch_horizon(service.pool, held))
-                await offer(producer, answers, args)
+                await offer(producer, answers, args, decided)
                 watching.cancel()
                 print(f"  horizon held > 50 ms (20 ms samples, by holder): {dict(held)}")
             finally:
@@ -205,6 +229,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--meters", type=int, default=300)
     parser.add_argument("--shared-pool", action="store_true")
+    parser.add_argument(
+        "--fetch-wait", type=int, default=50, help="the consumers' fetch max wait (ms); `meterbot up` sets 50"
+    )
     os.environ.setdefault("METERBOT_LOG_LEVEL", "WARNING")
     asyncio.run(probe(parser.parse_args()))
 

@@ -191,6 +191,9 @@ class Stack:
             }
             if self.broker is not None:  # tansu may hold a fetch for its full max wait: see KafkaSettings
                 env.setdefault("METERBOT_KAFKA_FETCH_MAX_WAIT_MS", "50")
+                # idle consumers' fetches are most of an idle stack's CPU (tansu's included): one a
+                # second each, not two; the first record after 30 s of quiet waits up to ~0.5 s longer
+                env.setdefault("METERBOT_KAFKA_IDLE_FETCH_MAX_WAIT_MS", "1000")
             env.update(self._start_local_bot_api(env))
             for instance in self.instances:
                 self._spawn(instance, env)

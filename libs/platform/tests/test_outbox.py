@@ -96,3 +96,37 @@ async def test_relay_publishes_a_late_commit_with_a_lower_position(
     assert first_round == 0  # "early" waits behind the open transaction instead of jumping it
     assert second_round == 2
     assert [r.key.decode() for r in records] == ["late", "early"]
+
+
+async def test_an_event_held_back_by_a_transaction_without_events_goes_out_without_the_idle_poll(
+    pool: asyncpg.Pool, kafka_settings: KafkaSettings, topic_suffix: str
+) -> None:
+    """The holder commits without events, so no NOTIFY says the event is readable now: the relay
+    must try again by itself (notify.run_on_append), not wait for its fallback poll (an hour here)."""
+    topic = f"outbox-held.{topic_suffix}"
+    await ensure_topics(kafka_settings.kafka_bootstrap, [topic], partitions=1)
+    producer = make_producer(kafka_settings, "outbox-test")
+    await producer.start()
+    relay = OutboxRelay(
+        pool,
+        event_publisher(producer, topic),
+        service="outbox-test",
+        poll_interval=3600,
+        idle_poll_interval=3600,
+    )
+    store = EventStore()
+    relay_task = asyncio.create_task(relay.run())
+    try:
+        async with pool.acquire() as holder:
+            tx = holder.transaction()
+            await tx.start()
+            await holder.fetchval("SELECT pg_current_xact_id()")  # an xid below the event's
+            async with pool.acquire() as conn:
+                await store.append(conn, "held", [NewEvent("E", 1, {"n": 1}, "c")], expected_version=0)
+            await tx.commit()  # no events: no NOTIFY
+        records = await read_topic(kafka_settings.kafka_bootstrap, topic, expect=1, timeout=30)
+    finally:
+        relay_task.cancel()
+        await asyncio.gather(relay_task, return_exceptions=True)
+        await producer.stop()
+    assert [r.key.decode() for r in records] == ["held"]

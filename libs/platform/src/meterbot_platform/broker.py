@@ -116,7 +116,7 @@ def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
         client_id=settings.kafka_client_id or client_id,
         enable_idempotence=settings.kafka_idempotent,
         acks="all",
-        linger_ms=5,
+        linger_ms=1,  # a relay's batch is queued at once; linger only delays a lone event
         max_batch_size=512 * 1024,  # under the broker default message.max.bytes (1 MiB)
         **client_options(settings),
     )

@@ -4,6 +4,7 @@ it has not yet committed (end offset minus committed offset, summed over partiti
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -85,12 +86,26 @@ async def measure(kafka: KafkaSettings | str, groups: dict[str, set[str]]) -> di
 
 
 async def monitor(service: str, kafka: KafkaSettings, broker: KafkaBroker, interval: float = 15.0) -> None:
-    """Update meterbot_consumer_lag_messages every `interval` seconds until cancelled."""
+    """Update meterbot_consumer_lag_messages every `interval` seconds until cancelled. One probe is
+    kept between measurements (building two clients every time cost more than the measurement); a
+    failed measurement closes it, and the next one starts afresh."""
     groups = groups_of(broker)
-    while True:
-        try:
-            for (group, topic), value in (await measure(kafka, groups)).items():
-                CONSUMER_LAG.labels(service, topic, group).set(value)
-        except Exception as exc:
-            log.debug("consumer lag not measured: %s", exc)
-        await asyncio.sleep(interval)
+    probe: LagProbe | None = None
+    try:
+        while True:
+            try:
+                if probe is None:
+                    probe = await LagProbe(kafka).__aenter__()
+                for (group, topic), value in (await probe.measure(groups)).items():
+                    CONSUMER_LAG.labels(service, topic, group).set(value)
+            except Exception as exc:
+                log.debug("consumer lag not measured: %s", exc)
+                if probe is not None:
+                    with contextlib.suppress(Exception):
+                        await probe.close()
+                    probe = None
+            await asyncio.sleep(interval)
+    finally:
+        if probe is not None:
+            with contextlib.suppress(Exception):
+                await probe.close()

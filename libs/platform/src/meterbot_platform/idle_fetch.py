@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 # How long one poll waits for records; records that arrive end it at once. Also the longest a
 # stopping consumer takes to notice.
-POLL_WAIT_MS = 500
+POLL_WAIT_MS = 1000
 
 
 class FetchPace:

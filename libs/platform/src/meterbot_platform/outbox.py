@@ -14,6 +14,7 @@ import asyncpg
 
 from meterbot_platform import checkpoints, lag
 from meterbot_platform.eventstore import EventStore, RecordedEvent
+from meterbot_platform.lag import IDLE_POLL_INTERVAL, LAG_INTERVAL
 from meterbot_platform.metrics import (
     EVENTS_HORIZON_HELD,
     OUTBOX_OLDEST_AGE,
@@ -38,11 +39,12 @@ class OutboxRelay:
         checkpoint: str = "outbox",
         batch_size: int = 500,
         poll_interval: float = 1.0,
-        lag_interval: float = 5.0,
+        idle_poll_interval: float = IDLE_POLL_INTERVAL,
+        lag_interval: float = LAG_INTERVAL,
     ) -> None:
         self._pool, self._publish, self._service = pool, publish, service
         self._checkpoint, self._batch_size, self._poll_interval = checkpoint, batch_size, poll_interval
-        self._lag_interval = lag_interval
+        self._lag_interval, self._idle_poll_interval = lag_interval, idle_poll_interval
         self._store = EventStore()
 
     async def publish_pending(self) -> int:
@@ -71,7 +73,12 @@ class OutboxRelay:
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(
                 run_on_append(
-                    self._pool, self.publish_pending, interval=self._poll_interval, what="outbox relay"
+                    self._pool,
+                    self.publish_pending,
+                    interval=self._poll_interval,
+                    what="outbox relay",
+                    held_back=lambda: lag.held_back(self._pool, self._checkpoint),
+                    idle_interval=self._idle_poll_interval,
                 )
             )
             tasks.create_task(

@@ -11,6 +11,7 @@ import asyncpg
 
 from meterbot_platform import checkpoints, lag
 from meterbot_platform.eventstore import EventStore, RecordedEvent
+from meterbot_platform.lag import IDLE_POLL_INTERVAL, LAG_INTERVAL
 from meterbot_platform.metrics import EVENTS_HORIZON_HELD, PROJECTION_LAG
 from meterbot_platform.notify import run_on_append
 
@@ -36,10 +37,12 @@ class ProjectionRunner:
         service: str,
         batch_size: int = 500,
         poll_interval: float = 1.0,
-        lag_interval: float = 5.0,
+        idle_poll_interval: float = IDLE_POLL_INTERVAL,
+        lag_interval: float = LAG_INTERVAL,
     ) -> None:
         self._pool, self._projection, self._service = pool, projection, service
         self._batch_size, self._poll_interval, self._lag_interval = batch_size, poll_interval, lag_interval
+        self._idle_poll_interval = idle_poll_interval
         self._checkpoint = f"projection:{projection.name}"
         self._store = EventStore()
 
@@ -75,6 +78,13 @@ class ProjectionRunner:
         what = f"projection {self._projection.name}"
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(
-                run_on_append(self._pool, self.catch_up, interval=self._poll_interval, what=what)
+                run_on_append(
+                    self._pool,
+                    self.catch_up,
+                    interval=self._poll_interval,
+                    what=what,
+                    held_back=lambda: lag.held_back(self._pool, self._checkpoint),
+                    idle_interval=self._idle_poll_interval,
+                )
             )
             tasks.create_task(lag.every(self._pool, self.observe_lag, interval=self._lag_interval, what=what))

@@ -164,7 +164,7 @@ async def run_service(
             http.http_host,
             http.http_port,
         )
-        await _retry("Kafka", broker.start)
+        await _retry("Kafka", lambda: start_broker(broker))
         await _retry("Kafka", producer.start)
         tasks = [asyncio.create_task(job(), name=job.__qualname__) for job in runtime.background]
         started.set()
@@ -184,6 +184,25 @@ async def run_service(
             await runner.cleanup()
         await asyncio.gather(readers.close(), pool.close())
         log.info("%s stopped", spec.name)
+
+
+async def start_broker(broker: KafkaBroker) -> None:
+    """KafkaBroker.start() with its consumers started side by side: each one's group join waits
+    half its session timeout on tansu (5 s), and FastStream starts them one after another (a
+    service with three consumers was ready 15 s after its migrations). A failed start stops what
+    started, so a retry does not leave a second consumer behind."""
+    try:
+        await broker.connect()
+        async with asyncio.TaskGroup() as starting:  # one failing cancels the others
+            for subscriber in broker.subscribers:
+                starting.create_task(subscriber.start())
+        for publisher in broker.publishers:
+            await publisher.start()
+        broker.running = True
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await broker.stop()
+        raise
 
 
 async def _until(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
