@@ -4,8 +4,10 @@ producer for bulk sends (the outbox relay, the registry import), topics, envelop
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -141,6 +143,33 @@ async def send_all(producer: AIOKafkaProducer, messages: Iterable[Outgoing]) -> 
         )
     await asyncio.gather(*pending)
     return len(pending)
+
+
+async def send_in_windows(
+    producer: AIOKafkaProducer,
+    messages: Iterable[Outgoing],
+    *,
+    window: int,
+    acknowledged: Callable[[int], object] = lambda n: None,
+) -> int:
+    """send_all() `window` messages at a time: a bulk send of any size keeps at most that many
+    unacknowledged; `acknowledged(n)` after each window (a progress bar). Returns how many were sent."""
+    it, total = iter(messages), 0
+    while chunk := list(itertools.islice(it, window)):
+        total += await send_all(producer, chunk)
+        acknowledged(len(chunk))
+    return total
+
+
+@contextlib.asynccontextmanager
+async def running_producer(settings: KafkaSettings, client_id: str) -> AsyncIterator[AIOKafkaProducer]:
+    """make_producer(), started; stopped on leaving (which flushes what is queued)."""
+    producer = make_producer(settings, client_id)
+    await producer.start()
+    try:
+        yield producer
+    finally:
+        await producer.stop()
 
 
 def event_publisher(producer: AIOKafkaProducer, topic: str) -> PublishBatch:
