@@ -43,7 +43,10 @@ def require_durable(what: str, acks: object, idempotent: bool, settings: KafkaSe
         raise UnsafeProducerSettings(f"{what}: {'; '.join(problems)}")
 
 
-def make_broker(settings: KafkaSettings, service: str) -> KafkaBroker:
+def make_broker(settings: KafkaSettings, service: str, *, prometheus: bool = True) -> KafkaBroker:
+    """The service's FastStream broker. `prometheus`: FastStream's Prometheus middleware on every
+    subscriber and publish (faststream_received_messages_total, ..._process_duration, ...); off only
+    for bench/consumer_prometheus.py, which measures what it costs."""
     idempotent = settings.kafka_idempotent
     broker = KafkaBroker(
         settings.kafka_bootstrap,
@@ -51,7 +54,7 @@ def make_broker(settings: KafkaSettings, service: str) -> KafkaBroker:
         enable_idempotence=idempotent,
         acks="all",
         security=broker_security(settings),
-        middlewares=(KafkaPrometheusMiddleware(registry=REGISTRY, app_name=service),),
+        middlewares=(KafkaPrometheusMiddleware(registry=REGISTRY, app_name=service),) if prometheus else (),
         logger=logging.getLogger(f"faststream.{service}"),
     )
     given = broker._connection_kwargs  # what its producer is built from at start

@@ -67,12 +67,16 @@ class Runtime:
         return self.reader_pool or self.pool
 
 
+# A service's wiring: subscribers, projections, routes and background jobs on a Runtime.
+Wire = Callable[[Runtime], Awaitable[None]]
+
+
 @dataclass(frozen=True)
 class ServiceSpec:
     name: str  # as in topic names: "identity", "billing-export", ...
     database: str  # its own database on the server
     migrations: Sequence[Migration] = ()
-    wire: Callable[[Runtime], Awaitable[None]] | None = None
+    wire: Wire | None = None
     publishes_events: bool = True  # run an outbox relay to meterbot.<name>.events
 
 

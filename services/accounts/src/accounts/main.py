@@ -6,25 +6,23 @@ meterbot.accounts.events) and the process lifetime."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from meterbot_contracts.all import default_registry
 from meterbot_contracts.billing import RegistryRecord
 from meterbot_contracts.topics import ACCOUNTS_COMMANDS, BILLING_REGISTRY_V1, IDENTITY_EVENTS
+from meterbot_platform.clock import Clock, utc_now
 from meterbot_platform.consumer import subscribe, subscribe_batch
 from meterbot_platform.projection import ProjectionRunner
-from meterbot_platform.runtime import Runtime, ServiceSpec
+from meterbot_platform.runtime import Runtime, ServiceSpec, Wire
 from meterbot_platform.runtime import main as run_main
 
 from accounts import SERVICE
 from accounts.application.erasure import erasure_handlers
-from accounts.application.linking import COMMANDS, Clock, Deps, command_handler, utc_now
+from accounts.application.linking import COMMANDS, Deps, command_handler
 from accounts.application.registry import registry_handler
 from accounts.migrations import MIGRATIONS
 from accounts.projections import projections
 from accounts.settings import AccountsSettings, SurnameKeySettings
 
-Wire = Callable[[Runtime], Awaitable[None]]
 # The registry comes in bulk and nobody waits on one record: fuller polls make fewer transactions.
 REGISTRY_BATCH = 1000
 REGISTRY_FETCH_WAIT_MS = 200

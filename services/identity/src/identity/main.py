@@ -5,21 +5,17 @@ subscriber (commands) -> projections. The platform runtime owns the pool, broker
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from meterbot_contracts.all import default_registry
 from meterbot_contracts.topics import IDENTITY_COMMANDS
 from meterbot_platform.consumer import subscribe
 from meterbot_platform.projection import ProjectionRunner
-from meterbot_platform.runtime import Runtime, ServiceSpec
+from meterbot_platform.runtime import Runtime, ServiceSpec, Wire
 from meterbot_platform.runtime import main as run_main
 
 from identity import SERVICE
 from identity.application import Deps, command_handlers
 from identity.migrations import MIGRATIONS
 from identity.projections import projections
-
-Wire = Callable[[Runtime], Awaitable[None]]
 
 
 def make_wire(group_id: str = SERVICE) -> Wire:

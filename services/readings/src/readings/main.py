@@ -6,7 +6,7 @@ in batches) -> projections -> HTTP routes. The platform runtime owns the pool, b
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from uuid import UUID, uuid4
 
 from meterbot_contracts.all import default_registry
@@ -17,14 +17,15 @@ from meterbot_contracts.topics import (
     BILLING_REGISTRY_V1,
     READINGS_COMMANDS,
 )
+from meterbot_platform.clock import Clock, utc_now
 from meterbot_platform.consumer import one_message, subscribe_batch, subscribe_groups
 from meterbot_platform.projection import ProjectionRunner
-from meterbot_platform.runtime import Runtime, ServiceSpec
+from meterbot_platform.runtime import Runtime, ServiceSpec, Wire
 from meterbot_platform.runtime import main as run_main
 from meterbot_platform.settings import PeriodSettings
 
 from readings import SERVICE
-from readings.application.commands import COMMANDS, Clock, Deps, command_handler, utc_now
+from readings.application.commands import COMMANDS, Deps, command_handler
 from readings.application.facts import fact_handlers
 from readings.application.reconciliation import reconciliation_handlers
 from readings.application.registry import registry_handler
@@ -34,7 +35,6 @@ from readings.migrations import MIGRATIONS
 from readings.projections import projections
 from readings.settings import ReadingsSettings
 
-Wire = Callable[[Runtime], Awaitable[None]]
 # A projection's transaction holds back the outbox relay (it reads only below the oldest running
 # transaction, and a view applies one statement per event): short batches keep the answers
 # flowing while the views catch up. Probe, 3,000 readings at once, load 8-12: 500 (the default)

@@ -1,0 +1,120 @@
+"""Measurement: what FastStream's Prometheus middleware (broker.make_broker) costs on the consumer path.
+
+Fills a 6-partition topic on a local tansu broker with N envelopes, then consumes them with the
+platform's consumer (subscribe_batch, a handler that only counts: no database), once with the
+middleware and once without, alternating, each round in a consumer group of its own. Times from the
+first record handled to the last (the group join is not counted) and the process CPU in that span.
+Two poll sizes: full polls (500 records, a registry import or a backlog) and one record per poll (the
+worst case for a per-poll cost: a resident's command at a time).
+
+    .venv/bin/python bench/consumer_prometheus.py [--records 50000] [--single 3000] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+import uuid
+from typing import Any
+
+from meterbot_contracts import Envelope, new_envelope
+from meterbot_contracts.all import default_registry
+from meterbot_contracts.identity import ResidentErasureRequested
+from meterbot_localstack import LocalBroker
+from meterbot_platform.broker import ensure_topics, make_broker, running_producer, send_in_windows
+from meterbot_platform.consumer import BatchResult, ConsumerOptions, subscribe_batch
+from meterbot_platform.logs import configure_logging
+from meterbot_platform.settings import KafkaSettings
+
+PARTITIONS = 6
+
+
+async def fill(settings: KafkaSettings, topic: str, records: int) -> None:
+    await ensure_topics(settings.kafka_bootstrap, [topic], partitions=PARTITIONS)
+    messages = (
+        (topic, str(n % 300), new_envelope(ResidentErasureRequested(chat_id=n))) for n in range(records)
+    )
+    async with running_producer(settings, "bench-fill") as producer:
+        await send_in_windows(producer, messages, window=5000)
+
+
+async def consume(
+    settings: KafkaSettings, topic: str, records: int, *, prometheus: bool, max_records: int
+) -> tuple[float, float]:
+    """(seconds, CPU seconds) from the first record handled to the last."""
+    done = asyncio.Event()
+    seen = 0
+    first: tuple[float, float] | None = None
+
+    async def count(items: list[tuple[Envelope, Any]]) -> BatchResult:
+        nonlocal seen, first
+        if first is None:
+            first = (time.perf_counter(), time.process_time())
+        seen += len(items)
+        if seen >= records:
+            done.set()
+        return BatchResult(applied=[e.message_id for e, _ in items])
+
+    broker = make_broker(settings, "bench", prometheus=prometheus)
+    subscribe_batch(
+        broker,
+        topic,
+        service="bench",
+        group_id=f"bench-{uuid.uuid4().hex[:8]}",
+        registry=default_registry,
+        handled=[ResidentErasureRequested],
+        handler=count,
+        options=ConsumerOptions(fetch_max_wait_ms=10, idle_fetch_max_wait_ms=10),
+        max_records=max_records,
+    )
+    await broker.start()
+    try:
+        await asyncio.wait_for(done.wait(), 600)
+        assert first is not None
+        return time.perf_counter() - first[0], time.process_time() - first[1]
+    finally:
+        await broker.stop()
+
+
+async def bench(args: argparse.Namespace) -> None:
+    configure_logging("bench", "INFO")  # as a service logs (FastStream's per-poll lines off)
+    with LocalBroker() as local:
+        settings = KafkaSettings(kafka_bootstrap=local.bootstrap, kafka_idempotent=False)
+        for label, records, max_records in (
+            ("full polls (500)", args.records, 500),
+            ("one record a poll", args.single, 1),
+        ):
+            topic = f"meterbot.bench.prometheus.{max_records}"
+            await fill(settings, topic, records)
+            results: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+            for _ in range(args.rounds):
+                for prometheus in (False, True):
+                    results[prometheus].append(
+                        await consume(
+                            settings, topic, records, prometheus=prometheus, max_records=max_records
+                        )
+                    )
+            print(f"{label}: {records} records, {args.rounds} rounds each, medians")
+            for prometheus in (False, True):
+                wall = statistics.median(r[0] for r in results[prometheus])
+                cpu = statistics.median(r[1] for r in results[prometheus])
+                print(
+                    f"  middleware {'on ' if prometheus else 'off'}: {records / wall:8.0f} records/s, "
+                    f"{cpu / records * 1e6:6.1f} us CPU a record"
+                )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--records", type=int, default=50_000)
+    parser.add_argument("--single", type=int, default=3_000, help="records for the one-record polls")
+    parser.add_argument("--rounds", type=int, default=3)
+    asyncio.run(bench(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
