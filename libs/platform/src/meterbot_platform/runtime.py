@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ from meterbot_platform.kafka_security import client_options
 from meterbot_platform.logs import configure_logging
 from meterbot_platform.migrations import Migration, migrate
 from meterbot_platform.outbox import OutboxRelay
+from meterbot_platform.projection import Projection, ProjectionRunner
 from meterbot_platform.settings import (
     HttpSettings,
     KafkaSettings,
@@ -65,6 +66,16 @@ class Runtime:
         they do not hold back the commit-order horizon. Without a reader pool, the main pool: as
         sound, only a long view batch then delays the relay."""
         return self.reader_pool or self.pool
+
+    def project(self, projections: Iterable[Projection], batch_size: int | None = None) -> None:
+        """Keep each projection up to date in the background, on the reader pool."""
+        for projection in projections:
+            runner = ProjectionRunner(self.readers, projection, service=self.service, **_batch(batch_size))
+            self.background.append(runner.run)
+
+
+def _batch(batch_size: int | None) -> dict[str, int]:
+    return {} if batch_size is None else {"batch_size": batch_size}
 
 
 # A service's wiring: subscribers, projections, routes and background jobs on a Runtime.

@@ -10,8 +10,7 @@ from meterbot_contracts.all import default_registry
 from meterbot_contracts.billing import RegistryRecord
 from meterbot_contracts.topics import ACCOUNTS_COMMANDS, BILLING_REGISTRY_V1, IDENTITY_EVENTS
 from meterbot_platform.clock import Clock, utc_now
-from meterbot_platform.consumer import subscribe, subscribe_batch
-from meterbot_platform.projection import ProjectionRunner
+from meterbot_platform.consumer import BULK, subscribe, subscribe_batch
 from meterbot_platform.runtime import Runtime, ServiceSpec, Wire
 from meterbot_platform.runtime import main as run_main
 
@@ -22,10 +21,6 @@ from accounts.application.registry import registry_handler
 from accounts.migrations import MIGRATIONS
 from accounts.projections import projections
 from accounts.settings import AccountsSettings, SurnameKeySettings
-
-# The registry comes in bulk and nobody waits on one record: fuller polls make fewer transactions.
-REGISTRY_BATCH = 1000
-REGISTRY_FETCH_WAIT_MS = 200
 
 
 def make_wire(clock: Clock = utc_now, group_id: str = SERVICE) -> Wire:
@@ -58,9 +53,8 @@ def make_wire(clock: Clock = utc_now, group_id: str = SERVICE) -> Wire:
             registry=default_registry,
             handled=[RegistryRecord],
             handler=registry_handler(runtime.pool, keyring, runtime.store),
-            max_records=REGISTRY_BATCH,
-            fetch_max_wait_ms=REGISTRY_FETCH_WAIT_MS,
             options=runtime.consumers,
+            **BULK,
         )
         subscribe(  # identity's events: ResidentErased is all it handles there
             runtime.broker,
@@ -71,8 +65,7 @@ def make_wire(clock: Clock = utc_now, group_id: str = SERVICE) -> Wire:
             handlers=erasure_handlers(runtime.pool, deps),
             options=runtime.consumers,
         )
-        for projection in projections():
-            runtime.background.append(ProjectionRunner(runtime.readers, projection, service=SERVICE).run)
+        runtime.project(projections())
 
     return wire
 

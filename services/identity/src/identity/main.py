@@ -8,7 +8,6 @@ from __future__ import annotations
 from meterbot_contracts.all import default_registry
 from meterbot_contracts.topics import IDENTITY_COMMANDS
 from meterbot_platform.consumer import subscribe
-from meterbot_platform.projection import ProjectionRunner
 from meterbot_platform.runtime import Runtime, ServiceSpec, Wire
 from meterbot_platform.runtime import main as run_main
 
@@ -31,8 +30,7 @@ def make_wire(group_id: str = SERVICE) -> Wire:
             handlers=command_handlers(runtime.pool, Deps(store=runtime.store)),
             options=runtime.consumers,
         )
-        for projection in projections():
-            runtime.background.append(ProjectionRunner(runtime.readers, projection, service=SERVICE).run)
+        runtime.project(projections())
 
     return wire
 

@@ -18,8 +18,7 @@ from meterbot_contracts.topics import (
     READINGS_COMMANDS,
 )
 from meterbot_platform.clock import Clock, utc_now
-from meterbot_platform.consumer import one_message, subscribe_batch, subscribe_groups
-from meterbot_platform.projection import ProjectionRunner
+from meterbot_platform.consumer import BULK, one_message, subscribe_batch, subscribe_groups
 from meterbot_platform.runtime import Runtime, ServiceSpec, Wire
 from meterbot_platform.runtime import main as run_main
 from meterbot_platform.settings import PeriodSettings
@@ -78,17 +77,10 @@ def make_wire(
             registry=default_registry,
             handled=[RegistryRecord],
             handler=registry_handler(runtime.pool, runtime.store),
-            # big polls: a transaction per 1000 records, not per the few a 10 ms fetch brings
-            max_records=1000,
-            fetch_max_wait_ms=200,
             options=runtime.consumers,
+            **BULK,
         )
-        for projection in projections():
-            runtime.background.append(
-                ProjectionRunner(
-                    runtime.readers, projection, service=SERVICE, batch_size=PROJECTION_BATCH
-                ).run
-            )
+        runtime.project(projections(), batch_size=PROJECTION_BATCH)
         runtime.routes.extend(routes(runtime.pool, lambda: period_of(clock(), rules.time_zone)))
 
     return wire
