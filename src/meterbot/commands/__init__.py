@@ -14,15 +14,20 @@ EXIT_NO_STACK = 3  # nothing to talk to: no running stack and no settings, or th
 NO_STACK = "no running stack; start it with `meterbot up`"
 
 
+def command(subparsers: Any, name: str, *, help: str, doc: str | None) -> argparse.ArgumentParser:
+    """`meterbot <name>`: its parser, whose --help shows `doc` (its module's docstring) as written."""
+    return subparsers.add_parser(  # type: ignore[no-any-return]
+        name, help=help, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+
+
 def nested_command(
-    subparsers: Any, command: str, *, group_help: str, help: str, doc: str | None
+    subparsers: Any, words: str, *, group_help: str, help: str, doc: str | None
 ) -> argparse.ArgumentParser:
-    """`meterbot <group> <name>` (command: "group name"; the group requires a subcommand): the
+    """`meterbot <group> <name>` (words: "group name"; the group requires a subcommand): the
     subcommand's parser, whose --help shows `doc` (its module's docstring) as written."""
-    group, name = command.split()
+    group, name = words.split()
     commands = subparsers.add_parser(group, help=group_help).add_subparsers(
         dest=f"{group}_command", required=True
     )
-    return commands.add_parser(  # type: ignore[no-any-return]
-        name, help=help, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    return command(commands, name, help=help, doc=doc)
