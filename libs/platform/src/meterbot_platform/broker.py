@@ -46,7 +46,7 @@ def require_durable(what: str, acks: object, idempotent: bool, settings: KafkaSe
 def make_broker(settings: KafkaSettings, service: str, *, prometheus: bool = True) -> KafkaBroker:
     """The service's FastStream broker. `prometheus`: FastStream's Prometheus middleware on every
     subscriber and publish (faststream_received_messages_total, ..._process_duration, ...); off only
-    for bench/consumer_prometheus.py, which measures what it costs."""
+    for bench/consumer_faststream.py, which measures what it costs."""
     idempotent = settings.kafka_idempotent
     broker = KafkaBroker(
         settings.kafka_bootstrap,
