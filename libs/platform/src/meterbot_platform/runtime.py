@@ -7,19 +7,21 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import asyncpg
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
+from meterbot_contracts import Message, MessageRegistry
+from meterbot_contracts.all import default_registry
 from meterbot_contracts.topics import events_topic
 
-from meterbot_platform import checkpoints, consumer_lag, eventstore, inbox
+from meterbot_platform import checkpoints, consumer, consumer_lag, eventstore, inbox
 from meterbot_platform.broker import event_publisher, make_broker, make_producer
-from meterbot_platform.consumer import ConsumerOptions
+from meterbot_platform.consumer import BatchHandler, ConsumerOptions, Handler, Polling
 from meterbot_platform.consumer_lag import groups_of
 from meterbot_platform.db import create_pool, create_reader_pool, ensure_database
 from meterbot_platform.eventstore import EventStore
@@ -72,6 +74,68 @@ class Runtime:
         for projection in projections:
             runner = ProjectionRunner(self.readers, projection, service=self.service, **_batch(batch_size))
             self.background.append(runner.run)
+
+    # The service's consumers (consumer.py), in its name, with the contracts' registry and the
+    # process's consumer options; a group is the service's name unless given (tests pass their own).
+
+    def subscribe(
+        self,
+        topics: str | Sequence[str],
+        *,
+        handlers: Mapping[type[Message], Handler],
+        group_id: str | None = None,
+        **polling: Unpack[Polling],
+    ) -> None:
+        consumer.subscribe(
+            self.broker, topics, handlers=handlers, options=self.consumers, **self._as(group_id), **polling
+        )
+
+    def subscribe_batch(
+        self,
+        topics: str | Sequence[str],
+        *,
+        handled: Sequence[type[Message]],
+        handler: BatchHandler,
+        group_id: str | None = None,
+        **polling: Unpack[Polling],
+    ) -> None:
+        consumer.subscribe_batch(
+            self.broker,
+            topics,
+            handled=handled,
+            handler=handler,
+            options=self.consumers,
+            **self._as(group_id),
+            **polling,
+        )
+
+    def subscribe_groups(
+        self,
+        topics: str | Sequence[str],
+        *,
+        handlers: Mapping[type[Message], BatchHandler],
+        single: Collection[type[Message]] = (),
+        group_id: str | None = None,
+        **polling: Unpack[Polling],
+    ) -> None:
+        consumer.subscribe_groups(
+            self.broker,
+            topics,
+            handlers=handlers,
+            single=single,
+            options=self.consumers,
+            **self._as(group_id),
+            **polling,
+        )
+
+    def _as(self, group_id: str | None) -> _Consumer:
+        return {"service": self.service, "group_id": group_id or self.service, "registry": default_registry}
+
+
+class _Consumer(TypedDict):
+    service: str
+    group_id: str
+    registry: MessageRegistry
 
 
 def _batch(batch_size: int | None) -> dict[str, int]:

@@ -5,11 +5,9 @@ topic and the rest to meterbot.billing-export.events -> export view projection -
 
 from __future__ import annotations
 
-from meterbot_contracts.all import default_registry
 from meterbot_contracts.period import Period, period_of
 from meterbot_contracts.topics import READINGS_EVENTS
 from meterbot_platform.clock import Clock, utc_now
-from meterbot_platform.consumer import subscribe
 from meterbot_platform.outbox import OutboxRelay
 from meterbot_platform.projection import ProjectionRunner
 from meterbot_platform.runtime import Runtime, ServiceSpec, Wire
@@ -31,15 +29,7 @@ def make_wire(clock: Clock = utc_now) -> Wire:
 
     async def wire(runtime: Runtime) -> None:
         settings = PeriodSettings()
-        subscribe(
-            runtime.broker,
-            [READINGS_EVENTS],
-            service=SERVICE,
-            group_id=SERVICE,
-            registry=default_registry,
-            handlers=reading_handlers(runtime.pool, runtime.store),
-            options=runtime.consumers,
-        )
+        runtime.subscribe(READINGS_EVENTS, handlers=reading_handlers(runtime.pool, runtime.store))
         relay = OutboxRelay(runtime.readers, routing_publisher(runtime.producer), service=SERVICE)
         view = ProjectionRunner(runtime.readers, ExportView(), service=SERVICE)
         runtime.background.extend([relay.run, view.run])

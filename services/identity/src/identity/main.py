@@ -5,9 +5,7 @@ subscriber (commands) -> projections. The platform runtime owns the pool, broker
 
 from __future__ import annotations
 
-from meterbot_contracts.all import default_registry
 from meterbot_contracts.topics import IDENTITY_COMMANDS
-from meterbot_platform.consumer import subscribe
 from meterbot_platform.runtime import Runtime, ServiceSpec, Wire
 from meterbot_platform.runtime import main as run_main
 
@@ -21,15 +19,8 @@ def make_wire(group_id: str = SERVICE) -> Wire:
     """The service's wiring; tests pass a consumer group of their own."""
 
     async def wire(runtime: Runtime) -> None:
-        subscribe(
-            runtime.broker,
-            IDENTITY_COMMANDS,
-            service=SERVICE,
-            group_id=group_id,
-            registry=default_registry,
-            handlers=command_handlers(runtime.pool, Deps(store=runtime.store)),
-            options=runtime.consumers,
-        )
+        handlers = command_handlers(runtime.pool, Deps(store=runtime.store))
+        runtime.subscribe(IDENTITY_COMMANDS, handlers=handlers, group_id=group_id)
         runtime.project(projections())
 
     return wire

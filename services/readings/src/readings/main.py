@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from uuid import UUID, uuid4
 
-from meterbot_contracts.all import default_registry
 from meterbot_contracts.billing import RegistryRecord
 from meterbot_contracts.topics import (
     ACCOUNTS_EVENTS,
@@ -18,7 +17,7 @@ from meterbot_contracts.topics import (
     READINGS_COMMANDS,
 )
 from meterbot_platform.clock import Clock, utc_now
-from meterbot_platform.consumer import BULK, one_message, subscribe_batch, subscribe_groups
+from meterbot_platform.consumer import BULK, one_message
 from meterbot_platform.runtime import Runtime, ServiceSpec, Wire
 from meterbot_platform.runtime import main as run_main
 from meterbot_platform.settings import PeriodSettings
@@ -55,29 +54,21 @@ def make_wire(
             **fact_handlers(runtime.pool),
             **reconciliation_handlers(runtime.pool, runtime.store),
         }
-        subscribe_groups(
-            runtime.broker,
+        runtime.subscribe_groups(
             [READINGS_COMMANDS, ACCOUNTS_EVENTS, BILLING_EXPORT_EVENTS],
-            service=SERVICE,
-            group_id=SERVICE,
-            registry=default_registry,
             # commands: a poll's commands in one transaction (group commit); the facts one by one
             handlers={
                 **dict.fromkeys(COMMANDS, commands),
                 **{cls: one_message(handler) for cls, handler in one_at_a_time.items()},
             },
             single=list(one_at_a_time),
-            options=runtime.consumers,
         )
-        subscribe_batch(
-            runtime.broker,
+        records = registry_handler(runtime.pool, runtime.store)
+        runtime.subscribe_batch(
             BILLING_REGISTRY_V1,
-            service=SERVICE,
-            group_id=f"{SERVICE}.registry",
-            registry=default_registry,
             handled=[RegistryRecord],
-            handler=registry_handler(runtime.pool, runtime.store),
-            options=runtime.consumers,
+            handler=records,
+            group_id=f"{SERVICE}.registry",
             **BULK,
         )
         runtime.project(projections(), batch_size=PROJECTION_BATCH)
