@@ -9,13 +9,13 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypedDict, Unpack
+from typing import Any, Unpack
 
 import asyncpg
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
-from meterbot_contracts import Message, MessageRegistry
+from meterbot_contracts import Message
 from meterbot_contracts.all import default_registry
 from meterbot_contracts.topics import events_topic
 
@@ -86,8 +86,10 @@ class Runtime:
         group_id: str | None = None,
         **polling: Unpack[Polling],
     ) -> None:
-        consumer.subscribe(
-            self.broker, topics, handlers=handlers, options=self.consumers, **self._as(group_id), **polling
+        """Per-message handlers (consumer.subscribe)."""
+        per_message = {cls: consumer.one_message(handler) for cls, handler in handlers.items()}
+        self.subscribe_groups(
+            topics, handlers=per_message, single=list(handlers), group_id=group_id, **polling
         )
 
     def subscribe_batch(
@@ -99,15 +101,8 @@ class Runtime:
         group_id: str | None = None,
         **polling: Unpack[Polling],
     ) -> None:
-        consumer.subscribe_batch(
-            self.broker,
-            topics,
-            handled=handled,
-            handler=handler,
-            options=self.consumers,
-            **self._as(group_id),
-            **polling,
-        )
+        """One batch handler for every type in `handled` (consumer.subscribe_batch)."""
+        self.subscribe_groups(topics, handlers=dict.fromkeys(handled, handler), group_id=group_id, **polling)
 
     def subscribe_groups(
         self,
@@ -118,24 +113,18 @@ class Runtime:
         group_id: str | None = None,
         **polling: Unpack[Polling],
     ) -> None:
+        """Batch handlers by type; the types in `single` one message at a time (consumer.subscribe_groups)."""
         consumer.subscribe_groups(
             self.broker,
             topics,
+            service=self.service,
+            group_id=group_id or self.service,
+            registry=default_registry,
             handlers=handlers,
             single=single,
             options=self.consumers,
-            **self._as(group_id),
             **polling,
         )
-
-    def _as(self, group_id: str | None) -> _Consumer:
-        return {"service": self.service, "group_id": group_id or self.service, "registry": default_registry}
-
-
-class _Consumer(TypedDict):
-    service: str
-    group_id: str
-    registry: MessageRegistry
 
 
 def _batch(batch_size: int | None) -> dict[str, int]:
