@@ -46,7 +46,12 @@ def require_durable(what: str, acks: object, idempotent: bool, settings: KafkaSe
 def make_broker(settings: KafkaSettings, service: str, *, prometheus: bool = True) -> KafkaBroker:
     """The service's FastStream broker. `prometheus`: FastStream's Prometheus middleware on every
     subscriber and publish (faststream_received_messages_total, ..._process_duration, ...); off only
-    for bench/consumer_faststream.py, which measures what it costs."""
+    for bench/consumer_faststream.py, which measures what it costs.
+
+    Measured 2026-12-01 (local tansu, 50,000 envelopes, a handler that only counts, medians of 3
+    rounds, load average 1.5-2): full polls of 500, on 28,800 records/s at 34 us CPU a record, off
+    25,900/s at 38 us (within the noise: it runs once per poll, not per record); one record a poll,
+    on 680/s at 1,170 us, off 730/s at 1,110 us (about 5 %, the poll loop costs the rest). Kept on."""
     idempotent = settings.kafka_idempotent
     broker = KafkaBroker(
         settings.kafka_bootstrap,

@@ -65,7 +65,12 @@ class ConsumerOptions:
 
 async def _undecoded(msg: KafkaMessage) -> None:
     """The handlers read the records themselves: FastStream's own decoding of a poll (a message
-    object and a json.loads per record) cost a third of a consumer that skips most records."""
+    object and a json.loads per record) is paid again on top of ours.
+
+    Measured 2026-12-01 with bench/consumer_faststream.py (local tansu, 50,000 envelopes on 6
+    partitions, a handler that only counts, medians of 3 rounds, load average 1.5-2): full polls of
+    500, bypassed 28,800 records/s at 34 us CPU a record, FastStream decoding 15,000 records/s at
+    66 us; one record a poll, 680/s at 1,170 us against 615/s at 1,330 us. So the bypass stays."""
     return None
 
 
