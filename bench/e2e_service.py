@@ -22,7 +22,7 @@ from meterbot_contracts import new_envelope
 from meterbot_contracts.accounts import AccountLinkRequested
 from meterbot_contracts.readings import ReadingSubmitted
 from meterbot_contracts.topics import ACCOUNTS_COMMANDS, READINGS_COMMANDS, READINGS_EVENTS
-from meterbot_platform.broker import ensure_topics, envelope_headers
+from meterbot_platform.broker import ensure_topics, envelope_headers, send_all
 
 HEADER = "account_number,surname,address,meter_id,meter_type,serial_number,verified_until,last_value,last_value_date"
 SERVICE_ACCOUNT, SERVICE_CHAT = 600_000, 900_000_000  # account n: 600000+n, linked to chat 900000000+n
@@ -83,21 +83,13 @@ async def prepare_meters(stack: Stack, meters: int) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap, acks="all")
     await producer.start()
     try:
-        sent = []
-        for n in range(meters):
-            command = AccountLinkRequested(
+        links = (
+            AccountLinkRequested(
                 chat_id=SERVICE_CHAT + n, account_number=str(SERVICE_ACCOUNT + n), surname="Стендов"
             )
-            envelope = new_envelope(command)
-            sent.append(
-                await producer.send(
-                    ACCOUNTS_COMMANDS,
-                    envelope.to_bytes(),
-                    key=command.account_number.encode(),
-                    headers=envelope_headers(envelope),
-                )
-            )
-        await asyncio.gather(*sent)
+            for n in range(meters)
+        )
+        await send_all(producer, ((ACCOUNTS_COMMANDS, c.account_number, new_envelope(c)) for c in links))
     finally:
         await producer.stop()
     readings = stack.dsn("readings")

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from meterbot import state
-from meterbot.commands import EXIT_NO_STACK, EXIT_OK, EXIT_REFUSED, NO_STACK
+from meterbot.commands import EXIT_NO_STACK, EXIT_OK, EXIT_REFUSED, NO_STACK, command
 
 CHUNK = 1 << 20
 TIMEOUT = 120.0  # seconds without a byte from the service
@@ -39,11 +39,11 @@ class ExportFailed(Exception):
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = command(
+        subparsers,
         "export",
         help="download a billing period's readings (CSV or JSON); --close makes it final first",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        doc=__doc__,
     )
     parser.add_argument("--period", required=True, type=period_argument, help="billing period, YYYY-MM")
     parser.add_argument("--format", choices=("csv", "json"), default="csv", help="default: csv")

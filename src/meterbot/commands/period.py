@@ -13,7 +13,7 @@ import json
 import sys
 from typing import Any
 
-from meterbot.commands import EXIT_OK
+from meterbot.commands import EXIT_OK, nested_command
 from meterbot.commands.export import ExportFailed, period_argument, request, service_url
 
 
@@ -40,13 +40,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any) -> None:
-    period = subparsers.add_parser("period", help="billing periods (close one: make it final)")
-    commands = period.add_subparsers(dest="period_command", required=True)
-    close = commands.add_parser(
-        "close",
+    close = nested_command(
+        subparsers,
+        "period close",
+        group_help="billing periods (close one: make it final)",
         help="close a billing period: readings for it become final",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        doc=__doc__,
     )
     close.add_argument("period", type=period_argument, help="billing period, YYYY-MM")
     close.add_argument("--force", action="store_true", help="close even the period under way")

@@ -23,7 +23,7 @@ from typing import Any, TextIO
 from meterbot_contracts import new_envelope
 from meterbot_contracts.billing import RegistryRecord
 from meterbot_contracts.topics import BILLING_REGISTRY_V1, dlq_topic
-from meterbot_platform.broker import ensure_topics, envelope_headers, make_producer
+from meterbot_platform.broker import ensure_topics, running_producer, send_in_windows
 from meterbot_platform.settings import KafkaSettings
 
 from meterbot import state
@@ -128,32 +128,13 @@ async def publish(
             partitions=kafka.kafka_partitions,
             replication_factor=kafka.kafka_replication_factor,
         )
-    producer = make_producer(kafka, "meterbot-registry-import")
-    await producer.start()
-    try:
-        pending: list[asyncio.Future[Any]] = []
-        for record in records:
-            envelope = new_envelope(record, correlation_id=correlation_id)
-            pending.append(
-                await producer.send(
-                    BILLING_REGISTRY_V1,
-                    envelope.to_bytes(),
-                    key=record.account_number.encode(),
-                    headers=envelope_headers(envelope),
-                )
-            )
-            if len(pending) >= IN_FLIGHT:
-                await _acknowledged(pending, progress)
-        await _acknowledged(pending, progress)
-    finally:
-        await producer.stop()
+    messages = (
+        (BILLING_REGISTRY_V1, r.account_number, new_envelope(r, correlation_id=correlation_id))
+        for r in records
+    )
+    async with running_producer(kafka, "meterbot-registry-import") as producer:
+        await send_in_windows(producer, messages, window=IN_FLIGHT, acknowledged=progress.advance)
     progress.finish()
-
-
-async def _acknowledged(pending: list[asyncio.Future[Any]], progress: Progress) -> None:
-    await asyncio.gather(*pending)
-    progress.advance(len(pending))
-    pending.clear()
 
 
 async def import_registry(

@@ -24,11 +24,12 @@ from identity.domain.resident import normalize_phone
 from meterbot_contracts import new_envelope
 from meterbot_contracts.identity import ResidentContactRecorded, ResidentErasureRequested
 from meterbot_contracts.topics import IDENTITY_COMMANDS
-from meterbot_platform.broker import envelope_headers, make_producer
+from meterbot_platform.broker import running_producer, send_all
 from meterbot_platform.db import database_dsn
 from meterbot_platform.settings import KafkaSettings, PostgresSettings
 
 from meterbot import state
+from meterbot.commands import nested_command
 from meterbot.commands.registry import kafka_settings
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_ERROR = 0, 1, 2
@@ -74,17 +75,8 @@ async def request_erasure(chat_id: int, kafka: KafkaSettings) -> str:
     envelope = new_envelope(
         ResidentErasureRequested(chat_id=chat_id), correlation_id=f"resident-erase-{chat_id}"
     )
-    producer = make_producer(kafka, "meterbot-resident-erase")
-    await producer.start()
-    try:
-        await producer.send_and_wait(
-            IDENTITY_COMMANDS,
-            envelope.to_bytes(),
-            key=str(chat_id).encode(),
-            headers=envelope_headers(envelope),
-        )
-    finally:
-        await producer.stop()
+    async with running_producer(kafka, "meterbot-resident-erase") as producer:
+        await send_all(producer, [(IDENTITY_COMMANDS, str(chat_id), envelope)])
     return str(envelope.message_id)
 
 
@@ -111,13 +103,12 @@ def _run(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     """Add `resident erase (--chat-id N | --phone P)` to the `meterbot` command."""
-    resident = subparsers.add_parser("resident", help="residents' personal data")
-    commands = resident.add_subparsers(dest="resident_command", required=True)
-    command = commands.add_parser(
-        "erase",
+    command = nested_command(
+        subparsers,
+        "resident erase",
+        group_help="residents' personal data",
         help="forget a resident (phone, name, links to accounts)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        doc=__doc__,
     )
     who = command.add_mutually_exclusive_group(required=True)
     who.add_argument("--chat-id", type=int, help="the resident's Telegram chat id")

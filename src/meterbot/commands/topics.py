@@ -11,15 +11,11 @@ from typing import Any
 from meterbot_platform import topic_plan
 
 from meterbot import state
+from meterbot.commands import command
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "topics",
-        help="show or apply the Kafka topic plan",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command(subparsers, "topics", help="show or apply the Kafka topic plan", doc=__doc__)
     parser.add_argument("action", choices=("show", "apply", "strimzi"))
     parser.set_defaults(func=run)
 

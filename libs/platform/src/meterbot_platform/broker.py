@@ -4,8 +4,10 @@ producer for bulk sends (the outbox relay, the registry import), topics, envelop
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -41,7 +43,15 @@ def require_durable(what: str, acks: object, idempotent: bool, settings: KafkaSe
         raise UnsafeProducerSettings(f"{what}: {'; '.join(problems)}")
 
 
-def make_broker(settings: KafkaSettings, service: str) -> KafkaBroker:
+def make_broker(settings: KafkaSettings, service: str, *, prometheus: bool = True) -> KafkaBroker:
+    """The service's FastStream broker. `prometheus`: FastStream's Prometheus middleware on every
+    subscriber and publish (faststream_received_messages_total, ..._process_duration, ...); off only
+    for bench/consumer_faststream.py, which measures what it costs.
+
+    Measured 2026-12-01 (local tansu, 50,000 envelopes, a handler that only counts, medians of 3
+    rounds, load average 1.5-2): full polls of 500, on 28,800 records/s at 34 us CPU a record, off
+    25,900/s at 38 us (within the noise: it runs once per poll, not per record); one record a poll,
+    on 680/s at 1,170 us, off 730/s at 1,110 us (about 5 %, the poll loop costs the rest). Kept on."""
     idempotent = settings.kafka_idempotent
     broker = KafkaBroker(
         settings.kafka_bootstrap,
@@ -49,7 +59,7 @@ def make_broker(settings: KafkaSettings, service: str) -> KafkaBroker:
         enable_idempotence=idempotent,
         acks="all",
         security=broker_security(settings),
-        middlewares=(KafkaPrometheusMiddleware(registry=REGISTRY, app_name=service),),
+        middlewares=(KafkaPrometheusMiddleware(registry=REGISTRY, app_name=service),) if prometheus else (),
         logger=logging.getLogger(f"faststream.{service}"),
     )
     given = broker._connection_kwargs  # what its producer is built from at start
@@ -141,6 +151,33 @@ async def send_all(producer: AIOKafkaProducer, messages: Iterable[Outgoing]) -> 
         )
     await asyncio.gather(*pending)
     return len(pending)
+
+
+async def send_in_windows(
+    producer: AIOKafkaProducer,
+    messages: Iterable[Outgoing],
+    *,
+    window: int,
+    acknowledged: Callable[[int], object] = lambda n: None,
+) -> int:
+    """send_all() `window` messages at a time: a bulk send of any size keeps at most that many
+    unacknowledged; `acknowledged(n)` after each window (a progress bar). Returns how many were sent."""
+    it, total = iter(messages), 0
+    while chunk := list(itertools.islice(it, window)):
+        total += await send_all(producer, chunk)
+        acknowledged(len(chunk))
+    return total
+
+
+@contextlib.asynccontextmanager
+async def running_producer(settings: KafkaSettings, client_id: str) -> AsyncIterator[AIOKafkaProducer]:
+    """make_producer(), started; stopped on leaving (which flushes what is queued)."""
+    producer = make_producer(settings, client_id)
+    await producer.start()
+    try:
+        yield producer
+    finally:
+        await producer.stop()
 
 
 def event_publisher(producer: AIOKafkaProducer, topic: str) -> PublishBatch:

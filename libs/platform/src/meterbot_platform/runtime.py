@@ -7,19 +7,21 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Unpack
 
 import asyncpg
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
+from meterbot_contracts import Message
+from meterbot_contracts.all import default_registry
 from meterbot_contracts.topics import events_topic
 
-from meterbot_platform import checkpoints, consumer_lag, eventstore, inbox
+from meterbot_platform import checkpoints, consumer, consumer_lag, eventstore, inbox
 from meterbot_platform.broker import event_publisher, make_broker, make_producer
-from meterbot_platform.consumer import ConsumerOptions
+from meterbot_platform.consumer import BatchHandler, ConsumerOptions, Handler, Polling
 from meterbot_platform.consumer_lag import groups_of
 from meterbot_platform.db import create_pool, create_reader_pool, ensure_database
 from meterbot_platform.eventstore import EventStore
@@ -28,6 +30,7 @@ from meterbot_platform.kafka_security import client_options
 from meterbot_platform.logs import configure_logging
 from meterbot_platform.migrations import Migration, migrate
 from meterbot_platform.outbox import OutboxRelay
+from meterbot_platform.projection import Projection, ProjectionRunner
 from meterbot_platform.settings import (
     HttpSettings,
     KafkaSettings,
@@ -66,13 +69,78 @@ class Runtime:
         sound, only a long view batch then delays the relay."""
         return self.reader_pool or self.pool
 
+    def project(self, projections: Iterable[Projection], batch_size: int | None = None) -> None:
+        """Keep each projection up to date in the background, on the reader pool."""
+        for projection in projections:
+            runner = ProjectionRunner(self.readers, projection, service=self.service, **_batch(batch_size))
+            self.background.append(runner.run)
+
+    # The service's consumers (consumer.py), in its name, with the contracts' registry and the
+    # process's consumer options; a group is the service's name unless given (tests pass their own).
+
+    def subscribe(
+        self,
+        topics: str | Sequence[str],
+        *,
+        handlers: Mapping[type[Message], Handler],
+        group_id: str | None = None,
+        **polling: Unpack[Polling],
+    ) -> None:
+        """Per-message handlers (consumer.subscribe)."""
+        per_message = {cls: consumer.one_message(handler) for cls, handler in handlers.items()}
+        self.subscribe_groups(
+            topics, handlers=per_message, single=list(handlers), group_id=group_id, **polling
+        )
+
+    def subscribe_batch(
+        self,
+        topics: str | Sequence[str],
+        *,
+        handled: Sequence[type[Message]],
+        handler: BatchHandler,
+        group_id: str | None = None,
+        **polling: Unpack[Polling],
+    ) -> None:
+        """One batch handler for every type in `handled` (consumer.subscribe_batch)."""
+        self.subscribe_groups(topics, handlers=dict.fromkeys(handled, handler), group_id=group_id, **polling)
+
+    def subscribe_groups(
+        self,
+        topics: str | Sequence[str],
+        *,
+        handlers: Mapping[type[Message], BatchHandler],
+        single: Collection[type[Message]] = (),
+        group_id: str | None = None,
+        **polling: Unpack[Polling],
+    ) -> None:
+        """Batch handlers by type; the types in `single` one message at a time (consumer.subscribe_groups)."""
+        consumer.subscribe_groups(
+            self.broker,
+            topics,
+            service=self.service,
+            group_id=group_id or self.service,
+            registry=default_registry,
+            handlers=handlers,
+            single=single,
+            options=self.consumers,
+            **polling,
+        )
+
+
+def _batch(batch_size: int | None) -> dict[str, int]:
+    return {} if batch_size is None else {"batch_size": batch_size}
+
+
+# A service's wiring: subscribers, projections, routes and background jobs on a Runtime.
+Wire = Callable[[Runtime], Awaitable[None]]
+
 
 @dataclass(frozen=True)
 class ServiceSpec:
     name: str  # as in topic names: "identity", "billing-export", ...
     database: str  # its own database on the server
     migrations: Sequence[Migration] = ()
-    wire: Callable[[Runtime], Awaitable[None]] | None = None
+    wire: Wire | None = None
     publishes_events: bool = True  # run an outbox relay to meterbot.<name>.events
 
 

@@ -6,28 +6,20 @@ meterbot.accounts.events) and the process lifetime."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from meterbot_contracts.all import default_registry
 from meterbot_contracts.billing import RegistryRecord
 from meterbot_contracts.topics import ACCOUNTS_COMMANDS, BILLING_REGISTRY_V1, IDENTITY_EVENTS
-from meterbot_platform.consumer import subscribe, subscribe_batch
-from meterbot_platform.projection import ProjectionRunner
-from meterbot_platform.runtime import Runtime, ServiceSpec
+from meterbot_platform.clock import Clock, utc_now
+from meterbot_platform.consumer import BULK
+from meterbot_platform.runtime import Runtime, ServiceSpec, Wire
 from meterbot_platform.runtime import main as run_main
 
 from accounts import SERVICE
 from accounts.application.erasure import erasure_handlers
-from accounts.application.linking import COMMANDS, Clock, Deps, command_handler, utc_now
+from accounts.application.linking import COMMANDS, Deps, command_handler
 from accounts.application.registry import registry_handler
 from accounts.migrations import MIGRATIONS
 from accounts.projections import projections
 from accounts.settings import AccountsSettings, SurnameKeySettings
-
-Wire = Callable[[Runtime], Awaitable[None]]
-# The registry comes in bulk and nobody waits on one record: fuller polls make fewer transactions.
-REGISTRY_BATCH = 1000
-REGISTRY_FETCH_WAIT_MS = 200
 
 
 def make_wire(clock: Clock = utc_now, group_id: str = SERVICE) -> Wire:
@@ -42,39 +34,20 @@ def make_wire(clock: Clock = utc_now, group_id: str = SERVICE) -> Wire:
             keyring=keyring,
             account_policy=settings.account_link_policy(),
         )
-        subscribe_batch(
-            runtime.broker,
-            ACCOUNTS_COMMANDS,
-            service=SERVICE,
-            group_id=group_id,
-            registry=default_registry,
-            handled=COMMANDS,
-            handler=command_handler(runtime.pool, deps),
-            options=runtime.consumers,
-        )
-        subscribe_batch(
-            runtime.broker,
+        commands = command_handler(runtime.pool, deps)
+        runtime.subscribe_batch(ACCOUNTS_COMMANDS, handled=COMMANDS, handler=commands, group_id=group_id)
+        records = registry_handler(runtime.pool, keyring, runtime.store)
+        runtime.subscribe_batch(
             BILLING_REGISTRY_V1,
-            service=SERVICE,
-            group_id=f"{group_id}.registry",
-            registry=default_registry,
             handled=[RegistryRecord],
-            handler=registry_handler(runtime.pool, keyring, runtime.store),
-            max_records=REGISTRY_BATCH,
-            fetch_max_wait_ms=REGISTRY_FETCH_WAIT_MS,
-            options=runtime.consumers,
+            handler=records,
+            group_id=f"{group_id}.registry",
+            **BULK,
         )
-        subscribe(  # identity's events: ResidentErased is all it handles there
-            runtime.broker,
-            IDENTITY_EVENTS,
-            service=SERVICE,
-            group_id=f"{group_id}.erasure",
-            registry=default_registry,
-            handlers=erasure_handlers(runtime.pool, deps),
-            options=runtime.consumers,
-        )
-        for projection in projections():
-            runtime.background.append(ProjectionRunner(runtime.readers, projection, service=SERVICE).run)
+        # identity's events: ResidentErased is all it handles there
+        erasures = erasure_handlers(runtime.pool, deps)
+        runtime.subscribe(IDENTITY_EVENTS, handlers=erasures, group_id=f"{group_id}.erasure")
+        runtime.project(projections())
 
     return wire
 

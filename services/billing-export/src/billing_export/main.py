@@ -5,16 +5,12 @@ topic and the rest to meterbot.billing-export.events -> export view projection -
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-
-from meterbot_contracts.all import default_registry
 from meterbot_contracts.period import Period, period_of
 from meterbot_contracts.topics import READINGS_EVENTS
-from meterbot_platform.consumer import subscribe
+from meterbot_platform.clock import Clock, utc_now
 from meterbot_platform.outbox import OutboxRelay
 from meterbot_platform.projection import ProjectionRunner
-from meterbot_platform.runtime import Runtime, ServiceSpec
+from meterbot_platform.runtime import Runtime, ServiceSpec, Wire
 from meterbot_platform.runtime import main as run_main
 from meterbot_platform.settings import PeriodSettings
 
@@ -27,28 +23,13 @@ from billing_export.migrations import MIGRATIONS
 from billing_export.projections import ExportView
 from billing_export.publishing import routing_publisher
 
-Clock = Callable[[], datetime]
-Wire = Callable[[Runtime], Awaitable[None]]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
 
 def make_wire(clock: Clock = utc_now) -> Wire:
     """The service's wiring; tests pass a fixed clock."""
 
     async def wire(runtime: Runtime) -> None:
         settings = PeriodSettings()
-        subscribe(
-            runtime.broker,
-            [READINGS_EVENTS],
-            service=SERVICE,
-            group_id=SERVICE,
-            registry=default_registry,
-            handlers=reading_handlers(runtime.pool, runtime.store),
-            options=runtime.consumers,
-        )
+        runtime.subscribe(READINGS_EVENTS, handlers=reading_handlers(runtime.pool, runtime.store))
         relay = OutboxRelay(runtime.readers, routing_publisher(runtime.producer), service=SERVICE)
         view = ProjectionRunner(runtime.readers, ExportView(), service=SERVICE)
         runtime.background.extend([relay.run, view.run])

@@ -5,13 +5,8 @@ subscriber (commands) -> projections. The platform runtime owns the pool, broker
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from meterbot_contracts.all import default_registry
 from meterbot_contracts.topics import IDENTITY_COMMANDS
-from meterbot_platform.consumer import subscribe
-from meterbot_platform.projection import ProjectionRunner
-from meterbot_platform.runtime import Runtime, ServiceSpec
+from meterbot_platform.runtime import Runtime, ServiceSpec, Wire
 from meterbot_platform.runtime import main as run_main
 
 from identity import SERVICE
@@ -19,24 +14,14 @@ from identity.application import Deps, command_handlers
 from identity.migrations import MIGRATIONS
 from identity.projections import projections
 
-Wire = Callable[[Runtime], Awaitable[None]]
-
 
 def make_wire(group_id: str = SERVICE) -> Wire:
     """The service's wiring; tests pass a consumer group of their own."""
 
     async def wire(runtime: Runtime) -> None:
-        subscribe(
-            runtime.broker,
-            IDENTITY_COMMANDS,
-            service=SERVICE,
-            group_id=group_id,
-            registry=default_registry,
-            handlers=command_handlers(runtime.pool, Deps(store=runtime.store)),
-            options=runtime.consumers,
-        )
-        for projection in projections():
-            runtime.background.append(ProjectionRunner(runtime.readers, projection, service=SERVICE).run)
+        handlers = command_handlers(runtime.pool, Deps(store=runtime.store))
+        runtime.subscribe(IDENTITY_COMMANDS, handlers=handlers, group_id=group_id)
+        runtime.project(projections())
 
     return wire
 

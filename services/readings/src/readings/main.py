@@ -6,10 +6,9 @@ in batches) -> projections -> HTTP routes. The platform runtime owns the pool, b
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from uuid import UUID, uuid4
 
-from meterbot_contracts.all import default_registry
 from meterbot_contracts.billing import RegistryRecord
 from meterbot_contracts.topics import (
     ACCOUNTS_EVENTS,
@@ -17,14 +16,14 @@ from meterbot_contracts.topics import (
     BILLING_REGISTRY_V1,
     READINGS_COMMANDS,
 )
-from meterbot_platform.consumer import one_message, subscribe_batch, subscribe_groups
-from meterbot_platform.projection import ProjectionRunner
-from meterbot_platform.runtime import Runtime, ServiceSpec
+from meterbot_platform.clock import Clock, utc_now
+from meterbot_platform.consumer import BULK, one_message
+from meterbot_platform.runtime import Runtime, ServiceSpec, Wire
 from meterbot_platform.runtime import main as run_main
 from meterbot_platform.settings import PeriodSettings
 
 from readings import SERVICE
-from readings.application.commands import COMMANDS, Clock, Deps, command_handler, utc_now
+from readings.application.commands import COMMANDS, Deps, command_handler
 from readings.application.facts import fact_handlers
 from readings.application.reconciliation import reconciliation_handlers
 from readings.application.registry import registry_handler
@@ -34,7 +33,6 @@ from readings.migrations import MIGRATIONS
 from readings.projections import projections
 from readings.settings import ReadingsSettings
 
-Wire = Callable[[Runtime], Awaitable[None]]
 # A projection's transaction holds back the outbox relay (it reads only below the oldest running
 # transaction, and a view applies one statement per event): short batches keep the answers
 # flowing while the views catch up. Probe, 3,000 readings at once, load 8-12: 500 (the default)
@@ -56,39 +54,24 @@ def make_wire(
             **fact_handlers(runtime.pool),
             **reconciliation_handlers(runtime.pool, runtime.store),
         }
-        subscribe_groups(
-            runtime.broker,
+        runtime.subscribe_groups(
             [READINGS_COMMANDS, ACCOUNTS_EVENTS, BILLING_EXPORT_EVENTS],
-            service=SERVICE,
-            group_id=SERVICE,
-            registry=default_registry,
             # commands: a poll's commands in one transaction (group commit); the facts one by one
             handlers={
                 **dict.fromkeys(COMMANDS, commands),
                 **{cls: one_message(handler) for cls, handler in one_at_a_time.items()},
             },
             single=list(one_at_a_time),
-            options=runtime.consumers,
         )
-        subscribe_batch(
-            runtime.broker,
+        records = registry_handler(runtime.pool, runtime.store)
+        runtime.subscribe_batch(
             BILLING_REGISTRY_V1,
-            service=SERVICE,
-            group_id=f"{SERVICE}.registry",
-            registry=default_registry,
             handled=[RegistryRecord],
-            handler=registry_handler(runtime.pool, runtime.store),
-            # big polls: a transaction per 1000 records, not per the few a 10 ms fetch brings
-            max_records=1000,
-            fetch_max_wait_ms=200,
-            options=runtime.consumers,
+            handler=records,
+            group_id=f"{SERVICE}.registry",
+            **BULK,
         )
-        for projection in projections():
-            runtime.background.append(
-                ProjectionRunner(
-                    runtime.readers, projection, service=SERVICE, batch_size=PROJECTION_BATCH
-                ).run
-            )
+        runtime.project(projections(), batch_size=PROJECTION_BATCH)
         runtime.routes.extend(routes(runtime.pool, lambda: period_of(clock(), rules.time_zone)))
 
     return wire

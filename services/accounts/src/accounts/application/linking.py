@@ -11,9 +11,7 @@ waits for it:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -26,6 +24,7 @@ from meterbot_contracts.accounts import (
     AccountUnlinkRequested,
 )
 from meterbot_platform.application import StreamBook, caused_by, group_handler
+from meterbot_platform.clock import Clock, utc_now
 from meterbot_platform.consumer import BatchHandler
 from meterbot_platform.eventstore import EventStore
 
@@ -38,14 +37,9 @@ from accounts.metrics import LINK_ATTEMPTS, LINK_LOCKOUTS
 from accounts.settings import DEVELOPMENT_KEY, DEVELOPMENT_KEY_ID
 
 CONSUMER = "accounts:commands"
-Clock = Callable[[], datetime]
 LinkCommand = AccountLinkRequested | AccountUnlinkRequested
 Answer = AccountLinked | AccountLinkRefused | AccountUnlinked
 COMMANDS: tuple[type[Message], ...] = (AccountLinkRequested, AccountUnlinkRequested)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -28,6 +27,7 @@ from meterbot_contracts.readings import (
     ReadingWithdrawn,
 )
 from meterbot_platform.application import StreamBook, caused_by, group_handler
+from meterbot_platform.clock import Clock, utc_now
 from meterbot_platform.consumer import BatchHandler
 from meterbot_platform.eventstore import EventStore
 
@@ -38,13 +38,8 @@ from readings.domain import ReadingPolicy, decide_submission, decide_withdrawal
 from readings.metrics import READINGS_ACCEPTED, READINGS_REJECTED, WITHDRAWALS
 
 CONSUMER = "readings:commands"
-Clock = Callable[[], datetime]
 ReadingCommand = ReadingSubmitted | ReadingWithdrawalRequested
 Answer = ReadingAccepted | ReadingRejected | ReadingWithdrawn | ReadingWithdrawalRefused
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

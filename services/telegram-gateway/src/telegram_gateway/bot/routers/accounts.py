@@ -13,12 +13,13 @@ from aiogram.types import CallbackQuery, Message
 from meterbot_contracts.accounts import AccountLinkRequested, AccountUnlinkRequested
 from meterbot_contracts.fields import ACCOUNT_NUMBER_MAX, SURNAME_MAX
 
-from telegram_gateway.bot.callbacks import AccountAction, AccountCb, ConfirmCb, Destructive, ref_for
+from telegram_gateway.bot import confirm
+from telegram_gateway.bot.callbacks import AccountAction, AccountCb, Destructive
 from telegram_gateway.bot.context import Deps, Turn
 from telegram_gateway.bot.filters import owned_account, registered, still_asked
-from telegram_gateway.bot.keyboards import account_actions, accounts_keyboard, confirm_keyboard
+from telegram_gateway.bot.keyboards import account_actions, accounts_keyboard
 from telegram_gateway.bot.requests import request
-from telegram_gateway.bot.states import AddAccount, Confirm
+from telegram_gateway.bot.states import AddAccount
 from telegram_gateway.bot.validation import single_line
 from telegram_gateway.commands import Sent
 from telegram_gateway.i18n import Catalogue
@@ -119,13 +120,9 @@ async def ask_unlink(
 ) -> None:
     """An account button from «Удалить ЛС» (maybe an old one): ask before unlinking."""
     await query.answer()
-    ref = ref_for(account.number)
-    await state.set_state(Confirm.asked)
-    await state.set_data({"action": Destructive.UNLINK.value, "ref": ref})
+    buttons = await confirm.ask(state, turn.t, Destructive.UNLINK, account.number)
     await bot.send_message(
-        turn.chat_id,
-        turn.t("account.confirm_unlink", number=account.number),
-        reply_markup=confirm_keyboard(turn.t, Destructive.UNLINK, ref),
+        turn.chat_id, turn.t("account.confirm_unlink", number=account.number), reply_markup=buttons
     )
 
 
@@ -162,8 +159,7 @@ def router(catalogue: Catalogue) -> Router:
     r.message.register(surname_fallback, AddAccount.surname)
     r.callback_query.register(select, AccountCb.filter(F.action == AccountAction.SELECT), owned_account)
     r.callback_query.register(ask_unlink, AccountCb.filter(F.action == AccountAction.UNLINK), owned_account)
-    yes = ConfirmCb.filter((F.action == Destructive.UNLINK) & F.yes)
-    no = ConfirmCb.filter((F.action == Destructive.UNLINK) & ~F.yes)
+    yes, no = confirm.answer(Destructive.UNLINK, yes=True), confirm.answer(Destructive.UNLINK, yes=False)
     r.callback_query.register(unlink_confirmed, yes, owned_account, still_asked)
     r.callback_query.register(unlink_declined, no, still_asked)
     r.callback_query.register(

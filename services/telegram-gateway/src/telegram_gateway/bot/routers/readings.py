@@ -11,20 +11,13 @@ from aiogram.types import CallbackQuery, Message
 from meterbot_contracts.fields import RAW_VALUE_MAX
 from meterbot_contracts.readings import ReadingSubmitted, ReadingWithdrawalRequested
 
-from telegram_gateway.bot.callbacks import (
-    AccountAction,
-    AccountCb,
-    ConfirmCb,
-    Destructive,
-    MeterCb,
-    WithdrawCb,
-    ref_for,
-)
+from telegram_gateway.bot import confirm
+from telegram_gateway.bot.callbacks import AccountAction, AccountCb, Destructive, MeterCb, WithdrawCb
 from telegram_gateway.bot.context import Deps, Turn
 from telegram_gateway.bot.filters import owned_account, owned_meter, registered, still_asked
-from telegram_gateway.bot.keyboards import confirm_keyboard, meter_label, meters_keyboard, withdraw_keyboard
+from telegram_gateway.bot.keyboards import meter_label, meters_keyboard, withdraw_keyboard
 from telegram_gateway.bot.requests import request
-from telegram_gateway.bot.states import Confirm, EnterReading
+from telegram_gateway.bot.states import EnterReading
 from telegram_gateway.bot.validation import has_control_chars
 from telegram_gateway.commands import Sent
 from telegram_gateway.readmodel import LinkedAccount, MeterView
@@ -138,13 +131,11 @@ async def ask_withdraw(
     """«Отменить: <meter>» (maybe from an old message): ask before withdrawing."""
     await query.answer()
     label = meter_label(turn.t, meter.meter_type, meter.meter_id)
-    ref = ref_for(meter.meter_id)
-    await state.set_state(Confirm.asked)
-    await state.set_data({"action": Destructive.WITHDRAW.value, "ref": ref})
+    buttons = await confirm.ask(state, turn.t, Destructive.WITHDRAW, meter.meter_id)
     await bot.send_message(
         turn.chat_id,
         turn.t("reading.confirm_withdraw", meter=label, period=period_name(turn.t, deps.current_period())),
-        reply_markup=confirm_keyboard(turn.t, Destructive.WITHDRAW, ref),
+        reply_markup=buttons,
     )
 
 
@@ -177,8 +168,7 @@ def router() -> Router:
     r.callback_query.register(account_not_owned, AccountCb.filter(F.action.in_({enter, view})))
     r.callback_query.register(ask_value, MeterCb.filter(), owned_meter)
     r.callback_query.register(ask_withdraw, WithdrawCb.filter(), owned_meter)
-    yes = ConfirmCb.filter((F.action == Destructive.WITHDRAW) & F.yes)
-    no = ConfirmCb.filter((F.action == Destructive.WITHDRAW) & ~F.yes)
+    yes, no = confirm.answer(Destructive.WITHDRAW, yes=True), confirm.answer(Destructive.WITHDRAW, yes=False)
     r.callback_query.register(withdraw_confirmed, yes, owned_meter, still_asked)
     r.callback_query.register(withdraw_declined, no, still_asked)
     r.callback_query.register(meter_not_owned, MeterCb.filter())

@@ -1,0 +1,24 @@
+"""accounts' FastStream subscribers in memory (TestKafkaBroker, no Kafka, no PostgreSQL): the topics and
+groups of its wiring, unreadable records parked, types it does not handle skipped by their headers."""
+
+from __future__ import annotations
+
+import pytest
+from accounts.main import SPEC
+from meterbot_contracts.readings import ReadingSubmitted
+from meterbot_contracts.topics import ACCOUNTS_COMMANDS, BILLING_REGISTRY_V1, IDENTITY_EVENTS
+from meterbot_testing.in_memory import check_subscribers
+
+pytestmark = pytest.mark.unit
+
+
+async def test_subscribers_park_what_they_cannot_read_and_skip_what_is_not_theirs() -> None:
+    await check_subscribers(
+        SPEC,
+        {
+            ACCOUNTS_COMMANDS: "accounts",
+            BILLING_REGISTRY_V1: "accounts.registry",
+            IDENTITY_EVENTS: "accounts.erasure",
+        },
+        not_handled=ReadingSubmitted,
+    )
