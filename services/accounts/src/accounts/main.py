@@ -6,6 +6,7 @@ meterbot.accounts.events) and the process lifetime."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Awaitable, Callable
 
 from meterbot_contracts.all import default_registry
@@ -20,9 +21,10 @@ from accounts import SERVICE
 from accounts.application.erasure import erasure_handlers
 from accounts.application.linking import COMMANDS, Clock, Deps, command_handler, utc_now
 from accounts.application.registry import registry_handler
+from accounts.domain import SurnameKeyring
 from accounts.migrations import MIGRATIONS
 from accounts.projections import projections
-from accounts.settings import AccountsSettings, SurnameKeySettings
+from accounts.settings import AccountsSettings, SurnameKeyMissing, surname_keyring
 
 Wire = Callable[[Runtime], Awaitable[None]]
 # The registry comes in bulk and nobody waits on one record: fuller polls make fewer transactions.
@@ -30,16 +32,18 @@ REGISTRY_BATCH = 1000
 REGISTRY_FETCH_WAIT_MS = 200
 
 
-def make_wire(clock: Clock = utc_now, group_id: str = SERVICE) -> Wire:
-    """The service's wiring; tests pass a clock they move and a consumer group of their own."""
+def make_wire(clock: Clock = utc_now, group_id: str = SERVICE, keyring: SurnameKeyring | None = None) -> Wire:
+    """The service's wiring; tests pass a clock they move, a consumer group and a surname key of their
+    own. Without `keyring`, METERBOT_SURNAME_* (SurnameKeyMissing when no key is set)."""
 
     async def wire(runtime: Runtime) -> None:
-        settings, keyring = AccountsSettings(), SurnameKeySettings().keyring()
+        settings = AccountsSettings()
+        ring = keyring or surname_keyring()
         deps = Deps(
             store=runtime.store,
             policy=settings.link_policy(),
             clock=clock,
-            keyring=keyring,
+            keyring=ring,
             account_policy=settings.account_link_policy(),
         )
         subscribe_batch(
@@ -59,7 +63,7 @@ def make_wire(clock: Clock = utc_now, group_id: str = SERVICE) -> Wire:
             group_id=f"{group_id}.registry",
             registry=default_registry,
             handled=[RegistryRecord],
-            handler=registry_handler(runtime.pool, keyring, runtime.store),
+            handler=registry_handler(runtime.pool, ring, runtime.store),
             max_records=REGISTRY_BATCH,
             fetch_max_wait_ms=REGISTRY_FETCH_WAIT_MS,
             options=runtime.consumers,
@@ -83,4 +87,9 @@ SPEC = ServiceSpec(name=SERVICE, database="accounts", migrations=MIGRATIONS, wir
 
 
 def main() -> None:
+    try:  # before connecting to anything: a service without its key must not run at all
+        surname_keyring()
+    except SurnameKeyMissing as exc:
+        print(f"accounts: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     run_main(SPEC)
