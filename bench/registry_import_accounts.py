@@ -168,6 +168,7 @@ async def bench(args: argparse.Namespace) -> None:
                 "METERBOT_LOG_LEVEL": "WARNING",
             }
         )
+        os.environ.setdefault("METERBOT_SURNAME_KEY", "bench-only-surname-key-" + "0" * 16)  # required
         if not kafka.kafka_idempotent:  # tansu holds every fetch for its full max wait (as `meterbot up`)
             os.environ.setdefault("METERBOT_KAFKA_FETCH_MAX_WAIT_MS", "10")
         stop = asyncio.Event()

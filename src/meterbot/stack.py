@@ -22,7 +22,7 @@ from meterbot_localstack import LocalBroker, LocalPostgres, free_port
 from meterbot_localstack.ports import die_with_parent, wait_for_port
 from meterbot_platform.topic_plan import apply_topic_plan, topic_plan
 
-from meterbot import readiness, recovery, state
+from meterbot import local_secrets, readiness, recovery, state
 from meterbot.services import Instance, instances, port_of, spawn
 
 log = logging.getLogger("meterbot.up")
@@ -188,6 +188,7 @@ class Stack:
                 "METERBOT_KAFKA_BOOTSTRAP": self.bootstrap,
                 "METERBOT_KAFKA_IDEMPOTENT": str(self.idempotent).lower(),
                 "METERBOT_KAFKA_CREATE_TOPICS": "false",
+                **local_secrets.stack_secrets_env(self.home, os.environ),
             }
             if self.broker is not None:  # tansu may hold a fetch for its full max wait: see KafkaSettings
                 env.setdefault("METERBOT_KAFKA_FETCH_MAX_WAIT_MS", "50")

@@ -51,6 +51,8 @@ SETTINGS = (
     "METERBOT_LOG_LEVEL",
 )
 GATEWAY_SETTINGS = ("METERBOT_TELEGRAM_TOKEN", "METERBOT_TELEGRAM_API_URL", "METERBOT_ADMIN_CHAT_ID")
+# Secrets a service refuses to start without (issue 18), and the one service that reads each.
+REQUIRED_SECRETS = {"METERBOT_SURNAME_KEY": "accounts", "METERBOT_BILLING_EXPORT_TOKEN": "billing-export"}
 
 # The metrics contract: name -> (kind, labels). Labels exclude `le` of histograms.
 METRICS: dict[str, tuple[str, frozenset[str]]] = {

@@ -15,6 +15,7 @@ from deploy_testlib import (
     DEPLOY,
     GATEWAY_SETTINGS,
     REPO,
+    REQUIRED_SECRETS,
     SERVICES,
     SETTINGS,
     load_yaml,
@@ -79,6 +80,12 @@ def test_meterbot_service(compose: dict[str, Any], service: str) -> None:
         assert env["METERBOT_TELEGRAM_TOKEN"].startswith("${METERBOT_TELEGRAM_TOKEN:?")
     else:
         assert not set(GATEWAY_SETTINGS) & set(env)
+    # Each secret only where it is used, required from the environment (.env), never a value here.
+    for name, owner in REQUIRED_SECRETS.items():
+        if service == owner:
+            assert env[name].startswith("${" + name + ":?set " + name), env[name]
+        else:
+            assert name not in env
     assert svc["depends_on"] == {
         "postgres": {"condition": "service_healthy"},
         "kafka": {"condition": "service_healthy"},
@@ -161,9 +168,21 @@ def test_monitoring_mounts_exist(compose: dict[str, Any]) -> None:
 
 def test_no_secret_values_in_compose() -> None:
     text = (REPO / "docker-compose.yml").read_text(encoding="utf-8")
-    for line in text.splitlines():
-        if "METERBOT_TELEGRAM_TOKEN:" in line and not line.lstrip().startswith("#"):
-            assert "${METERBOT_TELEGRAM_TOKEN:?" in line, line
+    for name in ("METERBOT_TELEGRAM_TOKEN", *REQUIRED_SECRETS):
+        for line in text.splitlines():
+            if f"{name}:" in line and not line.lstrip().startswith("#"):
+                assert "${" + name + ":?" in line, line
+
+
+def test_env_example_names_every_required_variable_and_holds_no_value() -> None:
+    """compose reads the secrets from .env (never committed); .env.example says which, empty."""
+    example = (REPO / ".env.example").read_text(encoding="utf-8")
+    assignments = dict(
+        line.split("=", 1) for line in example.splitlines() if line.strip() and not line.startswith("#")
+    )
+    assert {"METERBOT_TELEGRAM_TOKEN", *REQUIRED_SECRETS} <= set(assignments)
+    assert not any(assignments.values()), "the example must not carry a value"
+    assert ".env" in (REPO / ".gitignore").read_text(encoding="utf-8").split()
 
 
 def test_tests_run_on_the_broker_compose_ships(compose: dict[str, Any]) -> None:

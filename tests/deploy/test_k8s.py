@@ -14,6 +14,7 @@ from deploy_testlib import (
     COMMAND_EVENT_PARTITIONS,
     DEPLOY,
     REPO,
+    REQUIRED_SECRETS,
     SCALED_SERVICES,
     SERVICES,
     SETTINGS,
@@ -34,6 +35,7 @@ OVERLAYS = sorted(
 # Cluster versions the manifests must be valid for: an older supported one and the newest the package knows.
 KUBERNETES_VERSIONS = ("1.29.0", "1.37.0")
 SECRET = "meterbot-secrets"
+ROTATION_SECRETS = ("METERBOT_SURNAME_KEY_ID", "METERBOT_SURNAME_PREVIOUS_KEYS")
 CONFIG = "meterbot-config"
 
 
@@ -121,7 +123,11 @@ def test_secret_example_matches_schema_and_is_not_rendered(base: tuple[dict[str,
     example = load_yaml(BASE / "secret.example.yaml")
     kv.validate(example, KUBERNETES_VERSIONS[-1], strict=True)
     assert example["metadata"]["name"] == SECRET
-    assert set(example["stringData"]) == {"METERBOT_POSTGRES_DSN", "METERBOT_TELEGRAM_TOKEN"}
+    assert set(example["stringData"]) == {
+        "METERBOT_POSTGRES_DSN",
+        "METERBOT_TELEGRAM_TOKEN",
+        *REQUIRED_SECRETS,
+    }
     assert "secret.example.yaml" not in load_yaml(BASE / "kustomization.yaml")["resources"]
     assert not [obj for obj in base if obj["kind"] == "Secret"], "no Secret may be committed in the base"
 
@@ -206,12 +212,16 @@ def test_deployment(rendered: tuple[dict[str, Any], ...], service: str) -> None:
     expected = {"METERBOT_POSTGRES_DSN", "METERBOT_KAFKA_SASL_PASSWORD"} | (
         {"METERBOT_TELEGRAM_TOKEN"} if service == "telegram-gateway" else set()
     )
+    expected |= {name for name, owner in REQUIRED_SECRETS.items() if owner == service}
+    expected |= set(ROTATION_SECRETS) if service == "accounts" else set()
     assert set(secrets) == expected
     assert c["env"][0]["name"] == "METERBOT_POSTGRES_DSN"  # overlays/strimzi patches env[0]
     in_cluster_postgres = any(obj["kind"] == "Cluster" for obj in rendered)
     for name, ref in secrets.items():
         if name == "METERBOT_KAFKA_SASL_PASSWORD":  # the Kafka user's Secret; absent for plaintext
             assert ref == {"name": "meterbot-kafka-user", "key": "password", "optional": True}
+        elif name in ROTATION_SECRETS:  # set only while a surname key is rotated
+            assert ref == {"name": SECRET, "key": name, "optional": True}
         elif name == "METERBOT_POSTGRES_DSN" and in_cluster_postgres:  # CloudNativePG's app Secret
             assert ref == {"name": "meterbot-pg-app", "key": "uri"}
         else:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from accounts.settings import AccountsSettings
+from accounts.settings import AccountsSettings, SurnameKeySettings
+from billing_export.access import ExportApiSettings
 from meterbot_platform import settings as platform
 from pydantic_settings import BaseSettings
 from readings.settings import ReadingsSettings
@@ -26,6 +27,8 @@ CLASSES: tuple[type[BaseSettings], ...] = (
     GatewaySettings,
     ReadingsSettings,
     AccountsSettings,
+    SurnameKeySettings,
+    ExportApiSettings,
 )
 # Per-type limits are documented as METERBOT_READINGS_MAX_DELTA[_<TYPE>].
 PATTERNED = "METERBOT_READINGS_MAX_DELTA"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from accounts.domain import SurnameKeyring
 from accounts.main import SPEC as ACCOUNTS
 from accounts.main import make_wire as accounts_wire
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -48,6 +49,7 @@ def _gateway_harness() -> Any:
 _harness = _gateway_harness()
 GatewayHarness, fresh_database = _harness.GatewayHarness, _harness.fresh_database
 TOKEN = "777002:privacy-test-token"
+SURNAME_KEYRING = SurnameKeyring("privacy-test", b"privacy-test-surname-key-0123456789")
 
 
 @dataclass
@@ -66,7 +68,9 @@ async def privacy_stack(postgres_dsn: str, kafka: KafkaSettings) -> AsyncIterato
     suffix = uuid.uuid4().hex[:8]
     specs = {
         "identity": replace(IDENTITY, wire=identity_wire(group_id=f"identity-{suffix}")),
-        "accounts": replace(ACCOUNTS, wire=accounts_wire(group_id=f"accounts-{suffix}")),
+        "accounts": replace(
+            ACCOUNTS, wire=accounts_wire(group_id=f"accounts-{suffix}", keyring=SURNAME_KEYRING)
+        ),
         "readings": READINGS,
         "billing_export": BILLING_EXPORT,
     }

@@ -56,3 +56,18 @@ async def test_a_cluster_made_with_trust_gets_a_password_on_its_next_start(workd
         assert await refused_without_password(server.port)
         conn = await asyncpg.connect(server.dsn)
         await conn.close()
+
+
+async def test_a_failed_statement_leaves_no_value_in_the_server_log(workdir: Path) -> None:
+    """Issue 18, item 4: the server log must not keep what a failing statement echoes (a surname)."""
+    with LocalPostgres(workdir / "pgdata", durable=False) as server:
+        conn = await asyncpg.connect(server.dsn)
+        await conn.execute("CREATE TABLE owners (surname text CHECK (length(surname) < 5))")
+        with pytest.raises(asyncpg.CheckViolationError):
+            await conn.execute("INSERT INTO owners VALUES ($1)", "Прохоренко-Шаляпина")
+        with pytest.raises(asyncpg.InvalidTextRepresentationError):
+            await conn.execute("SELECT 'Шаляпина-Грицацуева'::int")
+        await conn.close()
+    log = (workdir / "pgdata.log").read_text(errors="replace")
+    assert "database system is ready" in log  # the log is there, and is written
+    assert "Шаляпина" not in log and "INSERT" not in log

@@ -145,6 +145,16 @@ class LocalPostgres:
             "unix_socket_directories=",
             "-c",
             "max_connections=300",
+            # Personal data out of the server log (issue 18, item 4): a failed statement's error may
+            # echo values ('Failing row contains (..., surname, address)', 'invalid input ... "Иванов"').
+            # The client gets the error and logs it through the services' redaction filter; the server
+            # log keeps LOG/FATAL only (startup, checkpoints, crashes), without statement or detail.
+            "-c",
+            "log_min_messages=log",
+            "-c",
+            "log_min_error_statement=panic",
+            "-c",
+            "log_error_verbosity=terse",
         ]
         if not self.durable:
             settings += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]

@@ -61,6 +61,8 @@ class Runtime:
     routes: list[web.RouteDef] = field(default_factory=list)
     # connections for outbox relays and projections (db.create_reader_pool); see `readers`
     reader_pool: asyncpg.Pool | None = None
+    # the address the service's HTTP port is bound to (a route may serve only a loopback listener)
+    http_host: str = "0.0.0.0"
 
     @property
     def readers(self) -> asyncpg.Pool:
@@ -217,6 +219,7 @@ async def run_service(
             producer,
             consumers=_consumer_options(kafka),
             reader_pool=readers,
+            http_host=http.http_host,
         )
         if spec.wire is not None:
             await spec.wire(runtime)

@@ -6,6 +6,8 @@ meterbot.accounts.events) and the process lifetime."""
 
 from __future__ import annotations
 
+import sys
+
 from meterbot_contracts.billing import RegistryRecord
 from meterbot_contracts.topics import ACCOUNTS_COMMANDS, BILLING_REGISTRY_V1, IDENTITY_EVENTS
 from meterbot_platform.clock import Clock, utc_now
@@ -17,26 +19,29 @@ from accounts import SERVICE
 from accounts.application.erasure import erasure_handlers
 from accounts.application.linking import COMMANDS, Deps, command_handler
 from accounts.application.registry import registry_handler
+from accounts.domain import SurnameKeyring
 from accounts.migrations import MIGRATIONS
 from accounts.projections import projections
-from accounts.settings import AccountsSettings, SurnameKeySettings
+from accounts.settings import AccountsSettings, SurnameKeyMissing, surname_keyring
 
 
-def make_wire(clock: Clock = utc_now, group_id: str = SERVICE) -> Wire:
-    """The service's wiring; tests pass a clock they move and a consumer group of their own."""
+def make_wire(clock: Clock = utc_now, group_id: str = SERVICE, keyring: SurnameKeyring | None = None) -> Wire:
+    """The service's wiring; tests pass a clock they move, a consumer group and a surname key of their
+    own. Without `keyring`, METERBOT_SURNAME_* (SurnameKeyMissing when no key is set)."""
 
     async def wire(runtime: Runtime) -> None:
-        settings, keyring = AccountsSettings(), SurnameKeySettings().keyring()
+        settings = AccountsSettings()
+        ring = keyring or surname_keyring()
         deps = Deps(
             store=runtime.store,
             policy=settings.link_policy(),
             clock=clock,
-            keyring=keyring,
+            keyring=ring,
             account_policy=settings.account_link_policy(),
         )
         commands = command_handler(runtime.pool, deps)
         runtime.subscribe_batch(ACCOUNTS_COMMANDS, handled=COMMANDS, handler=commands, group_id=group_id)
-        records = registry_handler(runtime.pool, keyring, runtime.store)
+        records = registry_handler(runtime.pool, ring, runtime.store)
         runtime.subscribe_batch(
             BILLING_REGISTRY_V1,
             handled=[RegistryRecord],
@@ -56,4 +61,9 @@ SPEC = ServiceSpec(name=SERVICE, database="accounts", migrations=MIGRATIONS, wir
 
 
 def main() -> None:
+    try:  # before connecting to anything: a service without its key must not run at all
+        surname_keyring()
+    except SurnameKeyMissing as exc:
+        print(f"accounts: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     run_main(SPEC)

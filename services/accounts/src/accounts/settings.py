@@ -4,27 +4,33 @@ the surname key (METERBOT_SURNAME_*), turned into the domain's SurnameKeyring.
 METERBOT_ACCOUNTS_LINK_MAX_FAILURES          wrong tries per chat before link attempts are refused, 5
 METERBOT_ACCOUNTS_LINK_WINDOW_HOURS          the sliding window those tries are counted in, 24
 METERBOT_ACCOUNTS_ACCOUNT_LINK_MAX_FAILURES  wrong tries per account number (any chat) in that window, 10
-METERBOT_SURNAME_KEY                         secret of the surname MAC (>= 32 characters); unset: a
-                                             public development key and a loud warning at every start
+METERBOT_SURNAME_KEY                         secret of the surname MAC (>= 32 characters), required:
+                                             the service refuses to start without it (`meterbot up`
+                                             makes one and keeps it in ~/.meterbot/surname.key, 0600)
 METERBOT_SURNAME_KEY_ID                      its id, stored with every digest (rotation), `1`
 METERBOT_SURNAME_PREVIOUS_KEYS               `id:secret,id:secret` still matched while rotating
 METERBOT_SURNAME_ACCEPT_UNKEYED              match digests made before keys (plain SHA-256), true"""
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from accounts.domain import LinkAttemptPolicy, SurnameKeyring
 
-log = logging.getLogger(__name__)
+MISSING_KEY = (
+    "METERBOT_SURNAME_KEY is not set: accounts refuses to start. Surname digests are HMACs under this "
+    "secret; without one, anyone who reads the accounts events could test candidate surnames offline. "
+    "Set 32+ random characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`) "
+    "from a secret store: k8s Secret meterbot-secrets, compose's .env. Keep it: digests made under "
+    "one key match only that key (rotation: README, Surname key rotation). `meterbot up` makes one."
+)
 
-# Public on purpose: it makes `meterbot up` work out of the box and protects nothing.
-DEVELOPMENT_KEY_ID = "dev"
-DEVELOPMENT_KEY = b"meterbot-development-surname-key-NOT-SECRET"
+
+class SurnameKeyMissing(RuntimeError):
+    """The service has no usable surname key: it must not start (its message says what to do)."""
 
 
 class AccountsSettings(BaseSettings):
@@ -60,14 +66,22 @@ class SurnameKeySettings(BaseSettings):
                 key_id, _, secret = item.strip().partition(":")
                 previous[key_id] = secret.encode()
         if self.key is None:
-            log.warning(
-                "METERBOT_SURNAME_KEY is not set: surname digests use the PUBLIC development key, so "
-                "anyone who reads the accounts events can test surnames offline. Set a secret of 32+ "
-                "characters (k8s Secret meterbot-secrets) before real residents use this."
-            )
-            return SurnameKeyring(
-                DEVELOPMENT_KEY_ID, DEVELOPMENT_KEY, previous, accept_unkeyed=self.accept_unkeyed
-            )
+            raise SurnameKeyMissing(MISSING_KEY)
         return SurnameKeyring(
             self.key_id, self.key.get_secret_value().encode(), previous, accept_unkeyed=self.accept_unkeyed
         )
+
+
+def surname_keyring() -> SurnameKeyring:
+    """The keyring from the environment, or SurnameKeyMissing with a message fit for an operator.
+    pydantic's own error would echo the rejected value, i.e. (part of) a secret: only the field and
+    the reason are kept."""
+    try:
+        return SurnameKeySettings().keyring()
+    except ValidationError as exc:
+        reasons = "; ".join(
+            f"METERBOT_SURNAME_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise SurnameKeyMissing(
+            f"unusable surname key settings ({reasons}): accounts refuses to start"
+        ) from None

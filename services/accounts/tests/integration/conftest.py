@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from accounts.domain import SurnameKeyring
 from accounts.main import SPEC, make_wire
 from meterbot_contracts.topics import ACCOUNTS_COMMANDS, ACCOUNTS_EVENTS, BILLING_REGISTRY_V1
 from meterbot_platform.settings import KafkaSettings
@@ -21,7 +22,8 @@ from .accounts_harness import Bus, MovableClock, Service
 @pytest.fixture(scope="module")
 async def service(postgres: Postgres, kafka_settings: KafkaSettings) -> AsyncIterator[Service]:
     clock = MovableClock()
-    wire = make_wire(clock=clock, group_id=f"accounts-test-{uuid.uuid4().hex[:8]}")
+    keyring = SurnameKeyring("test", b"accounts-integration-test-surname-key!")
+    wire = make_wire(clock=clock, group_id=f"accounts-test-{uuid.uuid4().hex[:8]}", keyring=keyring)
     async with run_in_process(dataclasses.replace(SPEC, wire=wire), postgres.dsn, kafka_settings) as running:
         yield Service(running.pool, clock, kafka_settings)
 

@@ -15,6 +15,7 @@ from accounts.domain import (
     decide_unlink,
     evolve,
     fold,
+    surname_digest,
 )
 from accounts.domain.link_attempts import evolve as evolve_attempts
 from accounts.domain.link_attempts import fold as fold_attempts
@@ -160,3 +161,36 @@ def test_a_wrong_pair_reports_the_smaller_budget_and_the_account_lock_it_starts(
     )
     assert isinstance(event, AccountLinkRefused)
     assert (event.attempts_left, event.locked_until) == (0, NOW - timedelta(minutes=9) + timedelta(hours=24))
+
+
+def test_a_reimport_migrates_an_unkeyed_digest_and_a_rotated_key_to_the_current_key() -> None:
+    """Issue 18, hole 2: digests from before keys (plain SHA-256) and under a previous key still link;
+    the next registry import replaces them with the current key's, after which they are not needed."""
+    rotated = SurnameKeyring("k2", b"the-next-key-for-the-unit-tests-0123", previous={"k1": KEYRING.key})
+    for old_digest in (surname_digest("маминсибиряк"), KEYRING.digest("маминсибиряк")):
+        old = evolve(
+            AccountState(),
+            AccountRegistered(account_number="1001", surname_digest=old_digest, address=RECORD.address),
+        )
+        [kept] = decide_link(
+            old,
+            AccountLinkRequested(chat_id=7, account_number="1001", surname="Мамин-Сибиряк"),
+            attempts=LinkAttempts(),
+            now=NOW,
+            policy=POLICY,
+            keyring=rotated,
+        )
+        assert isinstance(kept, AccountLinked)
+        [migrated] = decide_registration(old, RECORD, keyring=rotated)
+        assert migrated.surname_digest == rotated.digest("маминсибиряк")
+        strict = SurnameKeyring("k2", rotated.key, accept_unkeyed=False)  # previous key dropped too
+        assert decide_registration(evolve(old, migrated), RECORD, keyring=strict) == []
+        [linked] = decide_link(
+            evolve(old, migrated),
+            AccountLinkRequested(chat_id=7, account_number="1001", surname="Мамин-Сибиряк"),
+            attempts=LinkAttempts(),
+            now=NOW,
+            policy=POLICY,
+            keyring=strict,
+        )
+        assert isinstance(linked, AccountLinked)

@@ -10,7 +10,7 @@ import unicodedata
 import pytest
 from accounts.domain import normalize_surname, surname_digest, surname_matches
 from accounts.domain.surname import DASHES, SurnameKeyring
-from accounts.settings import DEVELOPMENT_KEY, SurnameKeySettings
+from accounts.settings import SurnameKeyMissing, SurnameKeySettings, surname_keyring
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -110,16 +110,21 @@ def test_the_keyring_never_prints_its_keys() -> None:
     assert "secret" not in repr(SurnameKeyring("k2", b"k2-secret-x" * 4, previous={"k1": KEY}))
 
 
-def test_settings_warn_loudly_without_a_key_and_take_the_secret_when_set(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_settings_refuse_without_a_key_and_take_the_secret_when_set(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("METERBOT_SURNAME_KEY", raising=False)
-    with caplog.at_level("WARNING"):
-        dev = SurnameKeySettings().keyring()
-    assert dev.key_id == "dev" and "METERBOT_SURNAME_KEY is not set" in caplog.text
+    with pytest.raises(SurnameKeyMissing, match="METERBOT_SURNAME_KEY is not set: accounts refuses to start"):
+        SurnameKeySettings().keyring()
     monkeypatch.setenv("METERBOT_SURNAME_KEY", "s" * 40)
     monkeypatch.setenv("METERBOT_SURNAME_KEY_ID", "2026a")
-    monkeypatch.setenv("METERBOT_SURNAME_PREVIOUS_KEYS", "dev:" + DEVELOPMENT_KEY.decode())
+    monkeypatch.setenv("METERBOT_SURNAME_PREVIOUS_KEYS", "2025b:" + "p" * 40)
     ring = SurnameKeySettings().keyring()
     assert ring.digest("x").startswith("hmac-sha256:2026a:")
-    assert ring.matches("x", dev.digest("x"))
+    assert ring.matches("x", SurnameKeyring("2025b", b"p" * 40).digest("x"))
+
+
+def test_a_short_key_is_refused_without_echoing_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("METERBOT_SURNAME_KEY", "tooshort-SECRETPART")
+    with pytest.raises(SurnameKeyMissing) as refused:
+        surname_keyring()
+    assert "METERBOT_SURNAME_KEY" in str(refused.value) and "at least 32" in str(refused.value)
+    assert "SECRETPART" not in str(refused.value)

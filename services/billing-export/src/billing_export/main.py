@@ -5,6 +5,8 @@ topic and the rest to meterbot.billing-export.events -> export view projection -
 
 from __future__ import annotations
 
+import sys
+
 from meterbot_contracts.period import Period, period_of
 from meterbot_contracts.topics import READINGS_EVENTS
 from meterbot_platform.clock import Clock, utc_now
@@ -12,10 +14,10 @@ from meterbot_platform.outbox import OutboxRelay
 from meterbot_platform.projection import ProjectionRunner
 from meterbot_platform.runtime import Runtime, ServiceSpec, Wire
 from meterbot_platform.runtime import main as run_main
-from meterbot_platform.settings import PeriodSettings
+from meterbot_platform.settings import HttpSettings, PeriodSettings
 
 from billing_export import SERVICE
-from billing_export.access import ExportApiSettings
+from billing_export.access import ExportApiExposed, export_token
 from billing_export.application.closing import ClosedPeriod, close_period
 from billing_export.application.readings import reading_handlers
 from billing_export.http import routes
@@ -28,7 +30,7 @@ def make_wire(clock: Clock = utc_now) -> Wire:
     """The service's wiring; tests pass a fixed clock."""
 
     async def wire(runtime: Runtime) -> None:
-        settings = PeriodSettings()
+        settings, token = PeriodSettings(), export_token(runtime.http_host)
         runtime.subscribe(READINGS_EVENTS, handlers=reading_handlers(runtime.pool, runtime.store))
         relay = OutboxRelay(runtime.readers, routing_publisher(runtime.producer), service=SERVICE)
         view = ProjectionRunner(runtime.readers, ExportView(), service=SERVICE)
@@ -46,7 +48,7 @@ def make_wire(clock: Clock = utc_now) -> Wire:
                 force=force,
             )
 
-        runtime.routes.extend(routes(runtime.pool, view, close, ExportApiSettings().token))
+        runtime.routes.extend(routes(runtime.pool, view, close, token))
 
     return wire
 
@@ -58,4 +60,9 @@ SPEC = ServiceSpec(
 
 
 def main() -> None:
+    try:  # before connecting to anything: an exposed export API without a token must not run
+        export_token(HttpSettings().http_host)
+    except ExportApiExposed as exc:
+        print(f"billing-export: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     run_main(SPEC)

@@ -1,16 +1,20 @@
-"""The export API is not for whoever reaches the port (issue 18, item 7): without a token only this
-machine may call it; with METERBOT_BILLING_EXPORT_TOKEN every call needs it as a bearer token. Served
-by a real aiohttp server on every interface and called over loopback and over the machine's own
-non-loopback address (a peer that is not local, as far as the server can tell)."""
+"""The export API is not for whoever reaches the port (issue 18, item 7): bound beyond loopback the
+service refuses to start without METERBOT_BILLING_EXPORT_TOKEN; without a token only this machine may
+call it; with it every call needs it as a bearer token. The guard is served by a real aiohttp server
+on every interface and called over loopback and over the machine's own non-loopback address (a peer
+that is not local, as far as the server can tell)."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 
 import aiohttp
 import pytest
 from aiohttp import web
-from billing_export.access import guarded
+from billing_export.access import ExportApiExposed, export_token, guarded, listens_on_loopback
 from meterbot_localstack import free_port
 from pydantic import SecretStr
 
@@ -79,3 +83,37 @@ async def test_with_a_token_every_call_needs_it(remote_host: str) -> None:
             assert await status(host, port, {"Authorization": "Bearer export-token-0123456789"}) == 200
     finally:
         await runner.cleanup()
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.8.0.1", "::1", "localhost"])
+def test_a_loopback_listener_needs_no_token(host: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("METERBOT_BILLING_EXPORT_TOKEN", raising=False)
+    assert listens_on_loopback(host) and export_token(host) is None
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "", "10.0.0.5", "billing.example", "::ffff:127.0.0.1"])
+def test_a_listener_beyond_loopback_requires_the_token(host: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("METERBOT_BILLING_EXPORT_TOKEN", raising=False)
+    with pytest.raises(ExportApiExposed, match="METERBOT_BILLING_EXPORT_TOKEN is not set"):
+        export_token(host)
+    monkeypatch.setenv("METERBOT_BILLING_EXPORT_TOKEN", "export-token-0123456789")
+    token = export_token(host)
+    assert token is not None and token.get_secret_value() == "export-token-0123456789"
+
+
+def test_a_short_token_is_refused_without_echoing_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("METERBOT_BILLING_EXPORT_TOKEN", "SECRETBIT")
+    with pytest.raises(ExportApiExposed, match="too short") as refused:
+        export_token("127.0.0.1")
+    assert "SECRETBIT" not in str(refused.value)
+
+
+def test_billing_export_alone_on_every_interface_refuses_to_start_without_a_token() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("METERBOT_")}
+    # Nothing listens here: had it gone on, it would have waited (and retried) on PostgreSQL.
+    env["METERBOT_POSTGRES_DSN"] = "postgresql://nobody:x@127.0.0.1:9/none"
+    done = subprocess.run(
+        [sys.executable, "-m", "billing_export"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2, done.stderr
+    assert "listens on 0.0.0.0" in done.stderr and "refuses to start" in done.stderr

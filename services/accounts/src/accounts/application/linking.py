@@ -34,7 +34,6 @@ from accounts.domain import LinkAttemptPolicy, LinkAttempts, SurnameKeyring, dec
 from accounts.domain import link_attempts as lockout
 from accounts.domain.link_attempts import ACCOUNT_POLICY
 from accounts.metrics import LINK_ATTEMPTS, LINK_LOCKOUTS
-from accounts.settings import DEVELOPMENT_KEY, DEVELOPMENT_KEY_ID
 
 CONSUMER = "accounts:commands"
 LinkCommand = AccountLinkRequested | AccountUnlinkRequested
@@ -47,11 +46,9 @@ class Deps:
     """What the command handlers need besides the connection: injected, so tests fix the time."""
 
     store: EventStore
+    keyring: SurnameKeyring  # no default: a digest under a made-up key would match nothing
     policy: LinkAttemptPolicy = field(default_factory=LinkAttemptPolicy)
     clock: Clock = utc_now
-    keyring: SurnameKeyring = field(
-        default_factory=lambda: SurnameKeyring(DEVELOPMENT_KEY_ID, DEVELOPMENT_KEY)
-    )
     account_policy: LinkAttemptPolicy = ACCOUNT_POLICY
 
 
