@@ -28,6 +28,7 @@ from readings.application.commands import COMMANDS, Clock, Deps, command_handler
 from readings.application.facts import fact_handlers
 from readings.application.reconciliation import reconciliation_handlers
 from readings.application.registry import registry_handler
+from readings.archive import MeterArchive, archive_routes
 from readings.domain import ReadingPolicy, period_of
 from readings.http import routes
 from readings.migrations import MIGRATIONS
@@ -83,13 +84,14 @@ def make_wire(
             fetch_max_wait_ms=200,
             options=runtime.consumers,
         )
-        for projection in projections():
+        for projection in [*projections(), MeterArchive()]:
             runtime.background.append(
                 ProjectionRunner(
                     runtime.readers, projection, service=SERVICE, batch_size=PROJECTION_BATCH
                 ).run
             )
         runtime.routes.extend(routes(runtime.pool, lambda: period_of(clock(), rules.time_zone)))
+        runtime.routes.extend(archive_routes(runtime.pool))
 
     return wire
 
