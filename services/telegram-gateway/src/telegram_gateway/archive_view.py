@@ -9,6 +9,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from meterbot_contracts.archive import MonthConsumption, last_periods
+from meterbot_contracts.period import split_period
 
 from telegram_gateway.bot.keyboards import meter_label
 from telegram_gateway.chart import Chart, Series
@@ -70,10 +71,16 @@ def year_chart(
         return None
     return Chart(
         title=t("archive.chart_title", number=account_number),
-        months=[period_name(t, p) for p in periods],
+        months=[_month_label(t, p) for p in periods],
         series=series,
         no_data=t("archive.chart_no_data"),
     )
+
+
+def _month_label(t: Texts, period: str) -> str:
+    """«янв» over «2026»: the month's name cut to three letters (the usual abbreviation in ru and en)."""
+    year, month = split_period(period)
+    return f"{t(f'period.month_{month}')[:3]}\n{year}"
 
 
 def chart_caption(t: Texts, account_number: str, periods: Sequence[str]) -> str:

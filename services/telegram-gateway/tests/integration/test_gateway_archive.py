@@ -108,7 +108,7 @@ async def test_archive_by_year_with_consumption_and_the_chart_as_a_photo(
         ]
     )
 
-    photo = await resident.next()
+    photo = await resident.next(timeout=30)  # the first chart of a process imports matplotlib
     periods = chart_window(2026, period_of(datetime.now(UTC), gateway.settings.time_zone))
     assert photo.kind == "photo"
     assert photo.caption == t(
