@@ -18,6 +18,7 @@ from meterbot_contracts.archive import (
     ArchiveChange,
     MonthValue,
     PutValue,
+    Source,
     archive_changes,
     consumption,
     last_periods,
@@ -43,7 +44,7 @@ T0 = datetime(2025, 3, 1, tzinfo=UTC)
 class Table:
     """The archive table, in memory: what the SQL of both services does with a change."""
 
-    rows: dict[tuple[str, str], PutValue] = field(default_factory=dict)  # (period, source)
+    rows: dict[tuple[str, Source], PutValue] = field(default_factory=dict)  # (period, source)
 
     def apply(self, change: ArchiveChange) -> None:
         key = (change.period, change.source)

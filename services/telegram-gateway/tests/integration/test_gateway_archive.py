@@ -19,6 +19,7 @@ from meterbot_testing.services import ServiceDouble
 from PIL import Image
 from telegram_gateway.archive_view import chart_window
 from telegram_gateway.bot.callbacks import ArchiveYearCb, ref_for
+from telegram_gateway.i18n import load_catalogue
 from telegram_gateway.periods import period_of
 from telegram_gateway.replies import period_name
 
@@ -28,6 +29,11 @@ from .gateway_steps import add_meter, link
 pytestmark = pytest.mark.integration
 
 COLD, POWER = MeterType.COLD_WATER, MeterType.ELECTRICITY
+RU = load_catalogue().texts("ru")
+
+
+def month(period: str) -> str:
+    return period_name(RU, period)
 
 
 def accepted(account: str, meter_id: str, meter_type: MeterType, period: str, value: str) -> ReadingAccepted:
@@ -91,7 +97,6 @@ async def test_archive_by_year_with_consumption_and_the_chart_as_a_photo(
 
     text = await resident.tap(years, "2026")
     cold_label, power_label = f"{t('meter.cold_water')} {cold}", f"{t('meter.electricity')} {power}"
-    month = lambda p: period_name(t, p)  # noqa: E731
     assert text.text == "\n".join(
         [
             t("archive.year_header", number=account, year=2026),
