@@ -8,8 +8,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID
 
+import aiohttp
 import asyncpg
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from meterbot_contracts import new_envelope
 from meterbot_contracts.accounts import AccountLinked
 from meterbot_contracts.billing import LateReadingRefused, RegistryRecord
@@ -21,7 +24,7 @@ from readings.application.commands import Deps, command_handler
 from readings.application.facts import record_link
 from readings.application.reconciliation import reconcile
 from readings.application.registry import registry_handler
-from readings.archive import MeterArchive, account_archive
+from readings.archive import MeterArchive, account_archive, archive_routes
 from readings.domain import ReadingPolicy
 from readings.migrations import MIGRATIONS
 
@@ -109,3 +112,17 @@ async def test_the_archive_counts_across_withdrawn_and_reconciled_readings_and_r
     assert await runner.rebuild() == await db.fetchval("SELECT count(*) FROM events")
     assert await snapshot(db) == live
     assert await account_archive(db, "other") == []
+
+    app = web.Application()
+    app.add_routes(archive_routes(db))
+    async with (
+        TestServer(app) as server,
+        aiohttp.ClientSession() as http,
+        http.get(server.make_url("/accounts/A1/archive")) as resp,
+    ):
+        body = await resp.json()
+    assert [(m["period"], m["value"], m["used"]) for m in body["meters"][0]["months"]] == [
+        ("2025-02", "250.550", None),
+        ("2025-03", "260", "9.450"),
+        ("2025-05", "280", "20"),
+    ]
