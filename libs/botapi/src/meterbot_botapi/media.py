@@ -1,4 +1,4 @@
-"""Files residents send (photos, documents) kept for the chat page; the bot sends none."""
+"""Files residents send (photos, documents) and photos the bot sends (sendPhoto), kept for the chat page."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import chat_methods, methods, updates
+from . import chat_methods, methods, photo_methods, updates
 from .base import ApiError
 from .methods import Ctx, Handler
 from .params import Params
@@ -26,6 +26,7 @@ METHODS: dict[str, Handler] = {
         "setWebhook": updates.set_webhook,
         "deleteWebhook": updates.delete_webhook,
         "getWebhookInfo": updates.get_webhook_info,
+        "sendPhoto": photo_methods.send_photo,
     }.items()
 }
 

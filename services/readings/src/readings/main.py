@@ -27,6 +27,7 @@ from readings.application.commands import COMMANDS, Deps, command_handler
 from readings.application.facts import fact_handlers
 from readings.application.reconciliation import reconciliation_handlers
 from readings.application.registry import registry_handler
+from readings.archive import MeterArchive, archive_routes
 from readings.domain import ReadingPolicy, period_of
 from readings.http import routes
 from readings.migrations import MIGRATIONS
@@ -71,8 +72,9 @@ def make_wire(
             group_id=f"{SERVICE}.registry",
             **BULK,
         )
-        runtime.project(projections(), batch_size=PROJECTION_BATCH)
+        runtime.project([*projections(), MeterArchive()], batch_size=PROJECTION_BATCH)
         runtime.routes.extend(routes(runtime.pool, lambda: period_of(clock(), rules.time_zone)))
+        runtime.routes.extend(archive_routes(runtime.pool))
 
     return wire
 

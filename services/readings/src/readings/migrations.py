@@ -73,4 +73,23 @@ MIGRATIONS = (
             CHECK (status IN ('current', 'replaced', 'withdrawn', 'refused'));
         """,
     ),
+    Migration(
+        "readings/archive_001_meter_archive",
+        """
+        -- the archive (readings.archive): one value per meter, month and source (a reading of ours,
+        -- the registry's last_value); rebuildable from the meter streams
+        CREATE TABLE meter_archive (
+            meter_id        text NOT NULL,
+            period          text NOT NULL,
+            source          text NOT NULL CHECK (source IN ('reading', 'registry')),
+            account_number  text NOT NULL,
+            meter_type      text NOT NULL,
+            value           numeric NOT NULL,
+            reading_id      uuid,
+            recorded_at     timestamptz NOT NULL,
+            PRIMARY KEY (meter_id, period, source)
+        );
+        CREATE INDEX meter_archive_account ON meter_archive (account_number, meter_id, period);
+        """,
+    ),
 )

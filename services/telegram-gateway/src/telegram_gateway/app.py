@@ -26,6 +26,7 @@ from telegram_gateway.bot.ratelimit import RateLimiter
 from telegram_gateway.bot.resume import InputResumer
 from telegram_gateway.bot.routers import get_routers
 from telegram_gateway.bot.session import TolerantSession
+from telegram_gateway.chart import warm_up_then_idle
 from telegram_gateway.commands import CommandBus
 from telegram_gateway.i18n import Catalogue, load_catalogue
 from telegram_gateway.messenger import BotMessenger, Messenger, NullMessenger
@@ -162,6 +163,7 @@ async def attach(
         return gateway
     commands = CommandBus(runtime.broker, topics, pending)
     runtime.background.append(commands.resend_then_idle)
+    runtime.background.append(warm_up_then_idle)  # the archive chart's matplotlib, off the loop
     deps = Deps(
         read_model,
         commands,

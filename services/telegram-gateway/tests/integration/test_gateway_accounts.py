@@ -173,7 +173,12 @@ async def test_choose_and_remove_accounts(
     assert accounts.text == "Выберите лицевой счет:" and accounts.buttons == [[second], [first]]
     actions = await egor.tap(accounts, first)
     assert actions.text == f"Лицевой счет {first} (ул. Мира, 3). Выберите действие:"
-    assert actions.buttons == [["Ввести показания"], ["Посмотреть переданные показания"]]
+    assert actions.buttons == [
+        ["Ввести показания"],
+        ["Посмотреть переданные показания"],
+        ["Архив показаний"],
+        ["Информация о приборах"],
+    ]
 
     removal = await egor.press("Удалить ЛС")
     assert removal.buttons == [[second], [first]]

@@ -94,9 +94,14 @@ def test_one_button_per_meter_and_per_account() -> None:
 
 def test_account_actions() -> None:
     markup = account_actions(ru, "100")
-    assert texts(markup) == [["Ввести показания"], ["Посмотреть переданные показания"]]
+    assert texts(markup) == [
+        ["Ввести показания"],
+        ["Посмотреть переданные показания"],
+        ["Архив показаний"],
+        ["Информация о приборах"],
+    ]
     actions = [AccountCb.unpack(row[0].callback_data or "").action for row in markup.inline_keyboard]
-    assert actions == [AccountAction.ENTER, AccountAction.VIEW]
+    assert actions == [AccountAction.ENTER, AccountAction.VIEW, AccountAction.ARCHIVE, AccountAction.METERS]
 
 
 def test_callback_data_of_long_ids_fits_telegram() -> None:

@@ -17,6 +17,8 @@ class AccountAction(StrEnum):
     ENTER = "ent"  # list its meters to enter readings
     VIEW = "view"  # readings handed in this period
     UNLINK = "unl"  # unlink it from the chat
+    ARCHIVE = "arc"  # the years of its reading archive
+    METERS = "inf"  # information about its meters
 
 
 class AccountCb(CallbackData, prefix="acc"):
@@ -56,3 +58,10 @@ def ref_for(value: str) -> str:
 
 def ref_matches(ref: str, value: str) -> bool:
     return ref == ref_for(value)
+
+
+class ArchiveYearCb(CallbackData, prefix="ayr"):
+    """A year of an account's reading archive (ref: the account)."""
+
+    ref: str
+    year: int

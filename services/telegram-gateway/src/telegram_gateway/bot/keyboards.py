@@ -10,6 +10,7 @@ from meterbot_contracts.readings import MeterType
 from telegram_gateway.bot.callbacks import (
     AccountAction,
     AccountCb,
+    ArchiveYearCb,
     ConfirmCb,
     Destructive,
     MeterCb,
@@ -86,6 +87,18 @@ def account_actions(t: Texts, account_number: str) -> InlineKeyboardMarkup:
                     callback_data=AccountCb(action=AccountAction.VIEW, ref=ref).pack(),
                 )
             ],
+            [
+                InlineKeyboardButton(
+                    text=t("archive.btn"),
+                    callback_data=AccountCb(action=AccountAction.ARCHIVE, ref=ref).pack(),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    text=t("meter_info.btn"),
+                    callback_data=AccountCb(action=AccountAction.METERS, ref=ref).pack(),
+                )
+            ],
         ]
     )
 
@@ -133,3 +146,13 @@ def confirm_keyboard(t: Texts, action: Destructive, ref: str) -> InlineKeyboardM
             ]
         ]
     )
+
+
+def archive_years_keyboard(account_number: str, years: Sequence[int]) -> InlineKeyboardMarkup:
+    """One button per year with readings in the archive, in a row of up to four."""
+    ref = ref_for(account_number)
+    buttons = [
+        InlineKeyboardButton(text=str(year), callback_data=ArchiveYearCb(ref=ref, year=year).pack())
+        for year in years
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=[buttons[i : i + 4] for i in range(0, len(buttons), 4)])

@@ -25,6 +25,8 @@ from meterbot_contracts.readings import (
     ReadingWithdrawn,
 )
 
+from telegram_gateway.readmodel.archive import apply_archive
+
 Apply = Callable[[asyncpg.Connection, Any], Awaitable[None]]
 
 
@@ -221,3 +223,4 @@ async def apply_all(conn: asyncpg.Connection, messages: Sequence[Message]) -> No
         elif kind in APPLY:
             for message in run:
                 await APPLY[kind](conn, message)
+    await apply_archive(conn, messages)  # its own table, in the same transaction (readmodel/archive.py)

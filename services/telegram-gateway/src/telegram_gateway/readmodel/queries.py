@@ -10,6 +10,8 @@ from decimal import Decimal
 import asyncpg
 from meterbot_contracts.readings import MeterType
 
+from telegram_gateway.readmodel.archive import ArchiveQueries
+
 
 @dataclass(frozen=True)
 class LinkedAccount:
@@ -130,3 +132,8 @@ class ReadModel:
             period,
         )
         return [PeriodReading(_meter(r), r["value"], r["submitted_at"]) for r in rows]
+
+    @property
+    def archive(self) -> ArchiveQueries:
+        """The archive's lookups (readmodel/archive.py)."""
+        return ArchiveQueries(self._pool)

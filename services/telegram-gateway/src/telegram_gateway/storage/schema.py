@@ -149,4 +149,34 @@ MIGRATIONS: tuple[Migration, ...] = (
             ADD COLUMN command       bytea;
         """,
     ),
+    Migration(
+        "gateway/archive_001_rm_archive",
+        """
+        -- The archive (readmodel/archive.py): one value per meter, month and source, as readings'
+        -- meter_archive (same rule: meterbot_contracts.archive), from the same events.
+        CREATE TABLE rm_archive (
+            meter_id        text NOT NULL,
+            period          text NOT NULL,
+            source          text NOT NULL CHECK (source IN ('reading', 'registry')),
+            account_number  text NOT NULL,
+            meter_type      text NOT NULL,
+            value           numeric NOT NULL,
+            reading_id      uuid,
+            recorded_at     timestamptz NOT NULL,
+            PRIMARY KEY (meter_id, period, source)
+        );
+        CREATE INDEX rm_archive_account ON rm_archive (account_number, meter_id, period);
+        -- what the read model already holds (its events were consumed before this table existed):
+        -- the readings that count, and each meter's latest registry value
+        INSERT INTO rm_archive
+        SELECT r.meter_id, r.period, 'reading', r.account_number, m.meter_type, r.value, r.reading_id,
+               r.submitted_at
+        FROM rm_readings r JOIN rm_meters m ON m.meter_id = r.meter_id
+        WHERE r.status = 'current';
+        INSERT INTO rm_archive
+        SELECT meter_id, to_char(last_value_date, 'YYYY-MM'), 'registry', account_number, meter_type,
+               last_value, NULL, last_value_date::timestamp AT TIME ZONE 'UTC'
+        FROM rm_meters WHERE last_value IS NOT NULL AND last_value_date IS NOT NULL;
+        """,
+    ),
 )

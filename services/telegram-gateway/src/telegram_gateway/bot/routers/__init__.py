@@ -10,6 +10,7 @@ from aiogram import Router
 from telegram_gateway.bot.routers import (
     accounts,
     admin,
+    archive,
     erasure,
     fallback,
     help_info,
@@ -32,5 +33,6 @@ def get_routers(catalogue: Catalogue, admin_chat_id: int | None) -> list[Router]
         admin.router(catalogue),
         accounts.router(catalogue),
         readings.router(),
+        archive.router(),
         fallback.router(),
     ]

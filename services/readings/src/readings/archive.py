@@ -1,0 +1,125 @@
+"""The archive (issue 13): every meter's value per month and its consumption, from the meter streams.
+
+MeterArchive is a projection like PeriodReadings: its checkpoint is saved in the transaction that
+updates the view, and it is rebuilt from zero by ProjectionRunner.rebuild. Which value a month has
+and how consumption is counted (across withdrawn and reconciled readings, registry history counting
+as readings) is meterbot_contracts.archive -- the same rule the gateway's copy applies.
+
+How residents reach it: the gateway keeps its own copy (`rm_archive`), fed by the same readings
+events, the way «Посмотреть переданные показания» is served today (`rm_readings`), not by a query to
+this service. Why: the design's rule that menus answer without a round trip to another service
+(DESIGN §1); the gateway already consumes exactly these events; a query path (topic or HTTP) would
+add a request/reply protocol, a timeout and a failure mode the bot has nowhere else. This view is
+the reference one, for operators and other services: GET /accounts/{account}/archive."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+from aiohttp import web
+from meterbot_contracts.all import default_registry
+from meterbot_contracts.archive import (
+    ArchiveChange,
+    MonthConsumption,
+    PutValue,
+    RemoveValue,
+    archive_changes,
+    consumption,
+    month_values,
+)
+from meterbot_contracts.readings import MeterType
+from meterbot_platform.eventstore import RecordedEvent
+from pydantic import BaseModel, ConfigDict
+
+_ARCHIVE_TYPES = {"MeterRegistered", "ReadingAccepted", "ReadingWithdrawn", "ReadingReconciled"}
+
+_PUT = """
+    INSERT INTO meter_archive (meter_id, period, source, account_number, meter_type, value, reading_id,
+                               recorded_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    ON CONFLICT (meter_id, period, source) DO UPDATE SET
+        account_number = excluded.account_number, meter_type = excluded.meter_type,
+        value = excluded.value, reading_id = excluded.reading_id, recorded_at = excluded.recorded_at
+    WHERE NOT $9 OR excluded.recorded_at >= meter_archive.recorded_at
+"""
+_REMOVE = """
+    DELETE FROM meter_archive WHERE meter_id = $1 AND period = $2 AND source = $3
+        AND ($4::uuid IS NULL OR reading_id = $4)
+"""
+
+
+async def apply_changes(conn: asyncpg.Connection, changes: Sequence[ArchiveChange]) -> None:
+    for change in changes:
+        if isinstance(change, PutValue):
+            await conn.execute(
+                _PUT,
+                change.meter_id,
+                change.period,
+                change.source,
+                change.account_number,
+                change.meter_type.value,
+                change.value,
+                change.reading_id,
+                change.recorded_at,
+                change.only_if_newer,
+            )
+        elif isinstance(change, RemoveValue):
+            await conn.execute(_REMOVE, change.meter_id, change.period, change.source, change.reading_id)
+
+
+class MeterArchive:
+    name = "meter_archive"
+
+    async def apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
+        if event.type not in _ARCHIVE_TYPES:
+            return
+        message = default_registry.parse_data(event.type, event.version, event.data)
+        await apply_changes(conn, archive_changes(message))
+
+    async def clear(self, conn: asyncpg.Connection) -> None:
+        await conn.execute("TRUNCATE meter_archive")
+
+
+class MeterMonths(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    meter_id: str
+    meter_type: MeterType
+    months: list[MonthConsumption]  # oldest first, with consumption
+
+
+async def account_archive(pool: asyncpg.Pool, account_number: str) -> list[MeterMonths]:
+    """Every month of every meter the account had, with consumption, by meter id."""
+    rows = await pool.fetch(
+        "SELECT meter_id, meter_type, period, source, value FROM meter_archive"
+        " WHERE account_number = $1 ORDER BY meter_id, period",
+        account_number,
+    )
+    meters: dict[str, list[asyncpg.Record]] = {}
+    for row in rows:
+        meters.setdefault(row["meter_id"], []).append(row)
+    return [
+        MeterMonths(
+            meter_id=meter_id,
+            meter_type=MeterType(found[-1]["meter_type"]),
+            months=consumption(month_values((r["period"], r["source"], r["value"]) for r in found)),
+        )
+        for meter_id, found in meters.items()
+    ]
+
+
+class AccountArchive(BaseModel):
+    account_number: str
+    meters: list[MeterMonths]
+
+
+def archive_routes(pool: asyncpg.Pool) -> list[web.RouteDef]:
+    """GET /accounts/{account}/archive: the account's archive as JSON (internal, like http.py)."""
+
+    async def archive(request: web.Request) -> web.Response:
+        account = request.match_info["account"]
+        body = AccountArchive(account_number=account, meters=await account_archive(pool, account))
+        return web.Response(text=body.model_dump_json(), content_type="application/json")
+
+    return [web.get("/accounts/{account}/archive", archive)]
