@@ -29,6 +29,7 @@ from telegram_gateway.bot.session import TolerantSession
 from telegram_gateway.commands import CommandBus
 from telegram_gateway.i18n import Catalogue, load_catalogue
 from telegram_gateway.messenger import BotMessenger, Messenger, NullMessenger
+from telegram_gateway.outbound import OutboundSender
 from telegram_gateway.readmodel import ReadModel
 from telegram_gateway.responder import Responder
 from telegram_gateway.settings import GatewaySettings
@@ -175,6 +176,14 @@ async def attach(
     limiter = RateLimiter(settings.gateway_rate_limit_messages, settings.gateway_rate_limit_window)
     dp = build_dispatcher(deps, storage, limiter)
     gateway.bot, gateway.dispatcher = bot, dp
+    outbound = OutboundSender(
+        pool,
+        bot,
+        rate=settings.outbound_messages_per_second,
+        chat_gap=settings.outbound_chat_interval,
+        service=SERVICE,
+    )
+    runtime.background.append(outbound.run)
     if settings.webhook_enabled:
         secret = (
             settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else ""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from meterbot_platform.migrations import Migration
 
+from telegram_gateway.outbound.schema import OUTBOUND_MIGRATION
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         "gateway/001_read_model",
@@ -149,4 +151,5 @@ MIGRATIONS: tuple[Migration, ...] = (
             ADD COLUMN command       bytea;
         """,
     ),
+    OUTBOUND_MIGRATION,
 )
