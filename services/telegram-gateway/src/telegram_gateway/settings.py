@@ -34,6 +34,9 @@ class GatewaySettings(PeriodSettings):  # METERBOT_PERIOD_TIME_ZONE: also how lo
     # The outbound queue (unasked messages): Telegram's limits, per bot over all replicas and per chat.
     outbound_messages_per_second: float = Field(default=30.0, gt=0)
     outbound_chat_interval: float = Field(default=1.0, ge=0)
+    # Reminders: the second one this many days before the window's last day; how often rules run.
+    reminder_days_before_close: int = Field(default=2, ge=0)
+    notices_interval: float = Field(default=60.0, gt=0)
 
     @field_validator("readings_window_days")
     @classmethod

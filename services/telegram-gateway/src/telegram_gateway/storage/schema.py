@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from meterbot_platform.migrations import Migration
 
+from telegram_gateway.notices.store import NOTICES_MIGRATION
 from telegram_gateway.outbound.schema import OUTBOUND_MIGRATION
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -152,4 +153,5 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     OUTBOUND_MIGRATION,
+    NOTICES_MIGRATION,
 )
