@@ -195,6 +195,7 @@ async def attach(
         tz=settings.time_zone,
         days_before_close=settings.reminder_days_before_close,
         interval=settings.notices_interval,
+        quiet=settings.notices_quiet,
     )
     runtime.background.append(gateway.notices.run)
     if settings.webhook_enabled:

@@ -37,6 +37,8 @@ class GatewaySettings(PeriodSettings):  # METERBOT_PERIOD_TIME_ZONE: also how lo
     # Reminders: the second one this many days before the window's last day; how often rules run.
     reminder_days_before_close: int = Field(default=2, ge=0)
     notices_interval: float = Field(default=60.0, gt=0)
+    # A resident who talked to the bot within this many seconds is reminded in a later round.
+    notices_quiet: float = Field(default=600.0, ge=0)
 
     @field_validator("readings_window_days")
     @classmethod

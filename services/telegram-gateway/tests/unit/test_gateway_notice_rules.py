@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -25,6 +26,8 @@ from telegram_gateway.notices.rules import (
     verification_due,
 )
 from telegram_gateway.notices.status import ExportedRow, export_notices
+from telegram_gateway.readmodel import MeterView, PeriodReading
+from telegram_gateway.replies import view_lines
 
 pytestmark = pytest.mark.unit
 
@@ -184,3 +187,26 @@ def test_period_exported_twice_is_one_message_per_resident() -> None:
         "Горячая вода M2: 90",
     ]
     assert first[1].text.startswith("Readings for March 2026 have been sent to billing:")
+
+
+def test_a_busy_resident_is_reminded_in_a_later_round() -> None:
+    busy = ResidentFacts(7, True, (meter(verified_until=date(2026, 3, 20)),), busy=True)
+    assert due(busy, date(2026, 3, 15)) is None
+    assert verification_due(busy, today=date(2026, 3, 15), sent=set()) == []
+    quiet = ResidentFacts(7, True, busy.meters)
+    assert due(quiet, date(2026, 3, 15)) is not None
+    assert len(verification_due(quiet, today=date(2026, 3, 15), sent=set())) == 1
+
+
+def test_the_view_says_each_readings_status() -> None:
+    t = load_catalogue().texts("ru")
+    cold = MeterView("M1", "100", MeterType.COLD_WATER, "", None, Decimal(250))
+    at = datetime(2026, 3, 16, 9, tzinfo=UTC)
+    readings = [PeriodReading(cold, Decimal(260), at), PeriodReading(cold, Decimal(270), at, "refused")]
+    tz = ZoneInfo("Europe/Moscow")
+    open_view = view_lines(t, "100", PERIOD, [cold], readings, {"M1": Decimal(250)}, tz)
+    assert open_view[1].endswith(" — принято")
+    assert open_view[2].endswith(" — не учтено: период закрыли раньше, чем показание поступило в расчёт")
+    assert len(open_view) == 3  # the meter has a reading that counts: not listed as missing
+    exported = view_lines(t, "100", PERIOD, [cold], readings, {"M1": Decimal(250)}, tz, exported=True)
+    assert exported[1].endswith(" — передано в расчёт")

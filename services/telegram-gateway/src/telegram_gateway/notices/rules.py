@@ -12,6 +12,8 @@ scheduler passes today's date; tests pass a fixed one.
   <= 90, `verify30` when 0 <= days left <= 30 (a meter that enters the register with 20 days left
   gets only the 30-day one). An expired verification gets no notice: the reading refusal says what
   to do. Closed meters get none. Turning reminders off turns these off too (both are nudges).
+- A resident busy with the bot (linked an account, was asked something or sent a command in the
+  last minutes) is not interrupted by an unasked message; what is due stays due for a later round.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class ResidentFacts:
     chat_id: int
     reminders_on: bool
     meters: tuple[MeterFacts, ...]  # of the accounts linked to the chat
+    busy: bool = False  # talked to the bot a moment ago: not interrupted now, reminded in a later round
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,8 @@ def reminder_due(
     kind = reminder_kind_on(window, today, days_before_close)
     if kind is None or period_closed or not resident.reminders_on or (kind.value, period) in sent:
         return None
+    if resident.busy:
+        return None
     missing = sorted(
         (m for m in resident.meters if _takes_readings(m, today) and not m.handed_in),
         key=lambda m: (m.account_number, m.meter_id),
@@ -132,7 +137,7 @@ def reminder_due(
 def verification_due(
     resident: ResidentFacts, *, today: date, sent: Collection[Fact]
 ) -> list[VerificationDue]:
-    if not resident.reminders_on:
+    if not resident.reminders_on or resident.busy:
         return []
     due: list[VerificationDue] = []
     for meter in resident.meters:

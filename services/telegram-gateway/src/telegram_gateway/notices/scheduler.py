@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -42,10 +42,12 @@ class NoticeScheduler:
         tz: ZoneInfo,
         days_before_close: int,
         interval: float = 60.0,
+        quiet: float = 600.0,
         clock: Clock = utc_now,
     ) -> None:
         self._pool, self._catalogue, self._window, self._tz = pool, catalogue, window, tz
         self._days_before_close, self.interval, self._clock = days_before_close, interval, clock
+        self._quiet = timedelta(seconds=quiet)
 
     async def run_once(self) -> int:
         """One round: returns how many messages it queued (0 if another replica held the round)."""
@@ -55,7 +57,7 @@ class NoticeScheduler:
             if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _LOCK_KEY):
                 return 0
             due = all_due(
-                await store.residents(conn, period),
+                await store.residents(conn, period, busy_since=datetime.now(UTC) - self._quiet),
                 today=today,
                 period=period,
                 window=self._window,

@@ -5,6 +5,7 @@ of reminders on/off (notice_prefs)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 
 import asyncpg
 from meterbot_contracts.readings import MeterType
@@ -46,9 +47,16 @@ LEFT JOIN notice_prefs p ON p.chat_id = l.chat_id
 WHERE coalesce(p.reminders_on, true) AND NOT m.closed
 ORDER BY l.chat_id
 """
+# Chats that talked to the bot since $1 (an unasked message would cut into the conversation).
+_BUSY = """
+SELECT chat_id FROM rm_links WHERE linked_at > $1
+UNION SELECT chat_id FROM fsm_states WHERE updated_at > $1
+UNION SELECT chat_id FROM pending_requests WHERE started_at > $1
+"""
 
 
-async def residents(conn: asyncpg.Connection, period: str) -> list[ResidentFacts]:
+async def residents(conn: asyncpg.Connection, period: str, busy_since: datetime) -> list[ResidentFacts]:
+    busy = {r["chat_id"] for r in await conn.fetch(_BUSY, busy_since)}
     meters: dict[int, list[MeterFacts]] = defaultdict(list)
     for r in await conn.fetch(_RESIDENTS, period):
         meters[r["chat_id"]].append(
@@ -61,7 +69,7 @@ async def residents(conn: asyncpg.Connection, period: str) -> list[ResidentFacts
                 MeterType(r["meter_type"]),
             )
         )
-    return [ResidentFacts(chat_id, True, tuple(ms)) for chat_id, ms in meters.items()]
+    return [ResidentFacts(chat_id, True, tuple(ms), chat_id in busy) for chat_id, ms in meters.items()]
 
 
 async def sent_facts(conn: asyncpg.Connection, period: str) -> dict[int, set[Fact]]:
@@ -73,17 +81,6 @@ async def sent_facts(conn: asyncpg.Connection, period: str) -> dict[int, set[Fac
     for r in rows:
         facts[r["chat_id"]].add((r["kind"], r["subject"]))
     return facts
-
-
-async def record(conn: asyncpg.Connection, chat_id: int, fact: Fact) -> bool:
-    """True if the fact is new (this caller sends it), False if it was recorded before."""
-    inserted = await conn.fetchval(
-        "INSERT INTO notice_facts (chat_id, kind, subject) VALUES ($1, $2, $3)"
-        " ON CONFLICT DO NOTHING RETURNING true",
-        chat_id,
-        *fact,
-    )
-    return bool(inserted)
 
 
 async def period_closed(conn: asyncpg.Connection, period: str) -> bool:
