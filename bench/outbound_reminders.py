@@ -150,6 +150,8 @@ async def measure(args: argparse.Namespace, server: BotApiServer, env: dict[str,
     try:
         while time.perf_counter() < deadline:
             await asyncio.sleep(0.5)
+            if gateway.poll() is not None:
+                raise RuntimeError(f"the gateway exited ({gateway.returncode}); see {log}")
             count, _, _ = tally(server, n)
             if count and first_at is None:
                 first_at = time.perf_counter()
