@@ -289,11 +289,24 @@ async def test_two_residents_at_once(journey: Journey) -> None:
 
 async def test_period_closed_after_export(journey: Journey) -> None:
     period = datetime.now(ZoneInfo("Europe/Moscow")).strftime("%Y-%m")
+    handed_in = journey.resident()
+    await handed_in.register()
+    await handed_in.add_account("2002", "Ёлкина")
+    saved = await handed_in.enter_reading("2002", "2002-el", "5001")
+    assert saved.text == "Информация сохранена"
+    assert (await handed_in.next()).text == handed_in.t("reading.next_meter")  # 2002 has two meters
     exported = await asyncio.to_thread(
         journey.stack.cli, "export", "--period", period, "--format", "csv", "--close", "--force"
     )
     assert exported.returncode == 0, exported.stderr
     assert "2001-cw" in exported.stdout
+    # issue 13: the resident is told, unasked (the outbound queue), what went to billing
+    pushed = await handed_in.next(timeout=60)
+    assert pushed.text and "переданы в расчёт" in pushed.text and "2002-el: 5001" in pushed.text, pushed.text
+    actions = await handed_in.choose_account("2002")
+    view = await handed_in.tap(actions, "Посмотреть переданные показания")
+    line = next(x for x in (view.text or "").splitlines() if "2002-el: 5001" in x)
+    assert line.endswith(" — передано в расчёт"), line
     # readings learns of the closed period from billing-export's events
     readings_db = journey.stack.dsn("readings")
     await eventually(

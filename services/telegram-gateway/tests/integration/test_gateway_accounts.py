@@ -154,7 +154,12 @@ async def test_exit_leaves_the_input(gateway: GatewayHarness, new_resident: Resi
     await dina.press("Добавить ЛС")
     left = await dina.say("/exit")
     assert left.text == "Ввод прерван. Вы в главном меню."
-    assert left.buttons == [["Написать администратору"], ["Справка", "Начать работу"], ["Удалить мои данные"]]
+    assert left.buttons == [
+        ["Написать администратору"],
+        ["Справка", "Начать работу"],
+        ["Удалить мои данные"],
+        ["Напоминания: вкл/выкл"],
+    ]
     assert "Не понимаю" in ((await dina.say("123")).text or "")  # no longer taken as an account number
     back = await dina.press("Начать работу")
     assert back.buttons == [["Добавить ЛС", "Выбрать ЛС"], ["Удалить ЛС", "Выход"]]

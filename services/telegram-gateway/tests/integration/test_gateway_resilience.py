@@ -112,6 +112,7 @@ async def test_no_answer_means_a_timeout_message_and_a_late_answer_still_arrives
             ["Написать администратору"],
             ["Справка", "Начать работу"],
             ["Удалить мои данные"],
+            ["Напоминания: вкл/выкл"],
         ]
 
 

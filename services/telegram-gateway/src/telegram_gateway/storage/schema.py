@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from meterbot_platform.migrations import Migration
 
+from telegram_gateway.notices.store import NOTICES_MIGRATION
+from telegram_gateway.outbound.schema import OUTBOUND_MIGRATION
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         "gateway/001_read_model",
@@ -179,4 +182,6 @@ MIGRATIONS: tuple[Migration, ...] = (
         FROM rm_meters WHERE last_value IS NOT NULL AND last_value_date IS NOT NULL;
         """,
     ),
+    OUTBOUND_MIGRATION,
+    NOTICES_MIGRATION,
 )
