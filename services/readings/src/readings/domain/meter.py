@@ -1,12 +1,8 @@
 """Meter aggregate state (stream per meter id): what the registry says about a meter and the readings
 accepted for it, one per period. `evolve` folds events; registry decisions live here too.
 
-Which previous value a reading is checked against (`previous_value`):
-- the last accepted reading of an EARLIER period than the one being submitted, so a second reading in
-  the same open period replaces the first and is checked against the same previous value;
-- unless the registry's last_value is at least as recent (its last_value_date falls in the same or a
-  later period than that reading, or there is no such reading): billing is the source of truth for
-  what it has already booked. A registry value without a date loses to any reading of ours."""
+The previous value a reading is checked against is the one shared rule of
+meterbot_contracts.previous_value (the gateway shows the same one in its prompt)."""
 
 from __future__ import annotations
 
@@ -17,6 +13,7 @@ from typing import TypeAlias
 from uuid import UUID
 
 from meterbot_contracts.billing import LateReadingRefused, RegistryMeter
+from meterbot_contracts.previous_value import last_earlier_reading, previous_value
 from meterbot_contracts.readings import (
     MeterClosed,
     MeterRegistered,
@@ -29,8 +26,6 @@ from meterbot_contracts.readings import (
     ReadingWithdrawn,
 )
 from pydantic import BaseModel, ConfigDict, Field
-
-from readings.domain.period import period_of_date
 
 MeterEvent: TypeAlias = (
     MeterRegistered
@@ -80,17 +75,10 @@ class MeterState(BaseModel):
         return self.readings.get(period)
 
     def previous_value(self, period: Period) -> Decimal | None:
-        """The value a reading for `period` is checked against (see the module docstring)."""
-        earlier = [r for p, r in self.readings.items() if p < period]
-        ours = max(earlier, key=lambda r: r.period) if earlier else None
-        registry_value = self.info.last_value if self.info else None
-        registry_date = self.info.last_value_date if self.info else None
-        if ours is None:
-            return registry_value
-        registry_is_newer = registry_date is not None and period_of_date(registry_date) >= ours.period
-        if registry_value is not None and registry_is_newer:
-            return registry_value
-        return ours.value
+        """The value a reading for `period` is checked against (meterbot_contracts.previous_value)."""
+        ours = last_earlier_reading(((p, r.value) for p, r in self.readings.items()), period)
+        info = self.info
+        return previous_value(ours, info.last_value if info else None, info.last_value_date if info else None)
 
 
 def _info_of(event: MeterRegistered) -> MeterInfo:
