@@ -151,3 +151,78 @@ class ReadingWithdrawalRefused(Message):
     account_number: str
     meter_id: str
     reason: Literal["nothing_to_withdraw", "period_closed", "not_linked"]
+
+
+# --- issue 14: meter lifecycle and smarter checks (new versions; the ones above stay as they are) ---
+
+RejectionReasonV2 = Literal[
+    RejectionReason,
+    "too_many_digits",  # more integer digits than the counter has (MeterRegisteredV2.digits)
+    "meter_replaced",  # the meter was replaced (MeterReplaced) while the reading was on its way
+]
+# What a resident is asked to confirm before readings accepts a value.
+ConfirmationCheck = Literal["rollover", "anomaly"]
+
+
+@contract
+class MeterRegisteredV2(MeterRegistered):
+    """MeterRegistered with what the registry's optional columns say (None: not given). Sent only
+    when one of them is given; otherwise MeterRegistered v1 as before."""
+
+    VERSION = 2
+    digits: int | None = Field(default=None, ge=1, le=12)  # integer digits of the counter
+    fraction_digits: int | None = Field(default=None, ge=0, le=6)
+    replaces_meter_id: str | None = None
+    initial_value: Decimal | None = Field(default=None, ge=0)
+    residents: int | None = Field(default=None, ge=0)  # people registered in the apartment
+
+
+@contract
+class ReadingSubmittedV2(ReadingSubmitted):
+    """ReadingSubmitted with the resident's answers to what readings asked (ReadingConfirmationAsked):
+    `rollover` «Счётчик перешёл через ноль?» Да (yes) / Нет (no); `anomaly_confirmed` after the
+    «higher than expected» warning."""
+
+    VERSION = 2
+    rollover: Literal["yes", "no"] | None = None
+    anomaly_confirmed: bool = False
+
+
+@contract
+class ReadingConfirmationAsked(Message):
+    """Answer to a ReadingSubmitted: the value is not accepted yet, the resident is asked first
+    (nothing is recorded for the meter). `check` says what: the counter passed zero (rollover), or
+    the consumption is above what is expected (anomaly, `expected` the limit it is above)."""
+
+    TYPE = "ReadingConfirmationAsked"
+    chat_id: int
+    account_number: str
+    meter_id: str
+    raw_value: str
+    check: ConfirmationCheck
+    value: Decimal
+    previous_value: Decimal | None
+    consumption: Decimal
+    expected: Decimal | None = None
+    rollover: bool = False  # the consumption counts the counter passing zero (already confirmed)
+
+
+@contract
+class ReadingAcceptedV2(ReadingAccepted):
+    """ReadingAccepted with how it was accepted: across the counter's zero (`rollover`, the true
+    `consumption` = value + 10^digits − previous), and/or confirmed by the resident after an anomaly
+    warning. Sent only when one of them holds; otherwise ReadingAccepted v1 as before."""
+
+    VERSION = 2
+    rollover: bool = False
+    consumption: Decimal | None = None
+    confirmed_after_warning: bool = False
+
+
+@contract
+class ReadingRejectedV2(ReadingRejected):
+    """ReadingRejected for the reasons v1 does not know (too_many_digits, meter_replaced)."""
+
+    VERSION = 2
+    reason: RejectionReasonV2  # type: ignore[assignment]  # a wider set than v1's: a new version
+    digits: int | None = None

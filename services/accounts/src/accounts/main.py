@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from meterbot_contracts.all import default_registry
-from meterbot_contracts.billing import RegistryRecord
+from meterbot_contracts.billing import RegistryRecord, RegistryRecordV2
 from meterbot_contracts.topics import ACCOUNTS_COMMANDS, BILLING_REGISTRY_V1, IDENTITY_EVENTS
 from meterbot_platform.consumer import subscribe, subscribe_batch
 from meterbot_platform.projection import ProjectionRunner
@@ -58,7 +58,7 @@ def make_wire(clock: Clock = utc_now, group_id: str = SERVICE) -> Wire:
             service=SERVICE,
             group_id=f"{group_id}.registry",
             registry=default_registry,
-            handled=[RegistryRecord],
+            handled=[RegistryRecord, RegistryRecordV2],
             handler=registry_handler(runtime.pool, keyring, runtime.store),
             max_records=REGISTRY_BATCH,
             fetch_max_wait_ms=REGISTRY_FETCH_WAIT_MS,

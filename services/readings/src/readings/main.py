@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from uuid import UUID, uuid4
 
 from meterbot_contracts.all import default_registry
-from meterbot_contracts.billing import RegistryRecord
+from meterbot_contracts.billing import RegistryRecord, RegistryRecordV2
 from meterbot_contracts.topics import (
     ACCOUNTS_EVENTS,
     BILLING_EXPORT_EVENTS,
@@ -76,7 +76,7 @@ def make_wire(
             service=SERVICE,
             group_id=f"{SERVICE}.registry",
             registry=default_registry,
-            handled=[RegistryRecord],
+            handled=[RegistryRecord, RegistryRecordV2],
             handler=registry_handler(runtime.pool, runtime.store),
             # big polls: a transaction per 1000 records, not per the few a 10 ms fetch brings
             max_records=1000,

@@ -4,7 +4,8 @@ decided the second time on the first one's outcome) and every answer is appended
 the inbox claims, in one transaction.
 
 Every command gets an answer on meterbot.readings.events with its correlation id, because the gateway
-waits for it: ReadingAccepted | ReadingRejected, ReadingWithdrawn | ReadingWithdrawalRefused. The answer
+waits for it: ReadingAccepted | ReadingRejected | ReadingConfirmationAsked (nothing recorded on the
+meter's state: the resident is asked, issue 14), ReadingWithdrawn | ReadingWithdrawalRefused. The answer
 goes to the meter's stream even for an id the registry never listed (unknown_meter): the stream then
 holds only refusals, which change no state, and a later MeterRegistered simply follows them."""
 
@@ -21,8 +22,10 @@ from meterbot_contracts import Envelope, Message
 from meterbot_contracts.readings import (
     Period,
     ReadingAccepted,
+    ReadingConfirmationAsked,
     ReadingRejected,
     ReadingSubmitted,
+    ReadingSubmittedV2,
     ReadingWithdrawalRefused,
     ReadingWithdrawalRequested,
     ReadingWithdrawn,
@@ -40,7 +43,9 @@ from readings.metrics import READINGS_ACCEPTED, READINGS_REJECTED, WITHDRAWALS
 CONSUMER = "readings:commands"
 Clock = Callable[[], datetime]
 ReadingCommand = ReadingSubmitted | ReadingWithdrawalRequested
-Answer = ReadingAccepted | ReadingRejected | ReadingWithdrawn | ReadingWithdrawalRefused
+Answer = (
+    ReadingAccepted | ReadingRejected | ReadingConfirmationAsked | ReadingWithdrawn | ReadingWithdrawalRefused
+)
 
 
 def utc_now() -> datetime:
@@ -120,6 +125,8 @@ def _count(answer: Message) -> str:
     if isinstance(answer, ReadingRejected):
         READINGS_REJECTED.labels(SERVICE, answer.reason).inc()
         return "rejected"
+    if isinstance(answer, ReadingConfirmationAsked):
+        return "asked"
     if isinstance(answer, ReadingWithdrawn):
         WITHDRAWALS.labels(SERVICE, "withdrawn").inc()
         return "accepted"
@@ -143,4 +150,4 @@ def command_handler(pool: asyncpg.Pool, deps: Deps) -> BatchHandler:
     )
 
 
-COMMANDS: tuple[type[Message], ...] = (ReadingSubmitted, ReadingWithdrawalRequested)
+COMMANDS: tuple[type[Message], ...] = (ReadingSubmitted, ReadingSubmittedV2, ReadingWithdrawalRequested)

@@ -12,14 +12,16 @@ from decimal import Decimal
 from typing import TypeAlias
 from uuid import UUID
 
-from meterbot_contracts.billing import LateReadingRefused, RegistryMeter
+from meterbot_contracts.billing import LateReadingRefused, RegistryMeter, RegistryMeterV2
 from meterbot_contracts.previous_value import last_earlier_reading, previous_value
 from meterbot_contracts.readings import (
     MeterClosed,
     MeterRegistered,
+    MeterRegisteredV2,
     MeterType,
     Period,
     ReadingAccepted,
+    ReadingAcceptedV2,
     ReadingReconciled,
     ReadingRejected,
     ReadingWithdrawalRefused,
@@ -50,6 +52,16 @@ class MeterInfo(BaseModel):
     verified_until: date | None = None
     last_value: Decimal | None = None
     last_value_date: date | None = None
+    # the registry's optional columns (MeterRegisteredV2; None: not given)
+    digits: int | None = None
+    fraction_digits: int | None = None
+    replaces_meter_id: str | None = None
+    initial_value: Decimal | None = None
+    residents: int | None = None
+
+
+# MeterInfo fields that came with MeterRegisteredV2: a registration with any of them given is sent as v2.
+V2_FIELDS = ("digits", "fraction_digits", "replaces_meter_id", "initial_value", "residents")
 
 
 class AcceptedReading(BaseModel):
@@ -62,6 +74,13 @@ class AcceptedReading(BaseModel):
     value: Decimal
     period: Period
     submitted_at: datetime
+    consumption: Decimal | None = None  # since the previous value (None: no previous value)
+
+
+def _consumption(event: ReadingAccepted) -> Decimal | None:
+    if isinstance(event, ReadingAcceptedV2) and event.consumption is not None:
+        return event.consumption
+    return None if event.previous_value is None else event.value - event.previous_value
 
 
 class MeterState(BaseModel):
@@ -74,6 +93,11 @@ class MeterState(BaseModel):
     def reading_in(self, period: Period) -> AcceptedReading | None:
         return self.readings.get(period)
 
+    def consumptions_before(self, period: Period) -> list[Decimal]:
+        """The consumption of each accepted period before `period` that has one, oldest first."""
+        earlier = sorted((p, r.consumption) for p, r in self.readings.items() if p < period)
+        return [c for _, c in earlier if c is not None]
+
     def previous_value(self, period: Period) -> Decimal | None:
         """The value a reading for `period` is checked against (meterbot_contracts.previous_value)."""
         ours = last_earlier_reading(((p, r.value) for p, r in self.readings.items()), period)
@@ -82,6 +106,7 @@ class MeterState(BaseModel):
 
 
 def _info_of(event: MeterRegistered) -> MeterInfo:
+    extra = {f: getattr(event, f) for f in V2_FIELDS} if isinstance(event, MeterRegisteredV2) else {}
     return MeterInfo(
         meter_id=event.meter_id,
         account_number=event.account_number,
@@ -90,6 +115,7 @@ def _info_of(event: MeterRegistered) -> MeterInfo:
         verified_until=event.verified_until,
         last_value=event.last_value,
         last_value_date=event.last_value_date,
+        **extra,
     )
 
 
@@ -115,6 +141,7 @@ def _readings_after(
             value=event.value,
             period=event.period,
             submitted_at=event.submitted_at,
+            consumption=_consumption(event),
         )
         return {**readings, event.period: reading}
     current = readings.get(event.period)
@@ -139,6 +166,9 @@ def _counted_reading(event: ReadingReconciled) -> AcceptedReading | None:
         value=event.counted_value,
         period=event.period,
         submitted_at=event.counted_submitted_at,
+        consumption=None
+        if event.counted_previous_value is None
+        else event.counted_value - event.counted_previous_value,
     )
 
 
@@ -181,16 +211,19 @@ def decide_registration(
     state: MeterState, account_number: str, meter: RegistryMeter
 ) -> list[MeterRegistered]:
     """A registry record lists this meter: MeterRegistered unless nothing changed (idempotent by content).
-    A closed meter listed again is reopened."""
-    event = MeterRegistered(
-        meter_id=meter.meter_id,
-        account_number=account_number,
-        meter_type=meter.meter_type,
-        serial_number=meter.serial_number,
-        verified_until=meter.verified_until,
-        last_value=meter.last_value,
-        last_value_date=meter.last_value_date,
-    )
+    A closed meter listed again is reopened. With any optional column given: MeterRegisteredV2."""
+    fields = {
+        "meter_id": meter.meter_id,
+        "account_number": account_number,
+        "meter_type": meter.meter_type,
+        "serial_number": meter.serial_number,
+        "verified_until": meter.verified_until,
+        "last_value": meter.last_value,
+        "last_value_date": meter.last_value_date,
+    }
+    extra = {f: getattr(meter, f) for f in V2_FIELDS} if isinstance(meter, RegistryMeterV2) else {}
+    given = {f: v for f, v in extra.items() if v is not None}
+    event = MeterRegisteredV2(**fields, **given) if given else MeterRegistered(**fields)
     if not state.closed and state.info == _info_of(event):
         return []
     return [event]

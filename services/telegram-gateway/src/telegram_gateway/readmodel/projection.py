@@ -20,6 +20,7 @@ from meterbot_contracts.identity import ResidentContactUpdated, ResidentErased, 
 from meterbot_contracts.readings import (
     MeterClosed,
     MeterRegistered,
+    MeterRegisteredV2,
     ReadingAccepted,
     ReadingReconciled,
     ReadingWithdrawn,
@@ -191,6 +192,7 @@ BULK: dict[type[Message], tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]
     AccountRegistered: (_ACCOUNT_REGISTERED, _account_registered_args),
     MeterRegistered: (_METER_REGISTERED, _meter_registered_args),
     MeterClosed: (_METER_CLOSED, _meter_closed_args),
+    MeterRegisteredV2: (_METER_REGISTERED, _meter_registered_args),
 }
 
 APPLY: dict[type[Message], Apply] = {
