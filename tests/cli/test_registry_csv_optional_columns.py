@@ -65,7 +65,9 @@ def test_every_optional_column_in_any_order_fills_its_field() -> None:
         ("5,,,,٣", "residents '٣' is not a whole number"),
     ],
 )
-def test_a_bad_optional_value_is_reported_by_line_and_holds_its_account_back(cells: str, message: str) -> None:
+def test_a_bad_optional_value_is_reported_by_line_and_holds_its_account_back(
+    cells: str, message: str
+) -> None:
     header = f"{FIXED},digits,fraction_digits,replaces_meter_id,initial_value,residents"
     result = parse(
         header,

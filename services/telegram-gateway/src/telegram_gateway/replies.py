@@ -19,6 +19,7 @@ from meterbot_contracts.identity import (
 )
 from meterbot_contracts.readings import (
     ReadingAccepted,
+    ReadingConfirmationAsked,
     ReadingReconciled,
     ReadingRejected,
     ReadingWithdrawalRefused,
@@ -27,7 +28,13 @@ from meterbot_contracts.readings import (
 )
 from meterbot_contracts.window import SubmissionWindow
 
-from telegram_gateway.bot.keyboards import contact_keyboard, main_menu, meter_label, meters_keyboard
+from telegram_gateway.bot.keyboards import (
+    check_keyboard,
+    contact_keyboard,
+    main_menu,
+    meter_label,
+    meters_keyboard,
+)
 from telegram_gateway.i18n import Texts
 from telegram_gateway.messenger import Markup
 from telegram_gateway.periods import local_time, split_period
@@ -35,7 +42,9 @@ from telegram_gateway.readmodel import MeterView, PeriodReading
 
 REJECTION_REASONS: tuple[str, ...] = get_args(RejectionReason)
 # The resident can fix these by typing another value: the chat stays on the meter for it.
-RETRYABLE = frozenset({"below_previous", "above_max_delta", "not_a_number", "not_an_integer"})
+RETRYABLE = frozenset(
+    {"below_previous", "above_max_delta", "not_a_number", "not_an_integer", "too_many_digits"}
+)
 
 
 @dataclass(frozen=True)
@@ -107,8 +116,10 @@ def unlink_reply(t: Texts, event: AccountUnlinked) -> list[Outgoing]:
 
 def rejection_text(t: Texts, event: ReadingRejected, label: str, window: SubmissionWindow) -> str:
     """The message for one rejection reason, with the values readings reported."""
+    # the reasons v1 does not know (ReadingRejectedV2) have their texts in the [checks] table
+    key = f"rejected.{event.reason}" if event.reason in REJECTION_REASONS else f"checks.{event.reason}"
     return t(
-        f"rejected.{event.reason}",
+        key,
         number=event.account_number,
         meter=label,
         value=event.raw_value,
@@ -143,6 +154,20 @@ def reading_reply(
     if retries(event) and any(m.meter_id == event.meter_id for m in meters):
         return [Outgoing(f"{text}\n{t('reading.retry', meter=label)}")]
     return [Outgoing(text)]
+
+
+def confirmation_reply(t: Texts, event: ReadingConfirmationAsked, label: str) -> list[Outgoing]:
+    """readings asks before it accepts the value: «Счётчик перешёл через ноль?» or «higher than
+    expected», with «Да» / «Нет» under it."""
+    text = t(
+        f"checks.ask_{event.check}",
+        meter=label,
+        value=format_value(t, event.value),
+        previous=format_value(t, event.previous_value),
+        consumption=format_value(t, event.consumption),
+        expected=format_value(t, event.expected),
+    )
+    return [Outgoing(text, check_keyboard(t, event.check))]
 
 
 def view_lines(  # noqa: PLR0917  (one call site; each argument a different fact)

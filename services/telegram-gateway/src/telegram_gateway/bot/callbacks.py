@@ -56,3 +56,11 @@ def ref_for(value: str) -> str:
 
 def ref_matches(ref: str, value: str) -> bool:
     return ref == ref_for(value)
+
+
+class CheckCb(CallbackData, prefix="chk"):
+    """«Да» / «Нет» under a question readings asked about a typed value (ReadingConfirmationAsked:
+    rollover or anomaly). Valid only while the chat is at that question (EnterReading.confirm)."""
+
+    check: str
+    yes: bool

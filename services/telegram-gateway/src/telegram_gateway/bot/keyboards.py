@@ -10,6 +10,7 @@ from meterbot_contracts.readings import MeterType
 from telegram_gateway.bot.callbacks import (
     AccountAction,
     AccountCb,
+    CheckCb,
     ConfirmCb,
     Destructive,
     MeterCb,
@@ -130,6 +131,18 @@ def confirm_keyboard(t: Texts, action: Destructive, ref: str) -> InlineKeyboardM
                 InlineKeyboardButton(
                     text=t("btn.no"), callback_data=ConfirmCb(action=action, ref=ref, yes=False).pack()
                 ),
+            ]
+        ]
+    )
+
+
+def check_keyboard(t: Texts, check: str) -> InlineKeyboardMarkup:
+    """«Да» / «Нет» under readings' question about a typed value (rollover, anomaly)."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=t("btn.yes"), callback_data=CheckCb(check=check, yes=True).pack()),
+                InlineKeyboardButton(text=t("btn.no"), callback_data=CheckCb(check=check, yes=False).pack()),
             ]
         ]
     )

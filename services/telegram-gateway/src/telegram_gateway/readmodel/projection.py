@@ -22,6 +22,7 @@ from meterbot_contracts.readings import (
     MeterRegistered,
     MeterRegisteredV2,
     ReadingAccepted,
+    ReadingAcceptedV2,
     ReadingReconciled,
     ReadingWithdrawn,
 )
@@ -203,6 +204,7 @@ APPLY: dict[type[Message], Apply] = {
     AccountLinkRefused: _link_refused,
     AccountUnlinked: _unlinked,
     ReadingAccepted: _accepted,
+    ReadingAcceptedV2: _accepted,
     ReadingWithdrawn: _withdrawn,
     ReadingReconciled: _reconciled,
     PeriodClosed: _period_closed,  # on billing-export's topic, where the gateway reads it

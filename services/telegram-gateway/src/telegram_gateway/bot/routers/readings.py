@@ -1,7 +1,10 @@
 """Readings for a chosen account: meter buttons (always, even for one meter) -> what stands in the
 way is said now (closed meter, expired verification, window not open), else the value prompt with
 the previous value -> ReadingSubmitted with the raw text; this period's readings and the meters
-still to submit; withdrawing one after «Да»."""
+still to submit; withdrawing one after «Да». When readings asks about a typed value first (the counter
+passed zero? a consumption above what is expected?), «Да» sends it again with the answer, «Нет» to
+the rollover sends it as not rolled over (refused as below the previous value), «Нет» to the anomaly
+keeps nothing and waits for the value again."""
 
 from __future__ import annotations
 
@@ -9,11 +12,12 @@ from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from meterbot_contracts.fields import RAW_VALUE_MAX
-from meterbot_contracts.readings import ReadingSubmitted, ReadingWithdrawalRequested
+from meterbot_contracts.readings import ReadingSubmitted, ReadingSubmittedV2, ReadingWithdrawalRequested
 
 from telegram_gateway.bot.callbacks import (
     AccountAction,
     AccountCb,
+    CheckCb,
     ConfirmCb,
     Destructive,
     MeterCb,
@@ -167,6 +171,56 @@ async def withdraw_declined(query: CallbackQuery, bot: Bot, state: FSMContext, t
     await bot.send_message(turn.chat_id, turn.t("reading.withdraw_declined"))
 
 
+async def check_answered(
+    query: CallbackQuery, callback_data: CheckCb, *, bot: Bot, state: FSMContext, turn: Turn, deps: Deps
+) -> Sent | None:
+    """«Да» / «Нет» under readings' question about the value the resident typed."""
+    await query.answer()
+    data = await state.get_data()
+    if data.get("check") != callback_data.check:  # a button of an earlier question
+        return None
+    await state.clear()
+    context = ReplyContext(account_number=data["account"], meter_id=data["meter_id"], label=data["label"])
+    if callback_data.check == "anomaly" and not callback_data.yes:
+        await _enter_again(bot, state, turn, deps, context)
+        return None
+    rollover = data.get("rollover")
+    if callback_data.check == "rollover":
+        rollover = "yes" if callback_data.yes else "no"
+    command = ReadingSubmittedV2(
+        chat_id=turn.chat_id,
+        account_number=data["account"],
+        meter_id=data["meter_id"],
+        raw_value=data["raw"],
+        rollover=rollover,
+        anomaly_confirmed=callback_data.check == "anomaly",
+    )
+    return await request(bot, turn, deps, command, context)
+
+
+async def _enter_again(bot: Bot, state: FSMContext, turn: Turn, deps: Deps, context: ReplyContext) -> None:
+    """The anomaly was not confirmed: nothing is kept, the chat waits for the value of that meter again."""
+    meters = await deps.read_model.meters_of_chat(turn.chat_id)
+    meter = next((m for m in meters if m.meter_id == context.meter_id), None)
+    previous = await deps.read_model.previous_value(meter, deps.current_period()) if meter else None
+    await state.set_state(EnterReading.value)
+    await state.set_data(
+        {"account": context.account_number, "meter_id": context.meter_id, "label": context.label}
+    )
+    text = turn.t("checks.anomaly_cancelled", meter=context.label, prev=format_value(turn.t, previous))
+    await bot.send_message(turn.chat_id, text)
+
+
+async def check_stale(query: CallbackQuery, bot: Bot, turn: Turn) -> None:
+    """A «Да» / «Нет» of a question that was answered or left: nothing is sent to readings."""
+    await query.answer()
+    await bot.send_message(turn.chat_id, turn.t("checks.stale"))
+
+
+async def check_fallback(message: Message, turn: Turn) -> None:
+    await message.answer(turn.t("checks.answer_buttons"))
+
+
 def router() -> Router:
     r = Router(name=__name__)
     r.message.filter(registered)
@@ -185,4 +239,7 @@ def router() -> Router:
     r.callback_query.register(meter_not_owned, WithdrawCb.filter())
     r.message.register(take_value, EnterReading.value, F.text)
     r.message.register(value_fallback, EnterReading.value)
+    r.callback_query.register(check_answered, CheckCb.filter(), EnterReading.confirm)
+    r.callback_query.register(check_stale, CheckCb.filter())
+    r.message.register(check_fallback, EnterReading.confirm)
     return r

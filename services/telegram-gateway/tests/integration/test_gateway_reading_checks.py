@@ -1,0 +1,177 @@
+"""Issue 14 items 2 and 5 through the real dispatcher and the local Bot API server: readings asks
+before it accepts a value (ReadingConfirmationAsked), the bot puts the question with «Да» / «Нет»,
+and the answer goes back as ReadingSubmittedV2 -- rollover Да (recorded) and Нет (refused as below
+the previous value, the chat stays on the meter), anomaly Да (recorded as confirmed after the
+warning) and Нет (nothing sent, the value is asked for again). readings is played by the double."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from uuid import uuid4
+from zoneinfo import ZoneInfo
+
+import pytest
+from meterbot_contracts.period import period_of
+from meterbot_contracts.readings import (
+    ConfirmationCheck,
+    MeterType,
+    ReadingAcceptedV2,
+    ReadingConfirmationAsked,
+    ReadingRejected,
+    ReadingRejectedV2,
+    ReadingSubmitted,
+    ReadingSubmittedV2,
+)
+from meterbot_testing.resident import ResidentDriver, ResidentFactory
+from meterbot_testing.services import ServiceDouble
+
+from .gateway_harness import GatewayHarness
+from .gateway_steps import add_meter, link
+
+pytestmark = pytest.mark.integration
+
+PREVIOUS = Decimal(99990)
+
+
+def asked(
+    check: ConfirmationCheck, *, consumption: str, expected: str | None = None, rollover: bool = False
+) -> Callable[[ReadingSubmitted], ReadingConfirmationAsked]:
+    def respond(c: ReadingSubmitted) -> ReadingConfirmationAsked:
+        return ReadingConfirmationAsked(
+            chat_id=c.chat_id,
+            account_number=c.account_number,
+            meter_id=c.meter_id,
+            raw_value=c.raw_value,
+            check=check,
+            value=Decimal(c.raw_value),
+            previous_value=PREVIOUS,
+            consumption=Decimal(consumption),
+            expected=None if expected is None else Decimal(expected),
+            rollover=rollover,
+        )
+
+    return respond
+
+
+def accepted(c: ReadingSubmitted) -> ReadingAcceptedV2:
+    assert isinstance(c, ReadingSubmittedV2)
+    return ReadingAcceptedV2(
+        reading_id=uuid4(),
+        chat_id=c.chat_id,
+        account_number=c.account_number,
+        meter_id=c.meter_id,
+        meter_type=MeterType.COLD_WATER,
+        value=Decimal(c.raw_value),
+        previous_value=PREVIOUS,
+        period=period_of(datetime.now(UTC), ZoneInfo("Europe/Moscow")),
+        submitted_at=datetime.now(UTC),
+        rollover=c.rollover == "yes",
+        consumption=Decimal(25),
+        confirmed_after_warning=c.anomaly_confirmed,
+    )
+
+
+async def at_prompt(
+    gateway: GatewayHarness, services: ServiceDouble, new_resident: ResidentFactory
+) -> tuple[ResidentDriver, str]:
+    """A resident at the value prompt of a five-digit cold water meter whose previous value is 99990."""
+    resident = new_resident()
+    await resident.register()
+    account, meter = str(uuid.uuid4().int)[:9], f"CW-{uuid.uuid4().hex[:8]}"
+    await add_meter(gateway, services, account, meter, last_value=PREVIOUS)
+    await link(resident, services, account)
+    prompt = await resident.tap(await resident.meters(account), f"Холодная вода {meter}")
+    assert prompt.text == f"Введите значение для прибора учета Холодная вода {meter} (99990)"
+    return resident, meter
+
+
+async def test_rollover_yes_records_it_and_no_refuses_it_as_below_the_previous_value(
+    gateway: GatewayHarness, services: ServiceDouble, new_resident: ResidentFactory
+) -> None:
+    anna, meter = await at_prompt(gateway, services, new_resident)
+    question = await services.serve(
+        anna.say("15"), ReadingSubmitted, asked("rollover", consumption="25"), chat_id=anna.chat_id
+    )
+    assert "Счётчик перешёл через ноль?" in (question.text or "")
+    assert "расход составит 25" in (question.text or "")
+    assert question.buttons == [["Да", "Нет"]]
+    assert "«Да» или «Нет»" in ((await anna.say("16")).text or "")  # still at the question
+    saved = await services.serve(anna.tap(question, "Да"), ReadingSubmittedV2, accepted, chat_id=anna.chat_id)
+    assert saved.text == "Информация сохранена"
+    [again] = services.commands(ReadingSubmittedV2, chat_id=anna.chat_id)
+    assert (again.raw_value, again.rollover, again.anomaly_confirmed) == ("15", "yes", False)
+    assert await gateway.pool.fetchval("SELECT value FROM rm_readings WHERE meter_id = $1", meter) == 15
+
+    boris, meter = await at_prompt(gateway, services, new_resident)
+    question = await services.serve(
+        boris.say("15"), ReadingSubmitted, asked("rollover", consumption="25"), chat_id=boris.chat_id
+    )
+
+    def below(c: ReadingSubmitted) -> ReadingRejected:
+        assert isinstance(c, ReadingSubmittedV2)
+        assert c.rollover == "no"
+        return ReadingRejected(
+            chat_id=c.chat_id,
+            account_number=c.account_number,
+            meter_id=c.meter_id,
+            raw_value=c.raw_value,
+            reason="below_previous",
+            previous_value=PREVIOUS,
+            min_allowed=PREVIOUS,
+        )
+
+    refused = await services.serve(
+        boris.tap(question, "Нет"), ReadingSubmittedV2, below, chat_id=boris.chat_id
+    )
+    assert "Значение 15 меньше предыдущего (99990)" in (refused.text or "")
+    assert f"Введите исправленное значение для прибора учета Холодная вода {meter}" in (refused.text or "")
+
+    def too_many(c: ReadingSubmitted) -> ReadingRejectedV2:  # the chat is still on the meter
+        return ReadingRejectedV2(
+            chat_id=c.chat_id,
+            account_number=c.account_number,
+            meter_id=c.meter_id,
+            raw_value=c.raw_value,
+            reason="too_many_digits",
+            previous_value=PREVIOUS,
+            min_allowed=PREVIOUS,
+            max_allowed=Decimal(99999),
+            digits=5,
+        )
+
+    refused = await services.serve(boris.say("100005"), ReadingSubmitted, too_many, chat_id=boris.chat_id)
+    assert "не помещается на счетчике" in (refused.text or "")
+    assert "не более 99999" in (refused.text or "")
+
+
+async def test_anomaly_yes_records_it_as_confirmed_and_no_asks_for_the_value_again(
+    gateway: GatewayHarness, services: ServiceDouble, new_resident: ResidentFactory
+) -> None:
+    vera, meter = await at_prompt(gateway, services, new_resident)
+    warning = asked("anomaly", consumption="60", expected="15")
+    question = await services.serve(vera.say("100050"), ReadingSubmitted, warning, chat_id=vera.chat_id)
+    assert "выше ожидаемого (не более 15)" in (question.text or "")
+    assert question.buttons == [["Да", "Нет"]]
+    saved = await services.serve(vera.tap(question, "Да"), ReadingSubmittedV2, accepted, chat_id=vera.chat_id)
+    assert saved.text == "Информация сохранена"
+    [again] = services.commands(ReadingSubmittedV2, chat_id=vera.chat_id)
+    assert (again.raw_value, again.rollover, again.anomaly_confirmed) == ("100050", None, True)
+
+    gleb, meter = await at_prompt(gateway, services, new_resident)
+    question = await services.serve(gleb.say("100050"), ReadingSubmitted, warning, chat_id=gleb.chat_id)
+    cancelled = await gleb.tap(question, "Нет")
+    assert cancelled.text == (
+        f"Значение не сохранено. Введите значение для прибора учета Холодная вода {meter} (99990) еще раз"
+        " или отправьте /exit."
+    )
+    assert services.commands(ReadingSubmittedV2, chat_id=gleb.chat_id) == []
+    stale = await gleb.tap(question, "Да")  # the question was answered: its button sends nothing
+    assert stale.text == "Этот вопрос уже не актуален: ничего не отправлено."
+    assert services.commands(ReadingSubmittedV2, chat_id=gleb.chat_id) == []
+    retyped = await services.serve(
+        gleb.say("99995"), ReadingSubmitted, asked("anomaly", consumption="5"), chat_id=gleb.chat_id
+    )
+    assert "Сохранить его?" in (retyped.text or "")
