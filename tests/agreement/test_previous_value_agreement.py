@@ -13,7 +13,13 @@ from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
-from meterbot_contracts.readings import MeterRegistered, MeterType, ReadingAccepted, ReadingWithdrawn
+from meterbot_contracts.readings import (
+    MeterRegistered,
+    MeterRegisteredV2,
+    MeterType,
+    ReadingAccepted,
+    ReadingWithdrawn,
+)
 from meterbot_platform.migrations import migrate
 from readings.domain import MeterEvent, fold
 from telegram_gateway.readmodel.projection import apply_all
@@ -27,16 +33,20 @@ PERIODS = ["2026-08", "2026-09", "2026-10", "2026-11", "2026-12"]
 START = datetime(2026, 8, 1, tzinfo=UTC)
 
 
-def registered(value: str | None, on: date | None) -> MeterRegistered:
-    return MeterRegistered(
-        meter_id=METER,
-        account_number=ACCOUNT,
-        meter_type=MeterType.COLD_WATER,
-        serial_number="SN",
-        verified_until=None,
-        last_value=None if value is None else Decimal(value),
-        last_value_date=on,
-    )
+def registered(value: str | None, on: date | None, initial: str | None = None) -> MeterRegistered:
+    """v1, or v2 with an initial value (a meter that replaced another starts from it)."""
+    fields = {
+        "meter_id": METER,
+        "account_number": ACCOUNT,
+        "meter_type": MeterType.COLD_WATER,
+        "serial_number": "SN",
+        "verified_until": None,
+        "last_value": None if value is None else Decimal(value),
+        "last_value_date": on,
+    }
+    if initial is None:
+        return MeterRegistered(**fields)
+    return MeterRegisteredV2(**fields, initial_value=Decimal(initial), replaces_meter_id="M-0")
 
 
 def accepted(value: str, period: str, at: datetime, reading_id: UUID | None = None) -> ReadingAccepted:
@@ -56,7 +66,9 @@ def accepted(value: str, period: str, at: datetime, reading_id: UUID | None = No
 def random_sequence(rng: random.Random) -> list[MeterEvent]:
     """A registry listing, then readings, replacements, withdrawals and registry updates (with and
     without a date, before, in and after the readings' periods), submitted in time order."""
-    events: list[MeterEvent] = [registered(str(rng.randint(0, 50)), None)]
+    events: list[MeterEvent] = [
+        registered(rng.choice([None, str(rng.randint(0, 50))]), None, rng.choice([None, "0.5"]))
+    ]
     at, value = START, 50
     current: dict[str, UUID] = {}
     for _ in range(rng.randint(1, 9)):
@@ -70,7 +82,8 @@ def random_sequence(rng: random.Random) -> list[MeterEvent]:
             events.append(accepted(str(value), period, at, reading_id))
         elif kind == "registry":
             day = rng.choice([None, date(2026, rng.randint(7, 12), rng.randint(1, 28))])
-            events.append(registered(str(value + rng.randint(-5, 5)), day))
+            last = rng.choice([None, str(value + rng.randint(-5, 5))])
+            events.append(registered(last, day, rng.choice([None, str(rng.randint(0, 9))])))
         elif current:
             withdrawn_period = rng.choice(sorted(current))
             events.append(
@@ -128,6 +141,16 @@ async def test_a_registry_update_after_a_reading_is_shown_as_it_is_checked(gatew
     answers = await both_sides(gateway_db, REGISTRY_AFTER_READING)
     assert ("2026-11", Decimal("310"), Decimal("310")) in answers
     assert all(ours == shown for _, ours, shown in answers), answers
+
+
+async def test_a_replacing_meter_starts_from_its_initial_value_on_both_sides(
+    gateway_db: asyncpg.Pool,
+) -> None:
+    answers = await both_sides(gateway_db, [registered(None, None, "0.5")])
+    assert {(ours, shown) for _, ours, shown in answers} == {(Decimal("0.5"), Decimal("0.5"))}
+    later: list[MeterEvent] = [registered(None, None, "0.5"), registered("7", date(2026, 11, 1))]  # v1: none
+    answers = await both_sides(gateway_db, later)
+    assert {(ours, shown) for _, ours, shown in answers} == {(Decimal(7), Decimal(7))}
 
 
 async def test_random_event_sequences_agree(gateway_db: asyncpg.Pool) -> None:

@@ -31,9 +31,13 @@ def previous_value(
     last_earlier: tuple[Period, Decimal] | None,
     registry_value: Decimal | None,
     registry_date: date | None,
+    initial_value: Decimal | None = None,
 ) -> Decimal | None:
     """The previous value from the last earlier accepted reading (see `last_earlier_reading`) and
-    the registry's last value and its date (see the module docstring)."""
+    the registry's last value and its date (see the module docstring). A new meter that replaced
+    another (issue 14) starts from the registry's `initial_value` while there is no last value."""
+    if registry_value is None:
+        registry_value = initial_value
     if last_earlier is None:
         return registry_value
     ours_period, ours_value = last_earlier

@@ -190,9 +190,9 @@ class ReadingSubmittedV2(ReadingSubmitted):
 
 @contract
 class ReadingConfirmationAsked(Message):
-    """Answer to a ReadingSubmitted: the value is not accepted yet, the resident is asked first
-    (nothing is recorded for the meter). `check` says what: the counter passed zero (rollover), or
-    the consumption is above what is expected (anomaly, `expected` the limit it is above)."""
+    """Answer to a ReadingSubmitted: the value is not accepted yet, the resident is asked first.
+    `check` says what: the counter passed zero (rollover), or the consumption is above what is
+    expected (anomaly, `expected` the limit it is above). Like a refusal, it changes no state."""
 
     TYPE = "ReadingConfirmationAsked"
     chat_id: int
@@ -226,3 +226,18 @@ class ReadingRejectedV2(ReadingRejected):
     VERSION = 2
     reason: RejectionReasonV2  # type: ignore[assignment]  # a wider set than v1's: a new version
     digits: int | None = None
+
+
+@contract
+class MeterReplaced(Message):
+    """The registry lists a new meter that replaces this one (its `replaces_meter_id`): this meter is
+    closed, its history kept; the new one opens with `initial_value` as its previous value. Sent once,
+    on the old meter's stream; the residents linked to `account_number` are told."""
+
+    TYPE = "MeterReplaced"
+    meter_id: str
+    account_number: str
+    meter_type: MeterType
+    replaced_by: str
+    replaced_by_type: MeterType
+    initial_value: Decimal | None = None

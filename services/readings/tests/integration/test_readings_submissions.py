@@ -8,20 +8,26 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from meterbot_contracts.all import default_registry
-from meterbot_contracts.billing import LateReadingRefused
+from meterbot_contracts.billing import LateReadingRefused, RegistryMeterV2, RegistryRecordV2
 from meterbot_contracts.readings import (
     MeterClosed,
+    MeterType,
     ReadingAccepted,
+    ReadingAcceptedV2,
+    ReadingConfirmationAsked,
     ReadingReconciled,
     ReadingRejected,
+    ReadingRejectedV2,
     ReadingSubmitted,
+    ReadingSubmittedV2,
     ReadingWithdrawalRefused,
     ReadingWithdrawn,
 )
-from meterbot_contracts.topics import BILLING_EXPORT_EVENTS, READINGS_COMMANDS
+from meterbot_contracts.topics import BILLING_EXPORT_EVENTS, BILLING_REGISTRY_V1, READINGS_COMMANDS
 
 from .conftest import START
 from .readings_harness import (
@@ -303,3 +309,80 @@ async def test_a_replacement_billing_refused_as_late_is_undone(service: Service)
     ]
     # the redelivery had no effect; the marker (the same refusal again) found nothing left to undo
     assert (await stream_types(service, meter_id)).count("ReadingReconciled") == 1
+
+
+# --- issue 14: the counter's digits, the anomaly warning and replacement, over the real service ---
+
+
+def meter_v2(meter_id: str, last_value: str | None, **extra: Any) -> RegistryMeterV2:
+    return RegistryMeterV2(
+        meter_id=meter_id,
+        meter_type=MeterType.COLD_WATER,
+        serial_number=f"SN-{meter_id}",
+        last_value=None if last_value is None else Decimal(last_value),
+        last_value_date=None,
+        **extra,
+    )
+
+
+async def register_v2(service: Service, account: str, *meters: RegistryMeterV2) -> None:
+    record = RegistryRecordV2(account_number=account, surname="Мамин-Сибиряк", meters=list(meters))
+    envelope = await service.publish(BILLING_REGISTRY_V1, record, key=account)
+    await service.processed(envelope, "readings:registry")
+
+
+async def answer(service: Service, command: ReadingSubmitted) -> Any:
+    envelope = await service.publish(
+        READINGS_COMMANDS, command, key=command.meter_id, correlation_id=f"test-{uuid4()}"
+    )
+    return await service.answer_to(envelope)
+
+
+async def test_rollover_is_asked_then_recorded_and_too_many_digits_refused(service: Service) -> None:
+    chat, account, meter_id = new_ids()
+    await register_v2(service, account, meter_v2(meter_id, "99990", digits=5, residents=1))
+    await link(service, chat, account)
+    asked = await submit(service, chat, account, meter_id, "15")
+    assert isinstance(asked, ReadingConfirmationAsked)
+    assert (asked.check, asked.consumption) == ("rollover", Decimal(25))
+    # the question is the answer on the meter's stream, like a refusal: it changes no state
+    assert await stream_types(service, meter_id) == ["MeterRegistered", "ReadingConfirmationAsked"]
+    yes = ReadingSubmittedV2(
+        chat_id=chat, account_number=account, meter_id=meter_id, raw_value="15", rollover="yes"
+    )
+    warned = await answer(service, yes)  # 25 m³ for one resident: above the norm 6.935
+    assert isinstance(warned, ReadingConfirmationAsked)
+    assert (warned.check, warned.rollover, warned.expected) == ("anomaly", True, Decimal("6.935"))
+    confirmed = await answer(service, yes.model_copy(update={"anomaly_confirmed": True}))
+    assert isinstance(confirmed, ReadingAcceptedV2)
+    assert (confirmed.rollover, confirmed.consumption, confirmed.confirmed_after_warning) == (
+        True,
+        Decimal(25),
+        True,
+    )
+    refused = await submit(service, chat, account, meter_id, "100000")
+    assert isinstance(refused, ReadingRejectedV2)
+    assert refused.reason == "too_many_digits"
+
+
+async def test_a_replacement_closes_the_old_meter_and_the_new_one_starts_from_its_initial_value(
+    service: Service,
+) -> None:
+    chat, account, old = new_ids()
+    new = f"{old}-new"
+    await register_v2(service, account, meter_v2(old, "500"))
+    await link(service, chat, account)
+    assert isinstance(await submit(service, chat, account, old, "510"), ReadingAccepted)
+    replacement = meter_v2(new, None, replaces_meter_id=old, initial_value=Decimal("0.5"), digits=5)
+    await register_v2(service, account, replacement)
+    await register_v2(service, account, replacement)  # a re-import: no second MeterReplaced
+    assert await stream_types(service, old) == ["MeterRegistered", "ReadingAccepted", "MeterReplaced"]
+    refused = await submit(service, chat, account, old, "520")  # in flight for the old meter
+    assert isinstance(refused, ReadingRejectedV2)
+    assert refused.reason == "meter_replaced"
+    too_low = await submit(service, chat, account, new, "0")
+    assert isinstance(too_low, ReadingRejected)
+    assert (too_low.reason, too_low.previous_value) == ("below_previous", Decimal("0.5"))
+    accepted = await submit(service, chat, account, new, "3")
+    assert isinstance(accepted, ReadingAccepted)
+    assert accepted.previous_value == Decimal("0.5")

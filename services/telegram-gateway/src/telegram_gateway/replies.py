@@ -18,6 +18,7 @@ from meterbot_contracts.identity import (
     ResidentRegistrationRefused,
 )
 from meterbot_contracts.readings import (
+    MeterReplaced,
     ReadingAccepted,
     ReadingConfirmationAsked,
     ReadingReconciled,
@@ -168,6 +169,17 @@ def confirmation_reply(t: Texts, event: ReadingConfirmationAsked, label: str) ->
         expected=format_value(t, event.expected),
     )
     return [Outgoing(text, check_keyboard(t, event.check))]
+
+
+def replacement_notice(t: Texts, event: MeterReplaced) -> list[Outgoing]:
+    """Unasked: a meter of a linked account was replaced; readings go to the new one from now on."""
+    text = t(
+        "checks.replaced_notice",
+        old=meter_label(t, event.meter_type, event.meter_id),
+        new=meter_label(t, event.replaced_by_type, event.replaced_by),
+        initial=format_value(t, event.initial_value),
+    )
+    return [Outgoing(text)]
 
 
 def view_lines(  # noqa: PLR0917  (one call site; each argument a different fact)

@@ -20,6 +20,7 @@ from meterbot_contracts.identity import (
     ResidentRegistrationRefused,
 )
 from meterbot_contracts.readings import (
+    MeterReplaced,
     ReadingAccepted,
     ReadingConfirmationAsked,
     ReadingReconciled,
@@ -95,6 +96,8 @@ class Responder:
                 await self._tell_reconciled(message)
             elif isinstance(message, PeriodClosed):
                 await self._tell_closed(message)
+            elif isinstance(message, MeterReplaced):
+                await self._tell_replaced(message)
         return set(new)
 
     async def _tell_reconciled(self, event: ReadingReconciled) -> None:
@@ -121,6 +124,20 @@ class Responder:
                 await self._messenger.send(row["chat_id"], text, None)
             except Exception:
                 log.exception("PeriodClosed not told to a resident")
+
+    async def _tell_replaced(self, event: MeterReplaced) -> None:
+        """Every chat linked to the account learns the meter was replaced (unasked, once: a
+        redelivered MeterReplaced is not claimed again)."""
+        chats = await self._pool.fetch(
+            "SELECT chat_id FROM rm_links WHERE account_number = $1", event.account_number
+        )
+        for row in chats:
+            try:
+                t = self._catalogue.texts(await self._read_model.language(row["chat_id"]))
+                for outgoing in replies.replacement_notice(t, event):
+                    await self._messenger.send(row["chat_id"], outgoing.text, outgoing.markup)
+            except Exception:
+                log.exception("MeterReplaced not told to a resident")
 
     async def _answer(self, pending: Pending, message: Message) -> None:
         t = self._catalogue.texts(pending.locale)

@@ -2,7 +2,9 @@
 before it accepts a value (ReadingConfirmationAsked), the bot puts the question with «Да» / «Нет»,
 and the answer goes back as ReadingSubmittedV2 -- rollover Да (recorded) and Нет (refused as below
 the previous value, the chat stays on the meter), anomaly Да (recorded as confirmed after the
-warning) and Нет (nothing sent, the value is asked for again). readings is played by the double."""
+warning) and Нет (nothing sent, the value is asked for again); a meter replaced mid-period (item 3):
+linked residents told once, a value in flight for the old meter refused, the new one prompted from
+its initial value. readings is played by the double."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ import pytest
 from meterbot_contracts.period import period_of
 from meterbot_contracts.readings import (
     ConfirmationCheck,
+    MeterRegisteredV2,
+    MeterReplaced,
     MeterType,
     ReadingAcceptedV2,
     ReadingConfirmationAsked,
@@ -175,3 +179,58 @@ async def test_anomaly_yes_records_it_as_confirmed_and_no_asks_for_the_value_aga
         gleb.say("99995"), ReadingSubmitted, asked("anomaly", consumption="5"), chat_id=gleb.chat_id
     )
     assert "Сохранить его?" in (retyped.text or "")
+
+
+async def test_a_replacement_mid_period_is_told_once_and_a_value_for_the_old_meter_refused(
+    gateway: GatewayHarness, services: ServiceDouble, new_resident: ResidentFactory
+) -> None:
+    dina, old = await at_prompt(gateway, services, new_resident)
+    account = await gateway.pool.fetchval("SELECT account_number FROM rm_meters WHERE meter_id = $1", old)
+    new = f"{old}-N"
+    await services.publish(
+        MeterRegisteredV2(
+            meter_id=new,
+            account_number=account,
+            meter_type=MeterType.COLD_WATER,
+            serial_number=f"SN-{new}",
+            verified_until=None,
+            last_value=None,
+            last_value_date=None,
+            replaces_meter_id=old,
+            initial_value=Decimal("0.5"),
+        )
+    )
+    replaced = MeterReplaced(
+        meter_id=old,
+        account_number=account,
+        meter_type=MeterType.COLD_WATER,
+        replaced_by=new,
+        replaced_by_type=MeterType.COLD_WATER,
+        initial_value=Decimal("0.5"),
+    )
+    envelope = await services.publish(replaced)
+    notice = await dina.next()
+    assert notice.text == (
+        f"Прибор учета Холодная вода {old} заменен на Холодная вода {new}. Показания по Холодная вода {old}"
+        " больше не принимаются; новый прибор учета начинает с 0.5."
+    )
+    await services.redeliver(envelope, replaced)  # told once: the next message answers the value
+
+    def in_flight(c: ReadingSubmitted) -> ReadingRejectedV2:
+        return ReadingRejectedV2(
+            chat_id=c.chat_id,
+            account_number=c.account_number,
+            meter_id=c.meter_id,
+            raw_value=c.raw_value,
+            reason="meter_replaced",
+        )
+
+    refused = await services.serve(dina.say("99995"), ReadingSubmitted, in_flight, chat_id=dina.chat_id)
+    assert refused.text == (
+        f"Прибор учета Холодная вода {old} заменен, показания по нему больше не принимаются."
+        " Выберите новый прибор учета в списке."
+    )
+    meters = await dina.meters(account)
+    assert meters.buttons == [[f"Холодная вода {new}"]]
+    prompt = await dina.tap(meters, f"Холодная вода {new}")
+    assert prompt.text == f"Введите значение для прибора учета Холодная вода {new} (0.5)"

@@ -18,6 +18,7 @@ from meterbot_contracts.readings import (
     MeterClosed,
     MeterRegistered,
     MeterRegisteredV2,
+    MeterReplaced,
     MeterType,
     Period,
     ReadingAccepted,
@@ -32,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 MeterEvent: TypeAlias = (
     MeterRegistered
     | MeterClosed
+    | MeterReplaced
     | ReadingAccepted
     | ReadingRejected
     | ReadingWithdrawn
@@ -88,6 +90,7 @@ class MeterState(BaseModel):
 
     info: MeterInfo | None = None
     closed: bool = False
+    replaced_by: str | None = None  # the meter that replaced this one (MeterReplaced)
     readings: dict[Period, AcceptedReading] = Field(default_factory=dict)
 
     def reading_in(self, period: Period) -> AcceptedReading | None:
@@ -102,7 +105,9 @@ class MeterState(BaseModel):
         """The value a reading for `period` is checked against (meterbot_contracts.previous_value)."""
         ours = last_earlier_reading(((p, r.value) for p, r in self.readings.items()), period)
         info = self.info
-        return previous_value(ours, info.last_value if info else None, info.last_value_date if info else None)
+        if info is None:
+            return previous_value(ours, None, None)
+        return previous_value(ours, info.last_value, info.last_value_date, info.initial_value)
 
 
 def _info_of(event: MeterRegistered) -> MeterInfo:
@@ -121,7 +126,9 @@ def _info_of(event: MeterRegistered) -> MeterInfo:
 
 def evolve(state: MeterState, event: MeterEvent) -> MeterState:
     if isinstance(event, MeterRegistered):
-        return state.model_copy(update={"info": _info_of(event), "closed": False})
+        return state.model_copy(update={"info": _info_of(event), "closed": False, "replaced_by": None})
+    if isinstance(event, MeterReplaced):
+        return state.model_copy(update={"closed": True, "replaced_by": event.replaced_by})
     if isinstance(event, MeterClosed):
         return state.model_copy(update={"closed": True})
     if isinstance(event, ReadingAccepted | ReadingWithdrawn | ReadingReconciled):
@@ -227,6 +234,23 @@ def decide_registration(
     if not state.closed and state.info == _info_of(event):
         return []
     return [event]
+
+
+def decide_replacement(state: MeterState, new: MeterInfo) -> list[MeterReplaced]:
+    """The registry lists `new` as replacing this meter (new.replaces_meter_id): MeterReplaced, once,
+    if this meter is known and open (a re-import, or a replacement of a closed meter, changes nothing)."""
+    if state.info is None or state.closed or new.meter_id == state.info.meter_id:
+        return []
+    return [
+        MeterReplaced(
+            meter_id=state.info.meter_id,
+            account_number=state.info.account_number,
+            meter_type=state.info.meter_type,
+            replaced_by=new.meter_id,
+            replaced_by_type=new.meter_type,
+            initial_value=new.initial_value,
+        )
+    ]
 
 
 def decide_closure(state: MeterState, account_number: str) -> list[MeterClosed]:

@@ -1,14 +1,15 @@
 """Deciding on a submitted reading or a withdrawal for one meter.
 
 A reading is refused for exactly one reason, the first that applies in this order: not_linked,
-unknown_meter (no such meter, or it belongs to another account), meter_closed, verification_expired
+unknown_meter (no such meter, or it belongs to another account), meter_closed (meter_replaced when
+another meter replaced it), verification_expired
 (verified_until before today in the billing time zone), outside_window, period_closed, not_a_number,
 not_an_integer, too_many_digits (the counter has fewer integer digits), below_previous (unless the
 counter passing zero explains it: then the resident is asked first, capacity.py), above_max_delta.
 The value-related refusals carry previous_value and max_allowed. A consumption above what is expected
-(anomaly.py) is asked about too. An answer that asks (ReadingConfirmationAsked) records nothing; the
-gateway sends the value again with the resident's answer (ReadingSubmittedV2). A second reading in the
-same open period replaces the first (replaces_reading_id).
+(anomaly.py) is asked about too. An answer that asks (ReadingConfirmationAsked) changes no state,
+like a refusal; the gateway sends the value again with the resident's answer (ReadingSubmittedV2).
+A second reading in the same open period replaces the first (replaces_reading_id).
 
 Withdrawal ("Удалить последние показания") removes the reading that counts for the current period,
 whoever in the family submitted it. Refused, in this order: not_linked, nothing_to_withdraw (no
@@ -43,6 +44,7 @@ from readings.domain.errors import (
     ChatNotLinked,
     ConfirmationNeeded,
     MeterIsClosed,
+    MeterWasReplaced,
     NothingToWithdraw,
     OutsideWindow,
     PeriodIsClosed,
@@ -71,7 +73,7 @@ def _known_meter(state: MeterState, account_number: str) -> MeterInfo:
 
 def _check_meter_usable(state: MeterState, info: MeterInfo, *, today: date, policy: ReadingPolicy) -> None:
     if state.closed:
-        raise MeterIsClosed()
+        raise MeterWasReplaced() if state.replaced_by is not None else MeterIsClosed()
     if info.verified_until is not None and info.verified_until < today:
         raise VerificationExpired(info.verified_until)
     if not policy.window.is_open(today):

@@ -28,6 +28,7 @@ class MeterView:
     last_value: Decimal | None
     closed: bool = False
     last_value_date: date | None = None
+    initial_value: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,13 @@ def _meter(row: asyncpg.Record) -> MeterView:
         row["last_value"],
         row["closed"],
         row["last_value_date"],
+        row["initial_value"],
     )
 
 
 _METER_COLUMNS = (
     "m.meter_id, m.account_number, m.meter_type, m.serial_number, m.verified_until, m.last_value, m.closed,"
-    " m.last_value_date"
+    " m.last_value_date, m.initial_value"
 )
 
 
@@ -121,7 +123,7 @@ class ReadModel:
             period,
         )
         last = (row["period"], row["value"]) if row is not None else None
-        return previous_value(last, meter.last_value, meter.last_value_date)
+        return previous_value(last, meter.last_value, meter.last_value_date, meter.initial_value)
 
     async def period_readings(self, chat_id: int, account_number: str, period: str) -> list[PeriodReading]:
         rows = await self._pool.fetch(
