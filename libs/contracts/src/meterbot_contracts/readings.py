@@ -226,6 +226,7 @@ class ReadingRejectedV2(ReadingRejected):
     VERSION = 2
     reason: RejectionReasonV2  # type: ignore[assignment]  # a wider set than v1's: a new version
     digits: int | None = None
+    pair_meter_id: str | None = None  # T1/T2 entered together: the other register, not kept either
 
 
 @contract
@@ -241,3 +242,17 @@ class MeterReplaced(Message):
     replaced_by: str
     replaced_by_type: MeterType
     initial_value: Decimal | None = None
+
+
+@contract
+class DayNightReadingSubmitted(ReadingSubmittedV2):
+    """Command: T1 (day, `meter_id` / `raw_value`) and T2 (night) of one two-tariff electricity meter
+    (electricity_day and electricity_night meters with the same serial number), recorded together:
+    both ReadingAccepted (one on each meter's stream, same correlation id) or neither (one
+    ReadingRejectedV2 naming the refused register, `pair_meter_id` the other). The answers to
+    readings' questions apply to both registers."""
+
+    TYPE = "DayNightReadingSubmitted"
+    VERSION = 1
+    night_meter_id: MeterIdField
+    night_raw_value: str = Field(max_length=RAW_VALUE_MAX)

@@ -14,6 +14,7 @@ import pytest
 from meterbot_contracts.all import default_registry
 from meterbot_contracts.billing import LateReadingRefused, RegistryMeterV2, RegistryRecordV2
 from meterbot_contracts.readings import (
+    DayNightReadingSubmitted,
     MeterClosed,
     MeterType,
     ReadingAccepted,
@@ -386,3 +387,39 @@ async def test_a_replacement_closes_the_old_meter_and_the_new_one_starts_from_it
     accepted = await submit(service, chat, account, new, "3")
     assert isinstance(accepted, ReadingAccepted)
     assert accepted.previous_value == Decimal("0.5")
+
+
+async def test_day_and_night_are_recorded_together_or_not_at_all(service: Service) -> None:
+    chat, account, day = new_ids()
+    night = f"{day}-N"
+    await register(
+        service,
+        account,
+        registry_meter(day, meter_type=MeterType.ELECTRICITY_DAY),
+        registry_meter(night, meter_type=MeterType.ELECTRICITY_NIGHT),
+    )
+    await link(service, chat, account)
+    # registry_meter gives each its own serial number: make them one meter's registers
+    same = [
+        registry_meter(m, meter_type=t).model_copy(update={"serial_number": "SN-DN"})
+        for m, t in ((day, MeterType.ELECTRICITY_DAY), (night, MeterType.ELECTRICITY_NIGHT))
+    ]
+    await register(service, account, *same)
+    pair = DayNightReadingSubmitted(
+        chat_id=chat,
+        account_number=account,
+        meter_id=day,
+        raw_value="260",
+        night_meter_id=night,
+        night_raw_value="9",
+    )
+    refused = await answer(service, pair)  # T2 below its previous value: T1 is not kept either
+    assert isinstance(refused, ReadingRejectedV2)
+    assert (refused.meter_id, refused.reason, refused.pair_meter_id) == (night, "below_previous", day)
+    assert "ReadingAccepted" not in await stream_types(service, day) + await stream_types(service, night)
+    both = pair.model_copy(update={"night_raw_value": "255"})
+    envelope = await service.publish(READINGS_COMMANDS, both, key=day, correlation_id=f"test-{uuid4()}")
+    seen = await service.log.wait_for(lambda s: s.envelope.correlation_id == envelope.correlation_id, n=2)
+    accepted = [default_registry.parse(s.envelope) for s in seen]
+    assert all(isinstance(a, ReadingAccepted) for a in accepted)
+    assert {a.meter_id for a in accepted if isinstance(a, ReadingAccepted)} == {day, night}

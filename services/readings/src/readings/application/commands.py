@@ -20,6 +20,7 @@ from uuid import UUID, uuid4
 import asyncpg
 from meterbot_contracts import Envelope, Message
 from meterbot_contracts.readings import (
+    DayNightReadingSubmitted,
     Period,
     ReadingAccepted,
     ReadingConfirmationAsked,
@@ -38,6 +39,7 @@ from readings import SERVICE
 from readings.application.facts import known_facts
 from readings.application.meters import METER, meter_book
 from readings.domain import ReadingPolicy, decide_submission, decide_withdrawal
+from readings.domain.day_night import decide_day_night
 from readings.metrics import READINGS_ACCEPTED, READINGS_REJECTED, WITHDRAWALS
 
 CONSUMER = "readings:commands"
@@ -78,7 +80,8 @@ async def prepare(
     conn: asyncpg.Connection, deps: Deps, items: list[tuple[Envelope, ReadingCommand]]
 ) -> CommandGroup:
     meters = meter_book(conn, deps.store)
-    await meters.load(METER, {command.meter_id for _, command in items})
+    pairs_night = {c.night_meter_id for _, c in items if isinstance(c, DayNightReadingSubmitted)}
+    await meters.load(METER, {command.meter_id for _, command in items} | pairs_night)
     pairs = {(command.chat_id, command.account_number) for _, command in items}
     linked, closed = await known_facts(conn, pairs)
     return CommandGroup(meters, linked, closed)
@@ -89,6 +92,8 @@ def decide(group: CommandGroup, deps: Deps, envelope: Envelope, command: Reading
     state = group.meters.get(METER, command.meter_id)
     linked = (command.chat_id, command.account_number) in group.linked
     answers: list[Answer]
+    if isinstance(command, DayNightReadingSubmitted):
+        return _decide_pair(group, deps, envelope, command, linked=linked)
     if isinstance(command, ReadingSubmitted):
         answers = [
             *decide_submission(
@@ -115,6 +120,26 @@ def decide(group: CommandGroup, deps: Deps, envelope: Envelope, command: Reading
     [answer] = answers
     group.meters.record(METER, command.meter_id, caused_by(envelope, answers), answers)
     return answer
+
+
+def _decide_pair(
+    group: CommandGroup, deps: Deps, envelope: Envelope, command: DayNightReadingSubmitted, *, linked: bool
+) -> Answer:
+    """T1 and T2 together: both accepted (each on its own meter's stream, in the group's one
+    transaction: both or neither are written), or the one answer that keeps both out."""
+    answers = decide_day_night(
+        group.meters.get(METER, command.meter_id),
+        group.meters.get(METER, command.night_meter_id),
+        command,
+        now=deps.clock(),
+        reading_ids=(deps.new_id(), deps.new_id()),
+        chat_linked=linked,
+        policy=deps.policy,
+        closed_periods=group.closed,
+    )
+    for answer in answers:
+        group.meters.record(METER, answer.meter_id, caused_by(envelope, [answer]), [answer])
+    return answers[0]
 
 
 def _count(answer: Message) -> str:
@@ -150,4 +175,9 @@ def command_handler(pool: asyncpg.Pool, deps: Deps) -> BatchHandler:
     )
 
 
-COMMANDS: tuple[type[Message], ...] = (ReadingSubmitted, ReadingSubmittedV2, ReadingWithdrawalRequested)
+COMMANDS: tuple[type[Message], ...] = (
+    ReadingSubmitted,
+    ReadingSubmittedV2,
+    DayNightReadingSubmitted,
+    ReadingWithdrawalRequested,
+)

@@ -203,7 +203,7 @@ def _rejected(command: ReadingSubmitted, refused: ReadingRefused) -> ReadingReje
         "max_allowed": None if refused.max_allowed is None else Decimal(refused.max_allowed),
         "verified_until": getattr(refused, "verified_until", None),
     }
-    if refused.reason in V1_REASONS:
+    if refused.reason in V1_REASONS:  # v1 says it as before
         return ReadingRejected(**fields)
     digits = refused.digits if isinstance(refused, TooManyDigits) else None
     return ReadingRejectedV2(**fields, digits=digits)
