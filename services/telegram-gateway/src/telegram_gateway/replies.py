@@ -23,6 +23,7 @@ from meterbot_contracts.readings import (
     ReadingConfirmationAsked,
     ReadingReconciled,
     ReadingRejected,
+    ReadingRejectedV2,
     ReadingWithdrawalRefused,
     ReadingWithdrawn,
     RejectionReason,
@@ -134,7 +135,8 @@ def rejection_text(t: Texts, event: ReadingRejected, label: str, window: Submiss
 
 def retries(event: ReadingAccepted | ReadingRejected) -> bool:
     """The resident can fix this by typing another value for the same meter."""
-    return isinstance(event, ReadingRejected) and event.reason in RETRYABLE
+    pair = isinstance(event, ReadingRejectedV2) and event.pair_meter_id is not None  # both typed again
+    return isinstance(event, ReadingRejected) and event.reason in RETRYABLE and not pair
 
 
 def reading_reply(
@@ -151,6 +153,10 @@ def reading_reply(
         if len(meters) > 1:
             replies.append(Outgoing(t("reading.next_meter"), meters_keyboard(t, meters)))
         return replies
+    if isinstance(event, ReadingRejectedV2) and event.pair_meter_id is not None:
+        refused = next((m for m in meters if m.meter_id == event.meter_id), None)
+        label = meter_label(t, refused.meter_type, refused.meter_id) if refused else label
+        return [Outgoing(f"{rejection_text(t, event, label, window)}\n{t('checks.pair_not_kept')}")]
     text = rejection_text(t, event, label, window)
     if retries(event) and any(m.meter_id == event.meter_id for m in meters):
         return [Outgoing(f"{text}\n{t('reading.retry', meter=label)}")]

@@ -4,7 +4,8 @@ and the answer goes back as ReadingSubmittedV2 -- rollover Да (recorded) and �
 the previous value, the chat stays on the meter), anomaly Да (recorded as confirmed after the
 warning) and Нет (nothing sent, the value is asked for again); a meter replaced mid-period (item 3):
 linked residents told once, a value in flight for the old meter refused, the new one prompted from
-its initial value. readings is played by the double."""
+its initial value; T1 then T2 of a two-tariff meter, one refused so neither is kept (item 4).
+readings is played by the double."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import pytest
 from meterbot_contracts.period import period_of
 from meterbot_contracts.readings import (
     ConfirmationCheck,
+    DayNightReadingSubmitted,
     MeterRegisteredV2,
     MeterReplaced,
     MeterType,
@@ -234,3 +236,84 @@ async def test_a_replacement_mid_period_is_told_once_and_a_value_for_the_old_met
     assert meters.buttons == [[f"Холодная вода {new}"]]
     prompt = await dina.tap(meters, f"Холодная вода {new}")
     assert prompt.text == f"Введите значение для прибора учета Холодная вода {new} (0.5)"
+
+
+async def test_day_and_night_are_asked_in_turn_and_one_refused_keeps_neither(
+    gateway: GatewayHarness, services: ServiceDouble, new_resident: ResidentFactory
+) -> None:
+    egor = new_resident()
+    await egor.register()
+    account, day, night = (
+        str(uuid.uuid4().int)[:9],
+        f"ED-{uuid.uuid4().hex[:8]}",
+        f"EN-{uuid.uuid4().hex[:8]}",
+    )
+    for meter, kind in ((day, MeterType.ELECTRICITY_DAY), (night, MeterType.ELECTRICITY_NIGHT)):
+        await services.publish(
+            MeterRegisteredV2(
+                meter_id=meter,
+                account_number=account,
+                meter_type=kind,
+                serial_number="SN-TWO",  # one meter, two registers
+                verified_until=None,
+                last_value=Decimal(500),
+                last_value_date=None,
+                digits=6,
+            )
+        )
+        await gateway.wait_for("SELECT true FROM rm_meters WHERE meter_id = $1", meter)
+    await link(egor, services, account)
+    meters = await egor.meters(account)
+    intro = await egor.tap(meters, f"Электроэнергия (ночь) {night}")  # either register starts the pair
+    assert "T1" in (intro.text or "") and "ни одно" in (intro.text or "")
+    t1 = await egor.next()
+    assert t1.text == f"Введите значение для прибора учета Электроэнергия (день) {day} (500)"
+    t2 = await egor.say("510")
+    assert t2.text == f"Введите значение для прибора учета Электроэнергия (ночь) {night} (500)"
+
+    def night_refused(c: ReadingSubmitted) -> ReadingRejectedV2:
+        assert isinstance(c, DayNightReadingSubmitted)
+        assert (c.meter_id, c.raw_value, c.night_meter_id, c.night_raw_value) == (day, "510", night, "499")
+        return ReadingRejectedV2(
+            chat_id=c.chat_id,
+            account_number=c.account_number,
+            meter_id=night,
+            raw_value="499",
+            reason="below_previous",
+            previous_value=Decimal(500),
+            min_allowed=Decimal(500),
+            pair_meter_id=day,
+        )
+
+    refused = await services.serve(
+        egor.say("499"), DayNightReadingSubmitted, night_refused, chat_id=egor.chat_id
+    )
+    assert "Значение 499 меньше предыдущего (500)" in (refused.text or "")
+    assert "Ни T1, ни T2 не сохранены" in (refused.text or "")
+    assert (
+        await gateway.pool.fetchval("SELECT count(*) FROM rm_readings WHERE meter_id IN ($1, $2)", day, night)
+        == 0
+    )
+
+    def both(c: ReadingSubmitted) -> list[ReadingAcceptedV2]:
+        assert isinstance(c, DayNightReadingSubmitted)
+        return [
+            accepted(
+                ReadingSubmittedV2(
+                    chat_id=c.chat_id, account_number=c.account_number, meter_id=m, raw_value=v
+                )
+            )
+            for m, v in ((day, c.raw_value), (night, c.night_raw_value))
+        ]
+
+    meters = await egor.meters(account)
+    await egor.tap(meters, f"Электроэнергия (день) {day}")
+    await egor.next()  # T1's prompt
+    await egor.say("510")
+    saved = await services.serve(egor.say("505"), DayNightReadingSubmitted, both, chat_id=egor.chat_id)
+    assert saved.text == "Информация сохранена"
+    await gateway.wait_for("SELECT true FROM rm_readings WHERE meter_id = $1", night)
+    values = await gateway.pool.fetch(
+        "SELECT meter_id, value FROM rm_readings WHERE meter_id IN ($1, $2)", day, night
+    )
+    assert {(r["meter_id"], r["value"]) for r in values} == {(day, 510), (night, 505)}

@@ -41,5 +41,18 @@ class InputResumer:
                 "raw": event.raw_value,
                 "check": event.check,
                 "rollover": "yes" if event.rollover else None,
+                **_pair(context),
             },
         )
+
+
+def _pair(context: ReplyContext) -> dict[str, str]:
+    """The T1/T2 pair a question was about (nothing for one meter): the answer sends both again."""
+    if not context.night_meter_id:
+        return {}
+    return {
+        "night_meter_id": context.night_meter_id,
+        "night_label": context.night_label,
+        "day_raw": context.day_raw,
+        "night_raw": context.night_raw,
+    }
