@@ -256,3 +256,47 @@ class DayNightReadingSubmitted(ReadingSubmittedV2):
     VERSION = 1
     night_meter_id: MeterIdField
     night_raw_value: str = Field(max_length=RAW_VALUE_MAX)
+
+
+PhotoRefusalReason = Literal["not_linked", "nothing_to_attach_to", "period_closed", "too_large"]
+SHA256_HEX = r"^[0-9a-f]{64}$"
+
+
+@contract
+class ReadingPhotoSubmitted(Message):
+    """Command: a photo as evidence for the meter's reading of the current period (issue 14 item 6).
+    The gateway downloaded it: `file_id` is Telegram's, `sha256` and `size` are of the bytes it keeps."""
+
+    TYPE = "ReadingPhotoSubmitted"
+    chat_id: int
+    account_number: AccountNumberField
+    meter_id: MeterIdField
+    file_id: str = Field(min_length=1, max_length=256)
+    sha256: str = Field(pattern=SHA256_HEX)
+    size: int = Field(ge=0)
+
+
+@contract
+class ReadingPhotoAttached(Message):
+    """The photo is attached to the reading that counts for the period (`reading_id`)."""
+
+    TYPE = "ReadingPhotoAttached"
+    reading_id: UUID
+    chat_id: int
+    account_number: str
+    meter_id: str
+    period: Period
+    file_id: str
+    sha256: str
+    size: int
+
+
+@contract
+class ReadingPhotoRefused(Message):
+    """The photo has nothing to attach to (no reading this period), or cannot be attached."""
+
+    TYPE = "ReadingPhotoRefused"
+    chat_id: int
+    account_number: str
+    meter_id: str
+    reason: PhotoRefusalReason

@@ -20,6 +20,9 @@ from meterbot_contracts.readings import (
     ReadingAccepted,
     ReadingAcceptedV2,
     ReadingConfirmationAsked,
+    ReadingPhotoAttached,
+    ReadingPhotoRefused,
+    ReadingPhotoSubmitted,
     ReadingReconciled,
     ReadingRejected,
     ReadingRejectedV2,
@@ -332,7 +335,7 @@ async def register_v2(service: Service, account: str, *meters: RegistryMeterV2) 
     await service.processed(envelope, "readings:registry")
 
 
-async def answer(service: Service, command: ReadingSubmitted) -> Any:
+async def answer(service: Service, command: ReadingSubmitted | ReadingPhotoSubmitted) -> Any:
     envelope = await service.publish(
         READINGS_COMMANDS, command, key=command.meter_id, correlation_id=f"test-{uuid4()}"
     )
@@ -423,3 +426,20 @@ async def test_day_and_night_are_recorded_together_or_not_at_all(service: Servic
     accepted = [default_registry.parse(s.envelope) for s in seen]
     assert all(isinstance(a, ReadingAccepted) for a in accepted)
     assert {a.meter_id for a in accepted if isinstance(a, ReadingAccepted)} == {day, night}
+
+
+async def test_a_photo_is_attached_to_the_reading_of_the_period_or_has_nothing_to_attach_to(
+    service: Service,
+) -> None:
+    chat, account, meter_id = await linked_meter(service)
+    photo = ReadingPhotoSubmitted(
+        chat_id=chat, account_number=account, meter_id=meter_id, file_id="AgAC-1", sha256="ab" * 32, size=1234
+    )
+    nothing = await answer(service, photo)
+    assert isinstance(nothing, ReadingPhotoRefused)
+    assert nothing.reason == "nothing_to_attach_to"
+    accepted = await submit(service, chat, account, meter_id, "260")
+    assert isinstance(accepted, ReadingAccepted)
+    attached = await answer(service, photo)
+    assert isinstance(attached, ReadingPhotoAttached)
+    assert (attached.reading_id, attached.sha256, attached.size) == (accepted.reading_id, "ab" * 32, 1234)

@@ -24,6 +24,9 @@ from meterbot_contracts.readings import (
     Period,
     ReadingAccepted,
     ReadingConfirmationAsked,
+    ReadingPhotoAttached,
+    ReadingPhotoRefused,
+    ReadingPhotoSubmitted,
     ReadingRejected,
     ReadingSubmitted,
     ReadingSubmittedV2,
@@ -40,13 +43,20 @@ from readings.application.facts import known_facts
 from readings.application.meters import METER, meter_book
 from readings.domain import ReadingPolicy, decide_submission, decide_withdrawal
 from readings.domain.day_night import decide_day_night
+from readings.domain.photo import decide_photo
 from readings.metrics import READINGS_ACCEPTED, READINGS_REJECTED, WITHDRAWALS
 
 CONSUMER = "readings:commands"
 Clock = Callable[[], datetime]
-ReadingCommand = ReadingSubmitted | ReadingWithdrawalRequested
+ReadingCommand = ReadingSubmitted | ReadingWithdrawalRequested | ReadingPhotoSubmitted
 Answer = (
-    ReadingAccepted | ReadingRejected | ReadingConfirmationAsked | ReadingWithdrawn | ReadingWithdrawalRefused
+    ReadingAccepted
+    | ReadingRejected
+    | ReadingConfirmationAsked
+    | ReadingWithdrawn
+    | ReadingWithdrawalRefused
+    | ReadingPhotoAttached
+    | ReadingPhotoRefused
 )
 
 
@@ -94,6 +104,17 @@ def decide(group: CommandGroup, deps: Deps, envelope: Envelope, command: Reading
     answers: list[Answer]
     if isinstance(command, DayNightReadingSubmitted):
         return _decide_pair(group, deps, envelope, command, linked=linked)
+    if isinstance(command, ReadingPhotoSubmitted):
+        photo = decide_photo(
+            state,
+            command,
+            now=deps.clock(),
+            chat_linked=linked,
+            policy=deps.policy,
+            closed_periods=group.closed,
+        )
+        group.meters.record(METER, command.meter_id, caused_by(envelope, photo), photo)
+        return photo[0]
     if isinstance(command, ReadingSubmitted):
         answers = [
             *decide_submission(
@@ -151,7 +172,9 @@ def _count(answer: Message) -> str:
         READINGS_REJECTED.labels(SERVICE, answer.reason).inc()
         return "rejected"
     if isinstance(answer, ReadingConfirmationAsked):
-        return "asked"
+        return "rejected"  # not accepted (yet): the outcome label keeps its four values
+    if isinstance(answer, ReadingPhotoAttached | ReadingPhotoRefused):
+        return "accepted" if isinstance(answer, ReadingPhotoAttached) else "rejected"
     if isinstance(answer, ReadingWithdrawn):
         WITHDRAWALS.labels(SERVICE, "withdrawn").inc()
         return "accepted"
@@ -180,4 +203,5 @@ COMMANDS: tuple[type[Message], ...] = (
     ReadingSubmittedV2,
     DayNightReadingSubmitted,
     ReadingWithdrawalRequested,
+    ReadingPhotoSubmitted,
 )

@@ -23,6 +23,9 @@ from meterbot_contracts.readings import (
     Period,
     ReadingAccepted,
     ReadingAcceptedV2,
+    ReadingConfirmationAsked,
+    ReadingPhotoAttached,
+    ReadingPhotoRefused,
     ReadingReconciled,
     ReadingRejected,
     ReadingWithdrawalRefused,
@@ -39,6 +42,9 @@ MeterEvent: TypeAlias = (
     | ReadingWithdrawn
     | ReadingWithdrawalRefused
     | ReadingReconciled
+    | ReadingConfirmationAsked
+    | ReadingPhotoAttached
+    | ReadingPhotoRefused
 )
 
 
