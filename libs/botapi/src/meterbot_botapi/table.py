@@ -26,6 +26,7 @@ METHODS: dict[str, Handler] = {
         "setWebhook": updates.set_webhook,
         "deleteWebhook": updates.delete_webhook,
         "getWebhookInfo": updates.get_webhook_info,
+        "getFile": chat_methods.get_file,  # then GET /file/bot<token>/<file_path> (app.py)
     }.items()
 }
 
