@@ -7,7 +7,8 @@ event accounts and readings published: the bot can show the new meters).
 
 Starts `meterbot up` (embedded PostgreSQL, tansu) in a temporary METERBOT_HOME, prints seconds for:
 publish (the CLI's run), accounts applied, readings applied, all caught up; then a re-import of
-the same file.
+the same file. `--optional-columns` fills the registry's optional columns too (digits,
+fraction_digits, replaces_meter_id, initial_value, residents: issue 14) on every row.
 Numbers only; it stops the stack and exits 0."""
 
 from __future__ import annotations
@@ -32,16 +33,20 @@ HEADER = "account_number,surname,address,meter_id,meter_type,serial_number,verif
 TYPES = ("cold_water", "hot_water", "electricity")
 
 
-def write_registry(path: Path, accounts: int, rows: int) -> int:
+OPTIONAL = ",digits,fraction_digits,replaces_meter_id,initial_value,residents"
+
+
+def write_registry(path: Path, accounts: int, rows: int, *, optional: bool = False) -> int:
     written = 0
     with path.open("w", encoding="utf-8") as out:
-        out.write(HEADER + "\n")
+        out.write(HEADER + (OPTIONAL if optional else "") + "\n")
         for n in range(accounts):
             meters = 3 if written + 3 + 2 * (accounts - n - 1) <= rows else 2
             for m in range(meters):
                 out.write(
                     f'{500000 + n},Фамилия{n},"ул. Тестовая, {n}",{500000 + n}-{m},{TYPES[m]},'
-                    f"SN{n}-{m},2031-12-31,{100 + m}.5,2026-09-30\n"
+                    f"SN{n}-{m},2031-12-31,{100 + m}.5,2026-09-30"
+                    + (f",5,3,OLD-{n}-{m},0.000,{1 + n % 4}\n" if optional else "\n")
                 )
                 written += 1
     return written
@@ -115,6 +120,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--accounts", type=int, default=35_000)
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--optional-columns", action="store_true")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="meterbot-bench-"))
     # a fresh stack of its own; the fetch wait may be set to compare
@@ -123,7 +129,7 @@ async def main() -> None:
         "METERBOT_HOME": str(home)
     }
     path = home / "registry.csv"
-    rows = write_registry(path, args.accounts, args.rows)
+    rows = write_registry(path, args.accounts, args.rows, optional=args.optional_columns)
     print(f"registry: {rows} rows, {args.accounts} accounts, {path.stat().st_size / 1e6:.1f} MB", flush=True)
     up = subprocess.Popen(
         [sys.executable, "-m", "meterbot", "up", "--port-base", "0"],

@@ -10,6 +10,10 @@
   number is digits only (what a resident can type to link it), text has no control characters (a NUL
   would be stored by one service and refused by another), lengths are the contract's
   (meterbot_contracts.fields), and every record passes the RegistryRecord contract.
+- Optional columns may follow the fixed header, any of OPTIONAL_COLUMNS in any order (a file without
+  them is read exactly as before): digits, fraction_digits, replaces_meter_id, initial_value,
+  residents. An empty cell is "not given". A file with optional columns gives RegistryRecordV2 records
+  (meters RegistryMeterV2); an unknown column name after the fixed header is a line 1 error.
 - A bad row is reported with its 1-based file line (the header is line 1; a quoted field spanning lines
   is reported at the line where its row starts) and does not stop the other rows.
 - A surname (compared normalised) or address that differs from an earlier row of the same account, and a
@@ -24,13 +28,13 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from accounts.domain.surname import normalize_surname  # the rule accounts compares surnames by
-from meterbot_contracts.billing import RegistryMeter, RegistryRecord
+from meterbot_contracts.billing import RegistryMeter, RegistryMeterV2, RegistryRecord, RegistryRecordV2
 from meterbot_contracts.fields import (
     ACCOUNT_NUMBER_MAX,
     ADDRESS_MAX,
@@ -144,11 +148,54 @@ def _decimal(column: str, value: str) -> Decimal | None:
     return Decimal(value)
 
 
-def _meter(meter_id: str, cells: list[str]) -> RegistryMeter | None:
-    """The meter of a row from meter_id and the five columns after it; None for an account without meters."""
+def _integer(low: int, high: int) -> Callable[[str, str], int | None]:
+    def parse(column: str, value: str) -> int | None:
+        value = value.strip()
+        if not value:
+            return None
+        if not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
+            raise _BadRowError(f"{column} {value!r} is not a whole number from {low} to {high}")
+        return int(value)
+
+    return parse
+
+
+def _meter_id_ref(column: str, value: str) -> str | None:
+    value = value.strip()
+    if len(value) > METER_ID_MAX:
+        raise _BadRowError(f"{column} is longer than {METER_ID_MAX} characters")
+    if found := CONTROL_CHARACTERS.search(value):
+        raise _BadRowError(f"{column} contains the control character U+{ord(found.group()):04X}")
+    return value or None
+
+
+# The optional columns after the fixed header: name -> how a cell is read (None: not given). Each
+# name is the RegistryMeterV2 field it fills; a new column is one row here and one field there.
+OPTIONAL_COLUMNS: dict[str, Callable[[str, str], object]] = {
+    "digits": _integer(1, 12),
+    "fraction_digits": _integer(0, 6),
+    "replaces_meter_id": _meter_id_ref,
+    "initial_value": _decimal,
+    "residents": _integer(0, 1000),
+}
+
+
+def _optional(header: tuple[str, ...], cells: list[str]) -> dict[str, object]:
+    """The given optional cells of a row, by column name (the header's names after the fixed ones)."""
+    values = {}
+    for column, cell in zip(header, cells, strict=True):
+        value = OPTIONAL_COLUMNS[column](column, cell)
+        if value is not None:
+            values[column] = value
+    return values
+
+
+def _meter(meter_id: str, cells: list[str], optional: dict[str, object] | None) -> RegistryMeter | None:
+    """The meter of a row from meter_id, the five columns after it and the given optional cells
+    (None: the file has no optional columns); None for an account without meters."""
     meter_type, serial, verified, last_value, last_date = stripped = [c.strip() for c in cells]
     if not meter_id:
-        if any(stripped):
+        if any(stripped) or optional:
             raise _BadRowError("meter columns are filled but meter_id is empty")
         return None
     if meter_type not in _METER_TYPES:
@@ -161,8 +208,9 @@ def _meter(meter_id: str, cells: list[str]) -> RegistryMeter | None:
         "last_value": _decimal("last_value", last_value),
         "last_value_date": _date("last_value_date", last_date),
     }
+    model = RegistryMeter if optional is None else RegistryMeterV2
     try:  # the contract has the last word: what it refuses, accounts and readings would park
-        return RegistryMeter.model_validate(fields)
+        return model.model_validate(fields | (optional or {}))
     except ValidationError as exc:
         raise _BadRowError(_first_error(exc)) from None
 
@@ -172,9 +220,11 @@ def _first_error(exc: ValidationError) -> str:
     return f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
 
 
-def _row(cells: list[str]) -> _Row:
-    if len(cells) != len(REGISTRY_HEADER):
-        raise _BadRowError(f"expected {len(REGISTRY_HEADER)} columns, got {len(cells)}")
+def _row(cells: list[str], header: tuple[str, ...]) -> _Row:
+    if len(cells) != len(header):
+        raise _BadRowError(f"expected {len(header)} columns, got {len(cells)}")
+    fixed = len(REGISTRY_HEADER)
+    optional = _optional(header[fixed:], cells[fixed:]) if len(header) > fixed else None
     surname = _text("surname", cells[1], required=True)
     surname_key = normalize_surname(surname)
     if not surname_key:
@@ -184,8 +234,23 @@ def _row(cells: list[str]) -> _Row:
         surname=surname,
         surname_key=surname_key,
         address=_text("address", cells[2]),
-        meter=_meter(_text("meter_id", cells[3]), cells[4:]),
+        meter=_meter(_text("meter_id", cells[3]), cells[4:fixed], optional),
     )
+
+
+def _header_error(cells: list[str]) -> str | None:
+    """Why the first row is not a header: the fixed columns, then optional ones, each at most once."""
+    names = [c.strip() for c in cells]
+    fixed = len(REGISTRY_HEADER)
+    if tuple(names[:fixed]) != REGISTRY_HEADER:
+        return f"the first line must be the header {','.join(REGISTRY_HEADER)}"
+    extra = names[fixed:]
+    unknown = [n for n in extra if n not in OPTIONAL_COLUMNS]
+    if unknown:
+        return f"unknown column {unknown[0]!r}; optional columns are {', '.join(OPTIONAL_COLUMNS)}"
+    if len(set(extra)) != len(extra):
+        return "an optional column is named twice"
+    return None
 
 
 def _without_bom(lines: Iterable[str]) -> Iterator[str]:
@@ -242,18 +307,23 @@ def parse_registry_csv(lines: Iterable[str]) -> RegistryParseResult:
     errors: list[RowError] = []
     rows = _rows(lines, errors)
     first = next(rows, None)
-    if first is None or first[0] != 1 or tuple(c.strip() for c in first[1]) != REGISTRY_HEADER:
-        errors.append(
-            RowError(line_number=1, message=f"the first line must be the header {','.join(REGISTRY_HEADER)}")
-        )
+    header_error = (
+        f"the first line must be the header {','.join(REGISTRY_HEADER)}"
+        if first is None or first[0] != 1
+        else _header_error(first[1])
+    )
+    if first is None or header_error is not None:
+        errors.append(RowError(line_number=1, message=header_error or ""))
         return RegistryParseResult(
             records=[], errors=sorted(errors, key=lambda e: e.line_number), held_back=[]
         )
+    header = tuple(c.strip() for c in first[1])
+    record_model = RegistryRecord if header == REGISTRY_HEADER else RegistryRecordV2
     accounts: dict[str, _Account] = {}
     meter_lines: dict[str, int] = {}
     for line, cells in rows:
         try:
-            _add(accounts, meter_lines, line, _row(cells))
+            _add(accounts, meter_lines, line, _row(cells, header))
         except _BadRowError as exc:
             errors.append(RowError(line_number=line, message=str(exc)))
             number = cells[0].strip() if cells else ""
@@ -265,7 +335,7 @@ def parse_registry_csv(lines: Iterable[str]) -> RegistryParseResult:
             continue
         try:
             records.append(
-                RegistryRecord(
+                record_model(
                     account_number=number, surname=acc.surname, address=acc.address, meters=acc.meters
                 )
             )

@@ -205,7 +205,7 @@ async def test_bot_commands_and_methods_the_bot_never_uses(server: BotApiServer,
     assert (status, body["description"]) == (400, "Bad Request: BOT_COMMAND_INVALID")
 
     await server.residents(TOKEN).send_text(10, "hi")
-    for name in ("forwardMessage", "copyMessage", "getChat", "sendChatAction", "getFile"):
+    for name in ("forwardMessage", "copyMessage", "getChat", "sendChatAction"):
         status, body = await api.call(name, chat_id=10)
         assert (status, body["description"]) == (404, "Not Found: method not found"), name
 

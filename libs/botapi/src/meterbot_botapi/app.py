@@ -44,6 +44,7 @@ def create_app(
     app[CONTEXT] = context
     for http_method in ("GET", "POST"):
         app.router.add_route(http_method, "/bot{token}/{method}", handle_method)
+    app.router.add_get("/file/bot{token}/{file_path:.+}", handle_file)
     add_resident_routes(app, context.world)
     if webchat:
         add_webchat_routes(app, time_zone)
@@ -67,6 +68,20 @@ async def handle_method(request: web.Request) -> web.Response:
         error = ApiError(500, "Internal Server Error")
         return web.json_response(error.as_json(), status=500)
     return web.json_response({"ok": True, "result": result})
+
+
+async def handle_file(request: web.Request) -> web.Response:
+    """The bytes of a file getFile named, as Telegram's file server serves them (404 if unknown)."""
+    context = request.app[CONTEXT]
+    try:
+        bot = context.world.authenticate(request.match_info["token"])
+    except ApiError as e:
+        return web.json_response(e.as_json(), status=e.error_code)
+    path = request.match_info["file_path"]
+    stored = next((f for f in bot.files.values() if f.file_path == path), None)
+    if stored is None:
+        return web.json_response(ApiError(404, "Not Found").as_json(), status=404)
+    return web.Response(body=stored.data, content_type=stored.mime_type or "application/octet-stream")
 
 
 async def _on_startup(app: web.Application) -> None:

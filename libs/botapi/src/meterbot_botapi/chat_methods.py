@@ -44,3 +44,16 @@ async def set_my_commands(ctx: Ctx, p: Params) -> bool:
 async def get_my_commands(ctx: Ctx, p: Params) -> list[JSON]:
     key = ctx.bot.commands_key(p.json_object("scope"), p.string("language_code"))
     return copy.deepcopy(ctx.bot.commands.get(key, []))
+
+
+async def get_file(ctx: Ctx, p: Params) -> JSON:
+    """A File for a file_id residents sent this bot: its bytes at ``/file/bot<token>/<file_path>``."""
+    stored = ctx.bot.files.get(p.string("file_id", required=True) or "")
+    if stored is None:
+        raise ApiError.bad_request("invalid file_id")
+    return {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "file_size": len(stored.data),
+        "file_path": stored.file_path,
+    }

@@ -27,6 +27,7 @@ METHODS: dict[str, Handler] = {
         "deleteWebhook": updates.delete_webhook,
         "getWebhookInfo": updates.get_webhook_info,
         "sendPhoto": photo_methods.send_photo,
+        "getFile": chat_methods.get_file,  # then GET /file/bot<token>/<file_path> (app.py)
     }.items()
 }
 

@@ -95,3 +95,27 @@ class LateReadingRefused(Message):
     closed_at: datetime
     counted_reading_id: UUID | None = None
     counted_value: Decimal | None = None
+
+
+# --- issue 14: the registry's optional columns (a new version; v1 stays valid and accepted) ---
+
+
+class RegistryMeterV2(RegistryMeter):
+    """RegistryMeter with the optional columns (None: not given)."""
+
+    TYPE = "RegistryMeter"
+    VERSION = 2
+    digits: int | None = Field(default=None, ge=1, le=12)
+    fraction_digits: int | None = Field(default=None, ge=0, le=6)
+    replaces_meter_id: Annotated[MeterIdField, AfterValidator(without_control_characters)] | None = None
+    initial_value: Decimal | None = Field(default=None, ge=0)
+    residents: int | None = Field(default=None, ge=0)
+
+
+@contract
+class RegistryRecordV2(RegistryRecord):
+    """RegistryRecord whose meters may carry the optional columns (meterbot.billing.registry.v1:
+    the topic's name stays, the envelope says version 2). Billing systems that send v1 go on as before."""
+
+    VERSION = 2
+    meters: list[RegistryMeterV2] = Field(default_factory=list)  # type: ignore[assignment]

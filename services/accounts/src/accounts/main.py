@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from meterbot_contracts.billing import RegistryRecord
+from meterbot_contracts.billing import RegistryRecord, RegistryRecordV2
 from meterbot_contracts.topics import ACCOUNTS_COMMANDS, BILLING_REGISTRY_V1, IDENTITY_EVENTS
 from meterbot_platform.clock import Clock, utc_now
 from meterbot_platform.consumer import BULK
@@ -44,7 +44,7 @@ def make_wire(clock: Clock = utc_now, group_id: str = SERVICE, keyring: SurnameK
         records = registry_handler(runtime.pool, ring, runtime.store)
         runtime.subscribe_batch(
             BILLING_REGISTRY_V1,
-            handled=[RegistryRecord],
+            handled=[RegistryRecord, RegistryRecordV2],
             handler=records,
             group_id=f"{group_id}.registry",
             **BULK,

@@ -2,6 +2,7 @@
 
     billing-reading.v1.json  envelope + BillingReading on meterbot.billing.readings.v1 (what we send)
     registry-record.v1.json  envelope + RegistryRecord on meterbot.billing.registry.v1 (what we accept)
+    registry-record.v2.json  envelope + RegistryRecord v2 there: meters with the optional columns
 
 Regenerate after a contract change (a unit test fails until the committed files match):
 
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from meterbot_contracts import Envelope, Message
-from meterbot_contracts.billing import BillingReading, RegistryRecord
+from meterbot_contracts.billing import BillingReading, RegistryRecord, RegistryRecordV2
 from meterbot_contracts.period import PERIOD_PATTERN
 from meterbot_contracts.topics import BILLING_READINGS_V1, BILLING_REGISTRY_V1
 from pydantic import BaseModel, create_model
@@ -87,9 +88,23 @@ def registry_record_schema() -> dict[str, Any]:
     )
 
 
+def registry_record_v2_schema() -> dict[str, Any]:
+    return _finish(
+        envelope_of(RegistryRecordV2).model_json_schema(mode="validation"),
+        file="registry-record.v2.json",
+        title="RegistryRecord v2",
+        description=(
+            f"A message on {BILLING_REGISTRY_V1} with envelope version 2: RegistryRecord v1 whose meters may "
+            "also say the counter's integer and fraction digits, the meter it replaces and the new meter's "
+            "initial value, and the people registered in the apartment (null: not given). v1 stays accepted."
+        ),
+    )
+
+
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "billing-reading.v1.json": billing_reading_schema,
     "registry-record.v1.json": registry_record_schema,
+    "registry-record.v2.json": registry_record_v2_schema,
 }
 
 

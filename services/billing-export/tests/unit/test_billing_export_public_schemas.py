@@ -17,7 +17,13 @@ from billing_export.public_schemas import SCHEMAS, render
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError
 from meterbot_contracts import new_envelope
-from meterbot_contracts.billing import BillingReading, RegistryMeter, RegistryRecord
+from meterbot_contracts.billing import (
+    BillingReading,
+    RegistryMeter,
+    RegistryMeterV2,
+    RegistryRecord,
+    RegistryRecordV2,
+)
 from meterbot_contracts.readings import MeterType
 from meterbot_contracts.topics import BILLING_READINGS_V1, BILLING_REGISTRY_V1
 
@@ -88,3 +94,12 @@ def test_asyncapi_describes_both_topics_with_valid_examples() -> None:
         assert message["examples"]
         for example in message["examples"]:
             schema.validate(example["payload"])
+
+
+def test_registry_records_v2_validate() -> None:
+    meter = RegistryMeterV2(
+        meter_id="HW-2", meter_type=MeterType.HOT_WATER, digits=5, replaces_meter_id="HW-1"
+    )
+    validator("registry-record.v2.json").validate(
+        wire(RegistryRecordV2(account_number="1234567", surname="Иванов", meters=[meter]))
+    )

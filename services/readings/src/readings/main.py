@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from uuid import UUID, uuid4
 
-from meterbot_contracts.billing import RegistryRecord
+from meterbot_contracts.billing import RegistryRecord, RegistryRecordV2
 from meterbot_contracts.topics import (
     ACCOUNTS_EVENTS,
     BILLING_EXPORT_EVENTS,
@@ -67,7 +67,7 @@ def make_wire(
         records = registry_handler(runtime.pool, runtime.store)
         runtime.subscribe_batch(
             BILLING_REGISTRY_V1,
-            handled=[RegistryRecord],
+            handled=[RegistryRecord, RegistryRecordV2],
             handler=records,
             group_id=f"{SERVICE}.registry",
             **BULK,

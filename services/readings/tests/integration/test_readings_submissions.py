@@ -8,20 +8,30 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from meterbot_contracts.all import default_registry
-from meterbot_contracts.billing import LateReadingRefused
+from meterbot_contracts.billing import LateReadingRefused, RegistryMeterV2, RegistryRecordV2
 from meterbot_contracts.readings import (
+    DayNightReadingSubmitted,
     MeterClosed,
+    MeterType,
     ReadingAccepted,
+    ReadingAcceptedV2,
+    ReadingConfirmationAsked,
+    ReadingPhotoAttached,
+    ReadingPhotoRefused,
+    ReadingPhotoSubmitted,
     ReadingReconciled,
     ReadingRejected,
+    ReadingRejectedV2,
     ReadingSubmitted,
+    ReadingSubmittedV2,
     ReadingWithdrawalRefused,
     ReadingWithdrawn,
 )
-from meterbot_contracts.topics import BILLING_EXPORT_EVENTS, READINGS_COMMANDS
+from meterbot_contracts.topics import BILLING_EXPORT_EVENTS, BILLING_REGISTRY_V1, READINGS_COMMANDS
 
 from .conftest import START
 from .readings_harness import (
@@ -303,3 +313,133 @@ async def test_a_replacement_billing_refused_as_late_is_undone(service: Service)
     ]
     # the redelivery had no effect; the marker (the same refusal again) found nothing left to undo
     assert (await stream_types(service, meter_id)).count("ReadingReconciled") == 1
+
+
+# --- issue 14: the counter's digits, the anomaly warning and replacement, over the real service ---
+
+
+def meter_v2(meter_id: str, last_value: str | None, **extra: Any) -> RegistryMeterV2:
+    return RegistryMeterV2(
+        meter_id=meter_id,
+        meter_type=MeterType.COLD_WATER,
+        serial_number=f"SN-{meter_id}",
+        last_value=None if last_value is None else Decimal(last_value),
+        last_value_date=None,
+        **extra,
+    )
+
+
+async def register_v2(service: Service, account: str, *meters: RegistryMeterV2) -> None:
+    record = RegistryRecordV2(account_number=account, surname="Мамин-Сибиряк", meters=list(meters))
+    envelope = await service.publish(BILLING_REGISTRY_V1, record, key=account)
+    await service.processed(envelope, "readings:registry")
+
+
+async def answer(service: Service, command: ReadingSubmitted | ReadingPhotoSubmitted) -> Any:
+    envelope = await service.publish(
+        READINGS_COMMANDS, command, key=command.meter_id, correlation_id=f"test-{uuid4()}"
+    )
+    return await service.answer_to(envelope)
+
+
+async def test_rollover_is_asked_then_recorded_and_too_many_digits_refused(service: Service) -> None:
+    chat, account, meter_id = new_ids()
+    await register_v2(service, account, meter_v2(meter_id, "99990", digits=5, residents=1))
+    await link(service, chat, account)
+    asked = await submit(service, chat, account, meter_id, "15")
+    assert isinstance(asked, ReadingConfirmationAsked)
+    assert (asked.check, asked.consumption) == ("rollover", Decimal(25))
+    # the question is the answer on the meter's stream, like a refusal: it changes no state
+    assert await stream_types(service, meter_id) == ["MeterRegistered", "ReadingConfirmationAsked"]
+    yes = ReadingSubmittedV2(
+        chat_id=chat, account_number=account, meter_id=meter_id, raw_value="15", rollover="yes"
+    )
+    warned = await answer(service, yes)  # 25 m³ for one resident: above the norm 6.935
+    assert isinstance(warned, ReadingConfirmationAsked)
+    assert (warned.check, warned.rollover, warned.expected) == ("anomaly", True, Decimal("6.935"))
+    confirmed = await answer(service, yes.model_copy(update={"anomaly_confirmed": True}))
+    assert isinstance(confirmed, ReadingAcceptedV2)
+    assert (confirmed.rollover, confirmed.consumption, confirmed.confirmed_after_warning) == (
+        True,
+        Decimal(25),
+        True,
+    )
+    refused = await submit(service, chat, account, meter_id, "100000")
+    assert isinstance(refused, ReadingRejectedV2)
+    assert refused.reason == "too_many_digits"
+
+
+async def test_a_replacement_closes_the_old_meter_and_the_new_one_starts_from_its_initial_value(
+    service: Service,
+) -> None:
+    chat, account, old = new_ids()
+    new = f"{old}-new"
+    await register_v2(service, account, meter_v2(old, "500"))
+    await link(service, chat, account)
+    assert isinstance(await submit(service, chat, account, old, "510"), ReadingAccepted)
+    replacement = meter_v2(new, None, replaces_meter_id=old, initial_value=Decimal("0.5"), digits=5)
+    await register_v2(service, account, replacement)
+    await register_v2(service, account, replacement)  # a re-import: no second MeterReplaced
+    assert await stream_types(service, old) == ["MeterRegistered", "ReadingAccepted", "MeterReplaced"]
+    refused = await submit(service, chat, account, old, "520")  # in flight for the old meter
+    assert isinstance(refused, ReadingRejectedV2)
+    assert refused.reason == "meter_replaced"
+    too_low = await submit(service, chat, account, new, "0")
+    assert isinstance(too_low, ReadingRejected)
+    assert (too_low.reason, too_low.previous_value) == ("below_previous", Decimal("0.5"))
+    accepted = await submit(service, chat, account, new, "3")
+    assert isinstance(accepted, ReadingAccepted)
+    assert accepted.previous_value == Decimal("0.5")
+
+
+async def test_day_and_night_are_recorded_together_or_not_at_all(service: Service) -> None:
+    chat, account, day = new_ids()
+    night = f"{day}-N"
+    await register(
+        service,
+        account,
+        registry_meter(day, meter_type=MeterType.ELECTRICITY_DAY),
+        registry_meter(night, meter_type=MeterType.ELECTRICITY_NIGHT),
+    )
+    await link(service, chat, account)
+    # registry_meter gives each its own serial number: make them one meter's registers
+    same = [
+        registry_meter(m, meter_type=t).model_copy(update={"serial_number": "SN-DN"})
+        for m, t in ((day, MeterType.ELECTRICITY_DAY), (night, MeterType.ELECTRICITY_NIGHT))
+    ]
+    await register(service, account, *same)
+    pair = DayNightReadingSubmitted(
+        chat_id=chat,
+        account_number=account,
+        meter_id=day,
+        raw_value="260",
+        night_meter_id=night,
+        night_raw_value="9",
+    )
+    refused = await answer(service, pair)  # T2 below its previous value: T1 is not kept either
+    assert isinstance(refused, ReadingRejectedV2)
+    assert (refused.meter_id, refused.reason, refused.pair_meter_id) == (night, "below_previous", day)
+    assert "ReadingAccepted" not in await stream_types(service, day) + await stream_types(service, night)
+    both = pair.model_copy(update={"night_raw_value": "255"})
+    envelope = await service.publish(READINGS_COMMANDS, both, key=day, correlation_id=f"test-{uuid4()}")
+    seen = await service.log.wait_for(lambda s: s.envelope.correlation_id == envelope.correlation_id, n=2)
+    accepted = [default_registry.parse(s.envelope) for s in seen]
+    assert all(isinstance(a, ReadingAccepted) for a in accepted)
+    assert {a.meter_id for a in accepted if isinstance(a, ReadingAccepted)} == {day, night}
+
+
+async def test_a_photo_is_attached_to_the_reading_of_the_period_or_has_nothing_to_attach_to(
+    service: Service,
+) -> None:
+    chat, account, meter_id = await linked_meter(service)
+    photo = ReadingPhotoSubmitted(
+        chat_id=chat, account_number=account, meter_id=meter_id, file_id="AgAC-1", sha256="ab" * 32, size=1234
+    )
+    nothing = await answer(service, photo)
+    assert isinstance(nothing, ReadingPhotoRefused)
+    assert nothing.reason == "nothing_to_attach_to"
+    accepted = await submit(service, chat, account, meter_id, "260")
+    assert isinstance(accepted, ReadingAccepted)
+    attached = await answer(service, photo)
+    assert isinstance(attached, ReadingPhotoAttached)
+    assert (attached.reading_id, attached.sha256, attached.size) == (accepted.reading_id, "ab" * 32, 1234)

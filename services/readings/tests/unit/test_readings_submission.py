@@ -67,6 +67,7 @@ def decide(
         policy=policy,
         closed_periods=closed,
     )
+    assert isinstance(event, ReadingAccepted | ReadingRejected)  # these meters never ask (issue 14)
     return event
 
 

@@ -31,7 +31,10 @@ from meterbot_contracts.identity import (
 )
 from meterbot_contracts.readings import (
     ReadingAccepted,
+    ReadingAcceptedV2,
+    ReadingConfirmationAsked,
     ReadingRejected,
+    ReadingRejectedV2,
     ReadingSubmitted,
     ReadingWithdrawalRefused,
     ReadingWithdrawalRequested,
@@ -52,17 +55,31 @@ class Exchange:
     answers: tuple[type[Message], ...]
 
 
+# a reading is answered by its outcome, or by a question to the resident first (issue 14)
+READING_ANSWERS = (
+    ReadingAccepted,
+    ReadingRejected,
+    ReadingConfirmationAsked,
+    ReadingAcceptedV2,
+    ReadingRejectedV2,
+)
+
 EXCHANGES: tuple[Exchange, ...] = (
     Exchange(
         "register", PhoneShared, (ResidentRegistered, ResidentContactUpdated, ResidentRegistrationRefused)
     ),
     Exchange("link", AccountLinkRequested, (AccountLinked, AccountLinkRefused)),
     Exchange("unlink", AccountUnlinkRequested, (AccountUnlinked,)),
-    Exchange("reading", ReadingSubmitted, (ReadingAccepted, ReadingRejected)),
+    Exchange("reading", ReadingSubmitted, READING_ANSWERS),  # and ReadingSubmittedV2, its new version
     Exchange("withdraw", ReadingWithdrawalRequested, (ReadingWithdrawn, ReadingWithdrawalRefused)),
 )
 KIND_OF_COMMAND: Mapping[type[Message], Kind] = {e.command: e.kind for e in EXCHANGES}
 KIND_OF_ANSWER: Mapping[type[Message], Kind] = {a: e.kind for e in EXCHANGES for a in e.answers}
+
+
+def kind_of_command(command: Message) -> Kind:
+    """The kind of request a command starts; a new version of a command (a subclass) starts its kind."""
+    return next(KIND_OF_COMMAND[cls] for cls in type(command).__mro__ if cls in KIND_OF_COMMAND)
 
 
 @dataclass(frozen=True)
@@ -102,7 +119,7 @@ class CommandBus:
     ) -> Sent | None:
         """Publish `command`; `context` is what its reply needs besides the event. None if it could
         not be published (the resident is told to try again)."""
-        kind = KIND_OF_COMMAND[type(command)]
+        kind = kind_of_command(command)
         topic, key = route(self._topics, command)
         correlation_id = str(uuid4())
         envelope = new_envelope(command, correlation_id=correlation_id)

@@ -18,16 +18,25 @@ from meterbot_contracts.identity import (
     ResidentRegistrationRefused,
 )
 from meterbot_contracts.readings import (
+    MeterReplaced,
     ReadingAccepted,
+    ReadingConfirmationAsked,
     ReadingReconciled,
     ReadingRejected,
+    ReadingRejectedV2,
     ReadingWithdrawalRefused,
     ReadingWithdrawn,
     RejectionReason,
 )
 from meterbot_contracts.window import SubmissionWindow
 
-from telegram_gateway.bot.keyboards import contact_keyboard, main_menu, meter_label, meters_keyboard
+from telegram_gateway.bot.keyboards import (
+    check_keyboard,
+    contact_keyboard,
+    main_menu,
+    meter_label,
+    meters_keyboard,
+)
 from telegram_gateway.i18n import Texts
 from telegram_gateway.messenger import Markup
 from telegram_gateway.periods import local_time, split_period
@@ -35,7 +44,9 @@ from telegram_gateway.readmodel import MeterView, PeriodReading
 
 REJECTION_REASONS: tuple[str, ...] = get_args(RejectionReason)
 # The resident can fix these by typing another value: the chat stays on the meter for it.
-RETRYABLE = frozenset({"below_previous", "above_max_delta", "not_a_number", "not_an_integer"})
+RETRYABLE = frozenset(
+    {"below_previous", "above_max_delta", "not_a_number", "not_an_integer", "too_many_digits"}
+)
 
 
 @dataclass(frozen=True)
@@ -107,8 +118,10 @@ def unlink_reply(t: Texts, event: AccountUnlinked) -> list[Outgoing]:
 
 def rejection_text(t: Texts, event: ReadingRejected, label: str, window: SubmissionWindow) -> str:
     """The message for one rejection reason, with the values readings reported."""
+    # the reasons v1 does not know (ReadingRejectedV2) have their texts in the [checks] table
+    key = f"rejected.{event.reason}" if event.reason in REJECTION_REASONS else f"checks.{event.reason}"
     return t(
-        f"rejected.{event.reason}",
+        key,
         number=event.account_number,
         meter=label,
         value=event.raw_value,
@@ -122,7 +135,8 @@ def rejection_text(t: Texts, event: ReadingRejected, label: str, window: Submiss
 
 def retries(event: ReadingAccepted | ReadingRejected) -> bool:
     """The resident can fix this by typing another value for the same meter."""
-    return isinstance(event, ReadingRejected) and event.reason in RETRYABLE
+    pair = isinstance(event, ReadingRejectedV2) and event.pair_meter_id is not None  # both typed again
+    return isinstance(event, ReadingRejected) and event.reason in RETRYABLE and not pair
 
 
 def reading_reply(
@@ -139,9 +153,38 @@ def reading_reply(
         if len(meters) > 1:
             replies.append(Outgoing(t("reading.next_meter"), meters_keyboard(t, meters)))
         return replies
+    if isinstance(event, ReadingRejectedV2) and event.pair_meter_id is not None:
+        refused = next((m for m in meters if m.meter_id == event.meter_id), None)
+        label = meter_label(t, refused.meter_type, refused.meter_id) if refused else label
+        return [Outgoing(f"{rejection_text(t, event, label, window)}\n{t('checks.pair_not_kept')}")]
     text = rejection_text(t, event, label, window)
     if retries(event) and any(m.meter_id == event.meter_id for m in meters):
         return [Outgoing(f"{text}\n{t('reading.retry', meter=label)}")]
+    return [Outgoing(text)]
+
+
+def confirmation_reply(t: Texts, event: ReadingConfirmationAsked, label: str) -> list[Outgoing]:
+    """readings asks before it accepts the value: «Счётчик перешёл через ноль?» or «higher than
+    expected», with «Да» / «Нет» under it."""
+    text = t(
+        f"checks.ask_{event.check}",
+        meter=label,
+        value=format_value(t, event.value),
+        previous=format_value(t, event.previous_value),
+        consumption=format_value(t, event.consumption),
+        expected=format_value(t, event.expected),
+    )
+    return [Outgoing(text, check_keyboard(t, event.check))]
+
+
+def replacement_notice(t: Texts, event: MeterReplaced) -> list[Outgoing]:
+    """Unasked: a meter of a linked account was replaced; readings go to the new one from now on."""
+    text = t(
+        "checks.replaced_notice",
+        old=meter_label(t, event.meter_type, event.meter_id),
+        new=meter_label(t, event.replaced_by_type, event.replaced_by),
+        initial=format_value(t, event.initial_value),
+    )
     return [Outgoing(text)]
 
 

@@ -20,6 +20,7 @@ from meterbot_contracts.identity import (
 )
 from meterbot_contracts.readings import (
     ReadingAccepted,
+    ReadingConfirmationAsked,
     ReadingRejected,
     ReadingWithdrawalRefused,
     ReadingWithdrawn,
@@ -106,6 +107,10 @@ class Responder:
                 outgoing = replies.reading_reply(t, message, context.label, meters, self._window)
                 if replies.retries(message) and self._resumer is not None and not pending.timed_out:
                     await self._resumer.reading(pending.chat_id, context)
+            case ReadingConfirmationAsked():
+                outgoing = replies.confirmation_reply(t, message, context.label)
+                if self._resumer is not None and not pending.timed_out:
+                    await self._resumer.confirmation(pending.chat_id, context, message)
             case ReadingWithdrawn() | ReadingWithdrawalRefused():
                 outgoing = replies.withdrawal_reply(t, message, context.label)
             case _:

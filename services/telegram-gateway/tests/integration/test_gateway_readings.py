@@ -17,6 +17,7 @@ from meterbot_contracts.billing import PeriodClosed
 from meterbot_contracts.period import period_of
 from meterbot_contracts.readings import (
     MeterClosed,
+    MeterRegistered,
     MeterType,
     ReadingAccepted,
     ReadingReconciled,
@@ -195,6 +196,22 @@ async def test_prev_is_the_last_earlier_period_and_closed_meters_disappear(
         previous_value=None,
         period="2020-01",
         submitted_at=datetime(2020, 1, 20, tzinfo=UTC),
+    )
+    # The registry's value is dated (2026-01) after that reading (2020-01): readings would check
+    # against it, and so the prompt shows it (issue 14 item 7, one rule). Without a date, ours wins.
+    await services.publish(
+        MeterRegistered(
+            meter_id=meter,
+            account_number=account,
+            meter_type=MeterType.ELECTRICITY,
+            serial_number=f"SN-{meter}",
+            verified_until=date(2031, 1, 1),
+            last_value=Decimal("250.550"),
+            last_value_date=None,
+        )
+    )
+    await gateway.wait_for(
+        "SELECT true FROM rm_meters WHERE meter_id = $1 AND last_value_date IS NULL", meter
     )
     await services.publish(earlier)
     await services.publish(MeterClosed(meter_id=closing, account_number=account))

@@ -12,7 +12,7 @@ from typing import Literal
 import asyncpg
 from meterbot_contracts import Envelope, Message
 from meterbot_contracts.billing import BillingReading
-from meterbot_contracts.readings import ReadingAccepted, ReadingWithdrawn
+from meterbot_contracts.readings import ReadingAccepted, ReadingAcceptedV2, ReadingWithdrawn
 from meterbot_platform.application import DUPLICATE, caused_by, in_transaction
 from meterbot_platform.consumer import Handler
 from meterbot_platform.eventstore import EventStore
@@ -65,4 +65,4 @@ def reading_handlers(pool: asyncpg.Pool, store: EventStore) -> Mapping[type[Mess
             BILLING_READINGS.labels(SERVICE, billing.status).inc()
         return HANDLED[outcome]
 
-    return {ReadingAccepted: handle, ReadingWithdrawn: handle}
+    return {ReadingAccepted: handle, ReadingAcceptedV2: handle, ReadingWithdrawn: handle}

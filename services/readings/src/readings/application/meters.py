@@ -23,7 +23,7 @@ def _evolve(state: MeterState, message: Message, _: datetime) -> MeterState:
 
 
 # bump the schema when MeterState changes shape: older snapshots are then ignored (replayed)
-METER = StreamKind(STREAM_PREFIX, MeterState, _evolve, snapshot_schema="readings.MeterState/1")
+METER = StreamKind(STREAM_PREFIX, MeterState, _evolve, snapshot_schema="readings.MeterState/3")
 
 
 def meter_stream(meter_id: str) -> str:

@@ -2,7 +2,8 @@
 
 A poll's records are applied in ONE transaction, each behind its own inbox claim: MeterRegistered for
 a meter that is new or changed (a re-import of the same content appends nothing), MeterClosed for a
-meter the account had and its new record no longer lists (platform group_handler: loads first, the
+meter the account had and its new record no longer lists, MeterReplaced (before that) for an open
+meter a listed one names in replaces_meter_id (platform group_handler: loads first, the
 appends and inbox claims last). The transaction is run again whole when a reading was appended to
 one of its meters meanwhile."""
 
@@ -14,13 +15,13 @@ from typing import Any
 
 import asyncpg
 from meterbot_contracts import Envelope
-from meterbot_contracts.billing import RegistryMeter, RegistryRecord
+from meterbot_contracts.billing import RegistryMeter, RegistryMeterV2, RegistryRecord
 from meterbot_platform.application import StreamBook, caused_by, group_handler
 from meterbot_platform.consumer import BatchHandler
 from meterbot_platform.eventstore import EventStore
 
 from readings.application.meters import METER, meter_book
-from readings.domain import decide_closure, decide_registration, meters_to_close
+from readings.domain import decide_closure, decide_registration, decide_replacement, meters_to_close
 
 CONSUMER = "readings:registry"
 
@@ -94,7 +95,9 @@ async def prepare(
     accounts = AccountMeters(conn)
     await accounts.load(record.account_number for _, record in items)
     meters = meter_book(conn, store)
-    await meters.load(METER, {m.meter_id for _, r in items for m in r.meters} | accounts.all_known())
+    listed = {m.meter_id for _, r in items for m in r.meters}
+    replaced = {m.replaces_meter_id for _, r in items for m in r.meters if isinstance(m, RegistryMeterV2)}
+    await meters.load(METER, listed | {r for r in replaced if r} | accounts.all_known())
     return RegistryGroup(meters, accounts)
 
 
@@ -103,7 +106,11 @@ def apply_record(group: RegistryGroup, envelope: Envelope, record: RegistryRecor
     listed = _listed(record)
     for meter in listed:
         events = decide_registration(meters.get(METER, meter.meter_id), account, meter)
-        meters.record(METER, meter.meter_id, caused_by(envelope, events), events)
+        new = meters.record(METER, meter.meter_id, caused_by(envelope, events), events)
+        old_id = meter.replaces_meter_id if isinstance(meter, RegistryMeterV2) else None
+        if old_id and new.info is not None:  # before the closures: the old meter is replaced, not just closed
+            replaced = decide_replacement(meters.get(METER, old_id), new.info)
+            meters.record(METER, old_id, caused_by(envelope, replaced), replaced)
     for meter_id in sorted(meters_to_close(accounts.known(account), listed)):
         closures = decide_closure(meters.get(METER, meter_id), account)
         meters.record(METER, meter_id, caused_by(envelope, closures), closures)

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import ClassVar, Literal
 
-from meterbot_contracts.readings import RejectionReason
+from meterbot_contracts.readings import ConfirmationCheck, RejectionReasonV2
 
 WithdrawalRefusalReason = Literal["nothing_to_withdraw", "period_closed", "not_linked"]
 
@@ -17,7 +17,7 @@ WithdrawalRefusalReason = Literal["nothing_to_withdraw", "period_closed", "not_l
 class ReadingRefused(Exception):
     """Base of every reason a submitted reading is not accepted."""
 
-    reason: ClassVar[RejectionReason]
+    reason: ClassVar[RejectionReasonV2]
 
     def __init__(
         self,
@@ -74,6 +74,42 @@ class ReadingBelowPrevious(ReadingRefused):
 
 class ReadingAboveMaxDelta(ReadingRefused):
     reason = "above_max_delta"
+
+
+class TooManyDigits(ReadingRefused):
+    """The value has more integer digits than the meter's counter (MeterInfo.digits)."""
+
+    reason = "too_many_digits"
+
+    def __init__(self, digits: int, *, previous_value: Decimal | None, min_allowed: int) -> None:
+        super().__init__(previous_value=previous_value, min_allowed=min_allowed, max_allowed=10**digits - 1)
+        self.digits = digits
+
+
+class MeterWasReplaced(ReadingRefused):
+    """The meter was replaced by another (MeterReplaced) while the reading was on its way."""
+
+    reason = "meter_replaced"
+
+
+class ConfirmationNeeded(Exception):
+    """Not a refusal: the value is accepted only once the resident confirms it (a rollover across
+    the counter's zero, or a consumption above what is expected: `expected` is the limit)."""
+
+    def __init__(
+        self,
+        check: ConfirmationCheck,
+        *,
+        value: int,
+        previous_value: Decimal | None,
+        consumption: Decimal,
+        expected: Decimal | None = None,
+        rollover: bool = False,
+    ) -> None:
+        super().__init__(check)
+        self.check: ConfirmationCheck = check
+        self.value, self.previous_value, self.consumption = value, previous_value, consumption
+        self.expected, self.rollover = expected, rollover
 
 
 class WithdrawalRefused(Exception):

@@ -1,12 +1,8 @@
 """Meter aggregate state (stream per meter id): what the registry says about a meter and the readings
 accepted for it, one per period. `evolve` folds events; registry decisions live here too.
 
-Which previous value a reading is checked against (`previous_value`):
-- the last accepted reading of an EARLIER period than the one being submitted, so a second reading in
-  the same open period replaces the first and is checked against the same previous value;
-- unless the registry's last_value is at least as recent (its last_value_date falls in the same or a
-  later period than that reading, or there is no such reading): billing is the source of truth for
-  what it has already booked. A registry value without a date loses to any reading of ours."""
+The previous value a reading is checked against is the one shared rule of
+meterbot_contracts.previous_value (the gateway shows the same one in its prompt)."""
 
 from __future__ import annotations
 
@@ -16,13 +12,20 @@ from decimal import Decimal
 from typing import TypeAlias
 from uuid import UUID
 
-from meterbot_contracts.billing import LateReadingRefused, RegistryMeter
+from meterbot_contracts.billing import LateReadingRefused, RegistryMeter, RegistryMeterV2
+from meterbot_contracts.previous_value import last_earlier_reading, previous_value
 from meterbot_contracts.readings import (
     MeterClosed,
     MeterRegistered,
+    MeterRegisteredV2,
+    MeterReplaced,
     MeterType,
     Period,
     ReadingAccepted,
+    ReadingAcceptedV2,
+    ReadingConfirmationAsked,
+    ReadingPhotoAttached,
+    ReadingPhotoRefused,
     ReadingReconciled,
     ReadingRejected,
     ReadingWithdrawalRefused,
@@ -30,16 +33,18 @@ from meterbot_contracts.readings import (
 )
 from pydantic import BaseModel, ConfigDict, Field
 
-from readings.domain.period import period_of_date
-
 MeterEvent: TypeAlias = (
     MeterRegistered
     | MeterClosed
+    | MeterReplaced
     | ReadingAccepted
     | ReadingRejected
     | ReadingWithdrawn
     | ReadingWithdrawalRefused
     | ReadingReconciled
+    | ReadingConfirmationAsked
+    | ReadingPhotoAttached
+    | ReadingPhotoRefused
 )
 
 
@@ -55,6 +60,16 @@ class MeterInfo(BaseModel):
     verified_until: date | None = None
     last_value: Decimal | None = None
     last_value_date: date | None = None
+    # the registry's optional columns (MeterRegisteredV2; None: not given)
+    digits: int | None = None
+    fraction_digits: int | None = None
+    replaces_meter_id: str | None = None
+    initial_value: Decimal | None = None
+    residents: int | None = None
+
+
+# MeterInfo fields that came with MeterRegisteredV2: a registration with any of them given is sent as v2.
+V2_FIELDS = ("digits", "fraction_digits", "replaces_meter_id", "initial_value", "residents")
 
 
 class AcceptedReading(BaseModel):
@@ -67,6 +82,13 @@ class AcceptedReading(BaseModel):
     value: Decimal
     period: Period
     submitted_at: datetime
+    consumption: Decimal | None = None  # since the previous value (None: no previous value)
+
+
+def _consumption(event: ReadingAccepted) -> Decimal | None:
+    if isinstance(event, ReadingAcceptedV2) and event.consumption is not None:
+        return event.consumption
+    return None if event.previous_value is None else event.value - event.previous_value
 
 
 class MeterState(BaseModel):
@@ -74,26 +96,28 @@ class MeterState(BaseModel):
 
     info: MeterInfo | None = None
     closed: bool = False
+    replaced_by: str | None = None  # the meter that replaced this one (MeterReplaced)
     readings: dict[Period, AcceptedReading] = Field(default_factory=dict)
 
     def reading_in(self, period: Period) -> AcceptedReading | None:
         return self.readings.get(period)
 
+    def consumptions_before(self, period: Period) -> list[Decimal]:
+        """The consumption of each accepted period before `period` that has one, oldest first."""
+        earlier = sorted((p, r.consumption) for p, r in self.readings.items() if p < period)
+        return [c for _, c in earlier if c is not None]
+
     def previous_value(self, period: Period) -> Decimal | None:
-        """The value a reading for `period` is checked against (see the module docstring)."""
-        earlier = [r for p, r in self.readings.items() if p < period]
-        ours = max(earlier, key=lambda r: r.period) if earlier else None
-        registry_value = self.info.last_value if self.info else None
-        registry_date = self.info.last_value_date if self.info else None
-        if ours is None:
-            return registry_value
-        registry_is_newer = registry_date is not None and period_of_date(registry_date) >= ours.period
-        if registry_value is not None and registry_is_newer:
-            return registry_value
-        return ours.value
+        """The value a reading for `period` is checked against (meterbot_contracts.previous_value)."""
+        ours = last_earlier_reading(((p, r.value) for p, r in self.readings.items()), period)
+        info = self.info
+        if info is None:
+            return previous_value(ours, None, None)
+        return previous_value(ours, info.last_value, info.last_value_date, info.initial_value)
 
 
 def _info_of(event: MeterRegistered) -> MeterInfo:
+    extra = {f: getattr(event, f) for f in V2_FIELDS} if isinstance(event, MeterRegisteredV2) else {}
     return MeterInfo(
         meter_id=event.meter_id,
         account_number=event.account_number,
@@ -102,12 +126,15 @@ def _info_of(event: MeterRegistered) -> MeterInfo:
         verified_until=event.verified_until,
         last_value=event.last_value,
         last_value_date=event.last_value_date,
+        **extra,
     )
 
 
 def evolve(state: MeterState, event: MeterEvent) -> MeterState:
     if isinstance(event, MeterRegistered):
-        return state.model_copy(update={"info": _info_of(event), "closed": False})
+        return state.model_copy(update={"info": _info_of(event), "closed": False, "replaced_by": None})
+    if isinstance(event, MeterReplaced):
+        return state.model_copy(update={"closed": True, "replaced_by": event.replaced_by})
     if isinstance(event, MeterClosed):
         return state.model_copy(update={"closed": True})
     if isinstance(event, ReadingAccepted | ReadingWithdrawn | ReadingReconciled):
@@ -127,6 +154,7 @@ def _readings_after(
             value=event.value,
             period=event.period,
             submitted_at=event.submitted_at,
+            consumption=_consumption(event),
         )
         return {**readings, event.period: reading}
     current = readings.get(event.period)
@@ -151,6 +179,9 @@ def _counted_reading(event: ReadingReconciled) -> AcceptedReading | None:
         value=event.counted_value,
         period=event.period,
         submitted_at=event.counted_submitted_at,
+        consumption=None
+        if event.counted_previous_value is None
+        else event.counted_value - event.counted_previous_value,
     )
 
 
@@ -193,19 +224,39 @@ def decide_registration(
     state: MeterState, account_number: str, meter: RegistryMeter
 ) -> list[MeterRegistered]:
     """A registry record lists this meter: MeterRegistered unless nothing changed (idempotent by content).
-    A closed meter listed again is reopened."""
-    event = MeterRegistered(
-        meter_id=meter.meter_id,
-        account_number=account_number,
-        meter_type=meter.meter_type,
-        serial_number=meter.serial_number,
-        verified_until=meter.verified_until,
-        last_value=meter.last_value,
-        last_value_date=meter.last_value_date,
-    )
+    A closed meter listed again is reopened. With any optional column given: MeterRegisteredV2."""
+    fields = {
+        "meter_id": meter.meter_id,
+        "account_number": account_number,
+        "meter_type": meter.meter_type,
+        "serial_number": meter.serial_number,
+        "verified_until": meter.verified_until,
+        "last_value": meter.last_value,
+        "last_value_date": meter.last_value_date,
+    }
+    extra = {f: getattr(meter, f) for f in V2_FIELDS} if isinstance(meter, RegistryMeterV2) else {}
+    given = {f: v for f, v in extra.items() if v is not None}
+    event = MeterRegisteredV2(**fields, **given) if given else MeterRegistered(**fields)
     if not state.closed and state.info == _info_of(event):
         return []
     return [event]
+
+
+def decide_replacement(state: MeterState, new: MeterInfo) -> list[MeterReplaced]:
+    """The registry lists `new` as replacing this meter (new.replaces_meter_id): MeterReplaced, once,
+    if this meter is known and open (a re-import, or a replacement of a closed meter, changes nothing)."""
+    if state.info is None or state.closed or new.meter_id == state.info.meter_id:
+        return []
+    return [
+        MeterReplaced(
+            meter_id=state.info.meter_id,
+            account_number=state.info.account_number,
+            meter_type=state.info.meter_type,
+            replaced_by=new.meter_id,
+            replaced_by_type=new.meter_type,
+            initial_value=new.initial_value,
+        )
+    ]
 
 
 def decide_closure(state: MeterState, account_number: str) -> list[MeterClosed]:

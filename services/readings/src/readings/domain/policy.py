@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,10 +13,17 @@ from readings.domain.period import SubmissionWindow
 
 DEFAULT_TIME_ZONE = "Europe/Moscow"
 DEFAULT_MAX_DELTA = 100
+DEFAULT_ANOMALY_K = Decimal(3)
+# m³ per person a month (Moscow's norms for flats with both water meters); other types: no norm
+DEFAULT_NORMS: dict[MeterType, Decimal] = {
+    MeterType.COLD_WATER: Decimal("6.935"),
+    MeterType.HOT_WATER: Decimal("4.745"),
+}
 
 
 class ReadingPolicy(BaseModel):
-    """Time zone of the billing period, submission window and max_delta per meter type."""
+    """Time zone of the billing period, submission window, max_delta per meter type, and the
+    anomaly warning's K and per-type norms (per person a month)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -23,6 +31,8 @@ class ReadingPolicy(BaseModel):
     window: SubmissionWindow = Field(default_factory=SubmissionWindow.every_day)
     default_max_delta: int = Field(default=DEFAULT_MAX_DELTA, ge=1)
     max_delta: dict[MeterType, int] = Field(default_factory=dict)
+    anomaly_k: Decimal = Field(default=DEFAULT_ANOMALY_K, gt=0)
+    norms: dict[MeterType, Decimal] = Field(default_factory=lambda: dict(DEFAULT_NORMS))
 
     @field_validator("window", mode="before")
     @classmethod
@@ -39,3 +49,6 @@ class ReadingPolicy(BaseModel):
 
     def max_delta_for(self, meter_type: MeterType) -> int:
         return self.max_delta.get(meter_type, self.default_max_delta)
+
+    def norm_for(self, meter_type: MeterType) -> Decimal | None:
+        return self.norms.get(meter_type)

@@ -65,3 +65,11 @@ class ArchiveYearCb(CallbackData, prefix="ayr"):
 
     ref: str
     year: int
+
+
+class CheckCb(CallbackData, prefix="chk"):
+    """«Да» / «Нет» under a question readings asked about a typed value (ReadingConfirmationAsked:
+    rollover or anomaly). Valid only while the chat is at that question (EnterReading.confirm)."""
+
+    check: str
+    yes: bool

@@ -11,6 +11,7 @@ from telegram_gateway.bot.callbacks import (
     AccountAction,
     AccountCb,
     ArchiveYearCb,
+    CheckCb,
     ConfirmCb,
     Destructive,
     MeterCb,
@@ -157,3 +158,15 @@ def archive_years_keyboard(account_number: str, years: Sequence[int]) -> InlineK
         for year in years
     ]
     return InlineKeyboardMarkup(inline_keyboard=[buttons[i : i + 4] for i in range(0, len(buttons), 4)])
+
+
+def check_keyboard(t: Texts, check: str) -> InlineKeyboardMarkup:
+    """«Да» / «Нет» under readings' question about a typed value (rollover, anomaly)."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=t("btn.yes"), callback_data=CheckCb(check=check, yes=True).pack()),
+                InlineKeyboardButton(text=t("btn.no"), callback_data=CheckCb(check=check, yes=False).pack()),
+            ]
+        ]
+    )

@@ -4,6 +4,7 @@ the resident stays on the same meter and just types the corrected value (no butt
 from __future__ import annotations
 
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
+from meterbot_contracts.readings import ReadingConfirmationAsked
 
 from telegram_gateway.bot.states import EnterReading
 from telegram_gateway.storage.pending import ReplyContext
@@ -22,3 +23,36 @@ class InputResumer:
         await self._storage.set_data(
             key, {"account": context.account_number, "meter_id": context.meter_id, "label": context.label}
         )
+
+    async def confirmation(
+        self, chat_id: int, context: ReplyContext, event: ReadingConfirmationAsked
+    ) -> None:
+        """readings asked about the typed value: the chat waits for «Да» / «Нет» with what to send again."""
+        key = StorageKey(bot_id=self._bot_id, chat_id=chat_id, user_id=chat_id)
+        if await self._storage.get_state(key) is not None:
+            return
+        await self._storage.set_state(key, EnterReading.confirm)
+        await self._storage.set_data(
+            key,
+            {
+                "account": context.account_number,
+                "meter_id": context.meter_id,
+                "label": context.label,
+                "raw": event.raw_value,
+                "check": event.check,
+                "rollover": "yes" if event.rollover else None,
+                **_pair(context),
+            },
+        )
+
+
+def _pair(context: ReplyContext) -> dict[str, str]:
+    """The T1/T2 pair a question was about (nothing for one meter): the answer sends both again."""
+    if not context.night_meter_id:
+        return {}
+    return {
+        "night_meter_id": context.night_meter_id,
+        "night_label": context.night_label,
+        "day_raw": context.day_raw,
+        "night_raw": context.night_raw,
+    }

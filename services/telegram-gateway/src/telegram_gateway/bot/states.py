@@ -12,6 +12,7 @@ class AddAccount(StatesGroup):
 
 class EnterReading(StatesGroup):
     value = State()  # data: account, meter_id, label; waiting for the meter value
+    confirm = State()  # data: + raw, check, rollover; waiting for Да / Нет to readings' question
 
 
 class WriteAdmin(StatesGroup):

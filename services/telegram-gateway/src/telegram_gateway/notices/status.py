@@ -4,7 +4,9 @@ about the same fact, e.g. a period exported twice):
 - PeriodClosed (billing-export exported the period): each resident who handed in readings for it
   gets one message listing what went to billing (`export:{period}:{chat_id}`);
 - ReadingReconciled (billing refused a late change): the resident who made it is told
-  (`reconciled:{reading_id}:{refused}:{chat_id}`)."""
+  (`reconciled:{reading_id}:{refused}:{chat_id}`);
+- MeterReplaced (the registry replaced a meter): every chat linked to the account is told once
+  (`replaced:{meter_id}:{chat_id}`)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from decimal import Decimal
 import asyncpg
 from meterbot_contracts import Message
 from meterbot_contracts.billing import PeriodClosed
-from meterbot_contracts.readings import MeterType, ReadingReconciled
+from meterbot_contracts.readings import MeterReplaced, MeterType, ReadingReconciled
 
 from telegram_gateway import replies
 from telegram_gateway.bot.keyboards import meter_label
@@ -101,5 +103,23 @@ async def tell_unasked(conn: asyncpg.Connection, catalogue: Catalogue, messages:
             out += await exported_messages(conn, catalogue, message.period)
         elif isinstance(message, ReadingReconciled):
             out += await reconciled_messages(conn, catalogue, message)
+        elif isinstance(message, MeterReplaced):
+            out += await replaced_messages(conn, catalogue, message)
     if out:
         await enqueue_many(conn, out)
+
+
+async def replaced_messages(
+    conn: asyncpg.Connection, catalogue: Catalogue, event: MeterReplaced
+) -> list[Outgoing]:
+    rows = await conn.fetch(
+        """SELECT l.chat_id, c.language FROM rm_links l LEFT JOIN rm_chats c USING (chat_id)
+           WHERE l.account_number = $1""",
+        event.account_number,
+    )
+    out: list[Outgoing] = []
+    for row in rows:
+        key = f"replaced:{event.meter_id}:{row['chat_id']}"
+        for i, reply in enumerate(replies.replacement_notice(catalogue.texts(row["language"]), event)):
+            out.append(Outgoing(row["chat_id"], reply.text, key + (f":{i}" if i else "")))
+    return out

@@ -20,7 +20,10 @@ from meterbot_contracts.identity import ResidentContactUpdated, ResidentErased, 
 from meterbot_contracts.readings import (
     MeterClosed,
     MeterRegistered,
+    MeterRegisteredV2,
+    MeterReplaced,
     ReadingAccepted,
+    ReadingAcceptedV2,
     ReadingReconciled,
     ReadingWithdrawn,
 )
@@ -116,7 +119,7 @@ _METER_REGISTERED = (
     ON CONFLICT (meter_id) DO UPDATE SET account_number = EXCLUDED.account_number,
         meter_type = EXCLUDED.meter_type, serial_number = EXCLUDED.serial_number,
         verified_until = EXCLUDED.verified_until, last_value = EXCLUDED.last_value,
-        last_value_date = EXCLUDED.last_value_date, closed = false
+        last_value_date = EXCLUDED.last_value_date, closed = false, initial_value = NULL
     """,
 )
 
@@ -131,6 +134,25 @@ def _meter_registered_args(e: MeterRegistered) -> tuple[Any, ...]:
         e.last_value,
         e.last_value_date,
     )
+
+
+# Each registration describes the whole meter (readings replaces its MeterInfo): v1 says nothing of
+# an initial value, so it has none; v2 sets it.
+_METER_REGISTERED_V2 = (
+    """
+    INSERT INTO rm_meters (meter_id, account_number, meter_type, serial_number, verified_until,
+                           last_value, last_value_date, closed, initial_value)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, false, $8)
+    ON CONFLICT (meter_id) DO UPDATE SET account_number = EXCLUDED.account_number,
+        meter_type = EXCLUDED.meter_type, serial_number = EXCLUDED.serial_number,
+        verified_until = EXCLUDED.verified_until, last_value = EXCLUDED.last_value,
+        last_value_date = EXCLUDED.last_value_date, closed = false, initial_value = EXCLUDED.initial_value
+    """,
+)
+
+
+def _meter_registered_v2_args(e: MeterRegisteredV2) -> tuple[Any, ...]:
+    return (*_meter_registered_args(e), e.initial_value)
 
 
 _METER_CLOSED = ("UPDATE rm_meters SET closed = true WHERE meter_id = $1",)
@@ -199,6 +221,8 @@ BULK: dict[type[Message], tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]
     AccountRegistered: (_ACCOUNT_REGISTERED, _account_registered_args),
     MeterRegistered: (_METER_REGISTERED, _meter_registered_args),
     MeterClosed: (_METER_CLOSED, _meter_closed_args),
+    MeterRegisteredV2: (_METER_REGISTERED_V2, _meter_registered_v2_args),
+    MeterReplaced: (_METER_CLOSED, _meter_closed_args),
 }
 
 APPLY: dict[type[Message], Apply] = {
@@ -209,6 +233,7 @@ APPLY: dict[type[Message], Apply] = {
     AccountLinkRefused: _link_refused,
     AccountUnlinked: _unlinked,
     ReadingAccepted: _accepted,
+    ReadingAcceptedV2: _accepted,
     ReadingWithdrawn: _withdrawn,
     ReadingReconciled: _reconciled,
     PeriodClosed: _period_closed,  # on billing-export's topic, where the gateway reads it

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import asyncpg
+from meterbot_contracts.previous_value import previous_value
 from meterbot_contracts.readings import MeterType
 
 from telegram_gateway.readmodel.archive import ArchiveQueries
@@ -28,6 +29,8 @@ class MeterView:
     verified_until: date | None
     last_value: Decimal | None
     closed: bool = False
+    last_value_date: date | None = None
+    initial_value: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -47,11 +50,14 @@ def _meter(row: asyncpg.Record) -> MeterView:
         row["verified_until"],
         row["last_value"],
         row["closed"],
+        row["last_value_date"],
+        row["initial_value"],
     )
 
 
 _METER_COLUMNS = (
-    "m.meter_id, m.account_number, m.meter_type, m.serial_number, m.verified_until, m.last_value, m.closed"
+    "m.meter_id, m.account_number, m.meter_type, m.serial_number, m.verified_until, m.last_value, m.closed,"
+    " m.last_value_date, m.initial_value"
 )
 
 
@@ -111,15 +117,16 @@ class ReadModel:
         return until
 
     async def previous_value(self, meter: MeterView, period: str) -> Decimal | None:
-        """The value the next reading is checked against, as the resident is told: the last accepted
-        reading of an earlier period, else the registry's last value."""
-        value: Decimal | None = await self._pool.fetchval(
-            "SELECT value FROM rm_readings WHERE meter_id = $1 AND period < $2 AND status = 'current'"
+        """The value the next reading is checked against, as the resident is told: the one rule
+        readings checks with (meterbot_contracts.previous_value), fed from this read model."""
+        row = await self._pool.fetchrow(
+            "SELECT period, value FROM rm_readings WHERE meter_id = $1 AND period < $2 AND status = 'current'"
             " ORDER BY period DESC LIMIT 1",
             meter.meter_id,
             period,
         )
-        return value if value is not None else meter.last_value
+        last = (row["period"], row["value"]) if row is not None else None
+        return previous_value(last, meter.last_value, meter.last_value_date, meter.initial_value)
 
     async def period_readings(
         self, chat_id: int, account_number: str, period: str, *, with_refused: bool = False

@@ -26,6 +26,11 @@ class ReplyContext(BaseModel):
     meter_id: str = ""
     label: str = ""  # the meter as its button named it
     surname: str = ""  # quoted back in the wrong-pair reply (the refusal does not carry it)
+    # T1/T2 entered together (issue 14): the night register and both typed values, to send again
+    night_meter_id: str = ""
+    night_label: str = ""
+    day_raw: str = ""
+    night_raw: str = ""
 
 
 @dataclass(frozen=True)

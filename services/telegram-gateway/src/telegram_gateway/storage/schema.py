@@ -184,4 +184,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     OUTBOUND_MIGRATION,
     NOTICES_MIGRATION,
+    Migration(
+        "gateway/h14_meter_initial_value",
+        """
+        -- A meter that replaced another starts from the registry's initial value (MeterRegisteredV2):
+        -- the prompt's previous value while there is no last value (meterbot_contracts.previous_value).
+        ALTER TABLE rm_meters ADD COLUMN initial_value numeric;
+        """,
+    ),
 )

@@ -1,18 +1,29 @@
 """Readings for a chosen account: meter buttons (always, even for one meter) -> what stands in the
 way is said now (closed meter, expired verification, window not open), else the value prompt with
 the previous value -> ReadingSubmitted with the raw text; this period's readings and the meters
-still to submit; withdrawing one after «Да»."""
+still to submit; withdrawing one after «Да». When readings asks about a typed value first (the counter
+passed zero? a consumption above what is expected?), «Да» sends it again with the answer, «Нет» to
+the rollover sends it as not rolled over (refused as below the previous value), «Нет» to the anomaly
+keeps nothing and waits for the value again."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from meterbot_contracts.fields import RAW_VALUE_MAX
-from meterbot_contracts.readings import ReadingSubmitted, ReadingWithdrawalRequested
+from meterbot_contracts.readings import (
+    DayNightReadingSubmitted,
+    MeterType,
+    ReadingSubmitted,
+    ReadingSubmittedV2,
+    ReadingWithdrawalRequested,
+)
 
 from telegram_gateway.bot import confirm
-from telegram_gateway.bot.callbacks import AccountAction, AccountCb, Destructive, MeterCb, WithdrawCb
+from telegram_gateway.bot.callbacks import AccountAction, AccountCb, CheckCb, Destructive, MeterCb, WithdrawCb
 from telegram_gateway.bot.context import Deps, Turn
 from telegram_gateway.bot.filters import owned_account, owned_meter, registered, still_asked
 from telegram_gateway.bot.keyboards import meter_label, meters_keyboard, withdraw_keyboard
@@ -70,9 +81,57 @@ async def ask_value(
         await state.clear()
         await bot.send_message(turn.chat_id, refusal)
         return
+    pair = await _day_night_pair(deps, turn, meter)
+    if pair is not None:
+        await _ask_day(bot, state, turn, deps, pair)
+        return
     previous = await deps.read_model.previous_value(meter, deps.current_period())
     await state.set_state(EnterReading.value)
     await state.set_data({"account": meter.account_number, "meter_id": meter.meter_id, "label": label})
+    await bot.send_message(
+        turn.chat_id, turn.t("reading.prompt", meter=label, prev=format_value(turn.t, previous))
+    )
+
+
+_PAIRED = {
+    MeterType.ELECTRICITY_DAY: MeterType.ELECTRICITY_NIGHT,
+    MeterType.ELECTRICITY_NIGHT: MeterType.ELECTRICITY_DAY,
+}
+
+
+async def _day_night_pair(deps: Deps, turn: Turn, meter: MeterView) -> tuple[MeterView, MeterView] | None:
+    """(day, night) when `meter` is one register of a two-tariff meter: the account's open meter of
+    the other register type with the same serial number (issue 14 item 4)."""
+    other_type = _PAIRED.get(meter.meter_type)
+    if other_type is None or not meter.serial_number:
+        return None
+    meters = await deps.read_model.meters(turn.chat_id, meter.account_number)
+    other = next(
+        (m for m in meters if m.meter_type == other_type and m.serial_number == meter.serial_number), None
+    )
+    if other is None or _refusal_now(turn, deps, other, "") is not None:
+        return None  # the other register cannot be entered now: this one alone, as before
+    return (meter, other) if meter.meter_type == MeterType.ELECTRICITY_DAY else (other, meter)
+
+
+async def _ask_day(
+    bot: Bot, state: FSMContext, turn: Turn, deps: Deps, pair: tuple[MeterView, MeterView]
+) -> None:
+    day, night = pair
+    label = meter_label(turn.t, day.meter_type, day.meter_id)
+    night_label = meter_label(turn.t, night.meter_type, night.meter_id)
+    previous = await deps.read_model.previous_value(day, deps.current_period())
+    await state.set_state(EnterReading.value)
+    await state.set_data(
+        {
+            "account": day.account_number,
+            "meter_id": day.meter_id,
+            "label": label,
+            "night_meter_id": night.meter_id,
+            "night_label": night_label,
+        }
+    )
+    await bot.send_message(turn.chat_id, turn.t("checks.day_night_intro", day=label, night=night_label))
     await bot.send_message(
         turn.chat_id, turn.t("reading.prompt", meter=label, prev=format_value(turn.t, previous))
     )
@@ -111,6 +170,8 @@ async def take_value(message: Message, bot: Bot, state: FSMContext, turn: Turn, 
         await message.answer(turn.t("reading.text_only"))
         return None
     data = await state.get_data()
+    if data.get("night_meter_id"):
+        return await _take_pair_value(message, bot, state, turn, deps, raw[:MAX_RAW], data)
     # Cleared now; a value readings refuses as mistyped puts the chat back on this meter (responder).
     await state.clear()
     command = ReadingSubmitted(
@@ -121,6 +182,50 @@ async def take_value(message: Message, bot: Bot, state: FSMContext, turn: Turn, 
     )
     context = ReplyContext(account_number=data["account"], meter_id=data["meter_id"], label=data["label"])
     return await request(bot, turn, deps, command, context)
+
+
+async def _take_pair_value(  # noqa: PLR0917  (the handler's dependencies, passed on)
+    message: Message, bot: Bot, state: FSMContext, turn: Turn, deps: Deps, raw: str, data: dict[str, Any]
+) -> Sent | None:
+    """T1 typed: ask T2. T2 typed: both go to readings in one command (kept together or not at all)."""
+    if "day_raw" not in data:
+        await state.update_data(day_raw=raw)
+        night = next(
+            (
+                m
+                for m in await deps.read_model.meters_of_chat(turn.chat_id)
+                if m.meter_id == data["night_meter_id"]
+            ),
+            None,
+        )
+        previous = await deps.read_model.previous_value(night, deps.current_period()) if night else None
+        prompt = turn.t("reading.prompt", meter=data["night_label"], prev=format_value(turn.t, previous))
+        await message.answer(prompt)
+        return None
+    await state.clear()
+    command = DayNightReadingSubmitted(
+        chat_id=turn.chat_id,
+        account_number=data["account"],
+        meter_id=data["meter_id"],
+        raw_value=data["day_raw"],
+        night_meter_id=data["night_meter_id"],
+        night_raw_value=raw,
+    )
+    return await request(
+        bot, turn, deps, command, _pair_context(data, day_raw=data["day_raw"], night_raw=raw)
+    )
+
+
+def _pair_context(data: dict[str, Any], *, day_raw: str, night_raw: str) -> ReplyContext:
+    return ReplyContext(
+        account_number=data["account"],
+        meter_id=data["meter_id"],
+        label=data["label"],
+        night_meter_id=data["night_meter_id"],
+        night_label=data["night_label"],
+        day_raw=day_raw,
+        night_raw=night_raw,
+    )
 
 
 async def value_fallback(message: Message, turn: Turn) -> None:
@@ -160,6 +265,69 @@ async def withdraw_declined(query: CallbackQuery, bot: Bot, state: FSMContext, t
     await bot.send_message(turn.chat_id, turn.t("reading.withdraw_declined"))
 
 
+async def check_answered(
+    query: CallbackQuery, callback_data: CheckCb, *, bot: Bot, state: FSMContext, turn: Turn, deps: Deps
+) -> Sent | None:
+    """«Да» / «Нет» under readings' question about the value the resident typed."""
+    await query.answer()
+    data = await state.get_data()
+    if data.get("check") != callback_data.check:  # a button of an earlier question
+        return None
+    await state.clear()
+    context = ReplyContext(account_number=data["account"], meter_id=data["meter_id"], label=data["label"])
+    if callback_data.check == "anomaly" and not callback_data.yes:
+        await _enter_again(bot, state, turn, deps, context)
+        return None
+    rollover = data.get("rollover")
+    if callback_data.check == "rollover":
+        rollover = "yes" if callback_data.yes else "no"
+    if data.get("night_meter_id"):  # a question about T1 or T2: both go again, with the answer
+        pair = DayNightReadingSubmitted(
+            chat_id=turn.chat_id,
+            account_number=data["account"],
+            meter_id=data["meter_id"],
+            raw_value=data["day_raw"],
+            night_meter_id=data["night_meter_id"],
+            night_raw_value=data["night_raw"],
+            rollover=rollover,
+            anomaly_confirmed=callback_data.check == "anomaly",
+        )
+        context = _pair_context(data, day_raw=data["day_raw"], night_raw=data["night_raw"])
+        return await request(bot, turn, deps, pair, context)
+    command = ReadingSubmittedV2(
+        chat_id=turn.chat_id,
+        account_number=data["account"],
+        meter_id=data["meter_id"],
+        raw_value=data["raw"],
+        rollover=rollover,
+        anomaly_confirmed=callback_data.check == "anomaly",
+    )
+    return await request(bot, turn, deps, command, context)
+
+
+async def _enter_again(bot: Bot, state: FSMContext, turn: Turn, deps: Deps, context: ReplyContext) -> None:
+    """The anomaly was not confirmed: nothing is kept, the chat waits for the value of that meter again."""
+    meters = await deps.read_model.meters_of_chat(turn.chat_id)
+    meter = next((m for m in meters if m.meter_id == context.meter_id), None)
+    previous = await deps.read_model.previous_value(meter, deps.current_period()) if meter else None
+    await state.set_state(EnterReading.value)
+    await state.set_data(
+        {"account": context.account_number, "meter_id": context.meter_id, "label": context.label}
+    )
+    text = turn.t("checks.anomaly_cancelled", meter=context.label, prev=format_value(turn.t, previous))
+    await bot.send_message(turn.chat_id, text)
+
+
+async def check_stale(query: CallbackQuery, bot: Bot, turn: Turn) -> None:
+    """A «Да» / «Нет» of a question that was answered or left: nothing is sent to readings."""
+    await query.answer()
+    await bot.send_message(turn.chat_id, turn.t("checks.stale"))
+
+
+async def check_fallback(message: Message, turn: Turn) -> None:
+    await message.answer(turn.t("checks.answer_buttons"))
+
+
 def router() -> Router:
     r = Router(name=__name__)
     r.message.filter(registered)
@@ -177,4 +345,7 @@ def router() -> Router:
     r.callback_query.register(meter_not_owned, WithdrawCb.filter())
     r.message.register(take_value, EnterReading.value, F.text)
     r.message.register(value_fallback, EnterReading.value)
+    r.callback_query.register(check_answered, CheckCb.filter(), EnterReading.confirm)
+    r.callback_query.register(check_stale, CheckCb.filter())
+    r.message.register(check_fallback, EnterReading.confirm)
     return r
