@@ -9,14 +9,20 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from meterbot_contracts.all import default_registry
-from meterbot_contracts.billing import RegistryRecord
-from meterbot_contracts.topics import ACCOUNTS_COMMANDS, BILLING_REGISTRY_V1, IDENTITY_EVENTS
+from meterbot_contracts.billing import BalanceRecord, RegistryRecord
+from meterbot_contracts.topics import (
+    ACCOUNTS_COMMANDS,
+    BILLING_BALANCES_V1,
+    BILLING_REGISTRY_V1,
+    IDENTITY_EVENTS,
+)
 from meterbot_platform.consumer import subscribe, subscribe_batch
 from meterbot_platform.projection import ProjectionRunner
 from meterbot_platform.runtime import Runtime, ServiceSpec
 from meterbot_platform.runtime import main as run_main
 
 from accounts import SERVICE
+from accounts.application.balances import balances_handler
 from accounts.application.erasure import erasure_handlers
 from accounts.application.linking import COMMANDS, Clock, Deps, command_handler, utc_now
 from accounts.application.registry import registry_handler
@@ -60,6 +66,18 @@ def make_wire(clock: Clock = utc_now, group_id: str = SERVICE) -> Wire:
             registry=default_registry,
             handled=[RegistryRecord],
             handler=registry_handler(runtime.pool, keyring, runtime.store),
+            max_records=REGISTRY_BATCH,
+            fetch_max_wait_ms=REGISTRY_FETCH_WAIT_MS,
+            options=runtime.consumers,
+        )
+        subscribe_batch(  # billing's balances (issue 15): one stream per account, newest as-of wins
+            runtime.broker,
+            BILLING_BALANCES_V1,
+            service=SERVICE,
+            group_id=f"{group_id}.balances",
+            registry=default_registry,
+            handled=[BalanceRecord],
+            handler=balances_handler(runtime.pool, runtime.store),
             max_records=REGISTRY_BATCH,
             fetch_max_wait_ms=REGISTRY_FETCH_WAIT_MS,
             options=runtime.consumers,

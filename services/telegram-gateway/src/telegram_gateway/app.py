@@ -21,6 +21,7 @@ from meterbot_platform.settings import TelegramSettings
 
 from telegram_gateway.aiogram_import import warm_up
 from telegram_gateway.bot.context import Deps
+from telegram_gateway.bot.info_wiring import attach_info
 from telegram_gateway.bot.middlewares import GatewayMiddleware, MenuEscape, PrivateChatsOnly
 from telegram_gateway.bot.ratelimit import RateLimiter
 from telegram_gateway.bot.resume import InputResumer
@@ -174,6 +175,7 @@ async def attach(
     )
     limiter = RateLimiter(settings.gateway_rate_limit_messages, settings.gateway_rate_limit_window)
     dp = build_dispatcher(deps, storage, limiter)
+    attach_info(dp, deps, pool, runtime.store, bot)  # issue 15
     gateway.bot, gateway.dispatcher = bot, dp
     if settings.webhook_enabled:
         secret = (

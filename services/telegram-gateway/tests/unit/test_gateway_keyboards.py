@@ -44,7 +44,7 @@ def test_contact_keyboard_requests_the_contact() -> None:
 
 def test_main_and_work_menus_hold_the_fixed_labels() -> None:
     assert sorted(b for row in texts(main_menu(ru)) for b in row) == sorted(
-        ["Написать администратору", "Справка", "Начать работу", "Удалить мои данные"]
+        ["Написать администратору", "Справка", "Начать работу", "Дополнительно", "Удалить мои данные"]
     )
     assert sorted(b for row in texts(work_menu(ru)) for b in row) == sorted(
         ["Добавить ЛС", "Выбрать ЛС", "Удалить ЛС", "Выход"]
@@ -94,7 +94,7 @@ def test_one_button_per_meter_and_per_account() -> None:
 
 def test_account_actions() -> None:
     markup = account_actions(ru, "100")
-    assert texts(markup) == [["Ввести показания"], ["Посмотреть переданные показания"]]
+    assert texts(markup) == [["Ввести показания"], ["Посмотреть переданные показания"], ["Баланс"]]
     actions = [AccountCb.unpack(row[0].callback_data or "").action for row in markup.inline_keyboard]
     assert actions == [AccountAction.ENTER, AccountAction.VIEW]
 

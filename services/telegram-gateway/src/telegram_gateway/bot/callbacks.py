@@ -17,6 +17,7 @@ class AccountAction(StrEnum):
     ENTER = "ent"  # list its meters to enter readings
     VIEW = "view"  # readings handed in this period
     UNLINK = "unl"  # unlink it from the chat
+    BALANCE = "bal"  # what it owes (issue 15)
 
 
 class AccountCb(CallbackData, prefix="acc"):

@@ -42,6 +42,7 @@ def main_menu(t: Texts) -> ReplyKeyboardMarkup:
         [
             [KeyboardButton(text=t("btn.write_admin"))],
             [KeyboardButton(text=t("btn.help")), KeyboardButton(text=t("btn.start_work"))],
+            [KeyboardButton(text=t("info.btn_more"))],
             [KeyboardButton(text=t("btn.erase_data"))],
         ]
     )
@@ -84,6 +85,12 @@ def account_actions(t: Texts, account_number: str) -> InlineKeyboardMarkup:
                 InlineKeyboardButton(
                     text=t("btn.view_readings"),
                     callback_data=AccountCb(action=AccountAction.VIEW, ref=ref).pack(),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    text=t("info.btn_balance"),
+                    callback_data=AccountCb(action=AccountAction.BALANCE, ref=ref).pack(),
                 )
             ],
         ]
@@ -131,5 +138,18 @@ def confirm_keyboard(t: Texts, action: Destructive, ref: str) -> InlineKeyboardM
                     text=t("btn.no"), callback_data=ConfirmCb(action=action, ref=ref, yes=False).pack()
                 ),
             ]
+        ]
+    )
+
+
+def more_menu(t: Texts, *, subscribed: bool) -> ReplyKeyboardMarkup:
+    """«Дополнительно» (seed 002 §3.2.5), with the news push switch."""
+    news_switch = t("info.btn_news_off") if subscribed else t("info.btn_news_on")
+    return _reply(
+        [
+            [KeyboardButton(text=t("info.btn_subscriber")), KeyboardButton(text=t("info.btn_news"))],
+            [KeyboardButton(text=t("info.btn_company")), KeyboardButton(text=t("info.btn_version"))],
+            [KeyboardButton(text=t("info.btn_faq")), KeyboardButton(text=t("info.btn_manual"))],
+            [KeyboardButton(text=news_switch), KeyboardButton(text=t("info.btn_home"))],
         ]
     )
