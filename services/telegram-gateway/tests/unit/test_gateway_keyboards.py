@@ -96,7 +96,7 @@ def test_account_actions() -> None:
     markup = account_actions(ru, "100")
     assert texts(markup) == [["Ввести показания"], ["Посмотреть переданные показания"], ["Баланс"]]
     actions = [AccountCb.unpack(row[0].callback_data or "").action for row in markup.inline_keyboard]
-    assert actions == [AccountAction.ENTER, AccountAction.VIEW]
+    assert actions == [AccountAction.ENTER, AccountAction.VIEW, AccountAction.BALANCE]
 
 
 def test_callback_data_of_long_ids_fits_telegram() -> None:
