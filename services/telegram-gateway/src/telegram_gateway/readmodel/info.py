@@ -186,7 +186,7 @@ class InfoQueries:
 
 
 def mask_surname(surname: str) -> str:
-    """The first letter of each part, the rest hidden: «Мамин-Сибиряк» -> «М****-С*******»."""
+    """The first letter of each part, the rest hidden: «Мамин-Сибиряк» -> «М****-С******»."""
     parts = surname.strip().split("-")
     return "-".join(p[:1].upper() + "*" * (len(p) - 1) for p in parts if p)
 
