@@ -188,6 +188,8 @@ async def send_document(ctx: Ctx, p: Params) -> JSON:
 
     chat = target_chat(ctx, p.chat_id())
     upload = p.raw("document")
+    if isinstance(upload, str) and upload.startswith("attach://"):  # aiogram names the multipart field
+        upload = p.raw(upload.removeprefix("attach://"))
     if not isinstance(upload, Upload):
         raise ApiError.bad_request("there is no document in the request")
     stored = store_document(ctx.bot, upload.data, upload.filename or "document", upload.content_type)

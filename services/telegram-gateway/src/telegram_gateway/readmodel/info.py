@@ -51,6 +51,13 @@ class AccountCard:
     meters: list[MeterLast]
 
 
+# The registry's address, else the one a link carries (both come from accounts; a link may come first).
+_ADDRESS = (
+    "coalesce(nullif(a.address, ''), (SELECT l.address FROM rm_links l"
+    " WHERE l.account_number = m.account_number AND l.address <> '' LIMIT 1), '')"
+)
+
+
 class InfoQueries:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
@@ -89,7 +96,7 @@ class InfoQueries:
     async def missing(self, period: str) -> list[MissingRow]:
         """Every open meter without a reading that counts this period, with its account."""
         rows = await self._pool.fetch(
-            """SELECT m.account_number, coalesce(a.address, '') AS address, m.meter_id, m.meter_type,
+            f"""SELECT m.account_number, {_ADDRESS} AS address, m.meter_id, m.meter_type,
                       (SELECT count(*) FROM rm_links l WHERE l.account_number = m.account_number) AS linked
                FROM rm_meters m LEFT JOIN rm_accounts a ON a.account_number = m.account_number
                WHERE NOT m.closed AND NOT EXISTS (
@@ -106,7 +113,9 @@ class InfoQueries:
     async def account_card(self, account_number: str) -> AccountCard | None:
         """An account as the administrator sees it: no chat ids, no phones."""
         address = await self._pool.fetchval(
-            "SELECT address FROM rm_accounts WHERE account_number = $1", account_number
+            f"SELECT {_ADDRESS} FROM (SELECT $1::text AS account_number) m"
+            " LEFT JOIN rm_accounts a ON a.account_number = m.account_number",
+            account_number,
         )
         linked = int(
             await self._pool.fetchval(
@@ -120,7 +129,10 @@ class InfoQueries:
                WHERE m.account_number = $1 AND NOT m.closed ORDER BY m.meter_type, m.meter_id""",
             account_number,
         )
-        if address is None and not linked and not rows:
+        registered = await self._pool.fetchval(
+            "SELECT true FROM rm_accounts WHERE account_number = $1", account_number
+        )
+        if not registered and not linked and not rows:
             return None
         meters = [MeterLast(r["meter_id"], r["meter_type"], r["value"], r["period"]) for r in rows]
         return AccountCard(account_number, address or "", linked, meters)
