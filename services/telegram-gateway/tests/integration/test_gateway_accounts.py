@@ -154,7 +154,12 @@ async def test_exit_leaves_the_input(gateway: GatewayHarness, new_resident: Resi
     await dina.press("Добавить ЛС")
     left = await dina.say("/exit")
     assert left.text == "Ввод прерван. Вы в главном меню."
-    assert left.buttons == [["Написать администратору"], ["Справка", "Начать работу"], ["Удалить мои данные"]]
+    assert left.buttons == [
+        ["Написать администратору"],
+        ["Справка", "Начать работу"],
+        ["Дополнительно"],
+        ["Удалить мои данные"],
+    ]
     assert "Не понимаю" in ((await dina.say("123")).text or "")  # no longer taken as an account number
     back = await dina.press("Начать работу")
     assert back.buttons == [["Добавить ЛС", "Выбрать ЛС"], ["Удалить ЛС", "Выход"]]
@@ -173,7 +178,7 @@ async def test_choose_and_remove_accounts(
     assert accounts.text == "Выберите лицевой счет:" and accounts.buttons == [[second], [first]]
     actions = await egor.tap(accounts, first)
     assert actions.text == f"Лицевой счет {first} (ул. Мира, 3). Выберите действие:"
-    assert actions.buttons == [["Ввести показания"], ["Посмотреть переданные показания"]]
+    assert actions.buttons == [["Ввести показания"], ["Посмотреть переданные показания"], ["Баланс"]]
 
     removal = await egor.press("Удалить ЛС")
     assert removal.buttons == [[second], [first]]

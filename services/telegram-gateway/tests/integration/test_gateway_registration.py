@@ -14,7 +14,12 @@ from .gateway_harness import GatewayHarness
 
 pytestmark = pytest.mark.integration
 
-MAIN_MENU = [["Написать администратору"], ["Справка", "Начать работу"], ["Удалить мои данные"]]
+MAIN_MENU = [
+    ["Написать администратору"],
+    ["Справка", "Начать работу"],
+    ["Дополнительно"],
+    ["Удалить мои данные"],
+]
 WORK_MENU = [["Добавить ЛС", "Выбрать ЛС"], ["Удалить ЛС", "Выход"]]
 
 
@@ -81,7 +86,7 @@ async def test_english_residents_get_english(gateway: GatewayHarness, new_reside
     greeting = await john.say("/start")
     assert "Send my number" in (greeting.text or "")
     menu = await john.press("Send my number")
-    assert menu.buttons == [["Write to the administrator"], ["Help", "Start"], ["Delete my data"]]
+    assert menu.buttons == [["Write to the administrator"], ["Help", "Start"], ["More"], ["Delete my data"]]
 
 
 async def test_a_contact_without_a_phone_is_answered_and_never_sent(
