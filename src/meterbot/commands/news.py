@@ -44,20 +44,27 @@ def read_news(path: Path) -> str | None:
         return None
 
 
-def _publish_file(path: Path) -> int:
+def _publish_file(path: Path, once: bool) -> int:
     text = read_news(path)
-    return EXIT_ERROR if text is None else asyncio.run(publish(text))
+    return EXIT_ERROR if text is None else asyncio.run(publish(text, once=once))
 
 
-async def publish(text: str, server_dsn: str | None = None) -> int:
+async def publish(
+    text: str, server_dsn: str | None = None, *, once: bool = False, database: str = GATEWAY_DATABASE
+) -> int:
     if not text or len(text) > NEWS_TEXT_MAX:
         sys.stderr.write(f"meterbot news publish: the text must have 1 to {NEWS_TEXT_MAX} characters\n")
         return EXIT_ERROR
     try:
         pool = await asyncpg.create_pool(
-            database_dsn(server_dsn or _server_dsn(), GATEWAY_DATABASE), max_size=2
+            database_dsn(server_dsn or _server_dsn(), database), min_size=1, max_size=2
         )
         try:
+            if once and await pool.fetchval(
+                "SELECT true FROM rm_news WHERE text = $1 AND NOT withdrawn", text
+            ):
+                print("news already published")
+                return EXIT_OK
             item = await AdminLog(pool).publish_news(actor(), text)
         finally:
             await pool.close()
@@ -68,10 +75,12 @@ async def publish(text: str, server_dsn: str | None = None) -> int:
     return EXIT_OK
 
 
-async def withdraw(news_id: uuid.UUID, server_dsn: str | None = None) -> int:
+async def withdraw(
+    news_id: uuid.UUID, server_dsn: str | None = None, *, database: str = GATEWAY_DATABASE
+) -> int:
     try:
         pool = await asyncpg.create_pool(
-            database_dsn(server_dsn or _server_dsn(), GATEWAY_DATABASE), max_size=2
+            database_dsn(server_dsn or _server_dsn(), database), min_size=1, max_size=2
         )
         try:
             done = await AdminLog(pool).withdraw_news(actor(), news_id)
@@ -94,7 +103,8 @@ def register(subparsers: Any) -> None:
         "publish", help="publish the text of a file as a news item", description=__doc__
     )
     pub.add_argument("file", type=Path, help="the text (UTF-8; Markdown is shown as typed)")
-    pub.set_defaults(func=lambda a: _publish_file(a.file))
+    pub.add_argument("--once", action="store_true", help="do nothing if an item with this text is shown")
+    pub.set_defaults(func=lambda a: _publish_file(a.file, a.once))
     wd = commands.add_parser("withdraw", help="withdraw a news item")
     wd.add_argument("news_id", type=uuid.UUID, help="the id `publish` printed")
     wd.set_defaults(func=lambda a: asyncio.run(withdraw(a.news_id)))
