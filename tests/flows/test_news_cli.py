@@ -1,5 +1,6 @@
 """`meterbot news publish|withdraw` on the gateway's real database: the same events as /news (with
-the CLI user as actor), «Новости»' view updated at once, --once idempotent, withdraw once."""
+the CLI user as actor), «Новости»' view updated at once, the item queued for subscribers in the same
+transaction, --once idempotent, withdraw once."""
 
 from __future__ import annotations
 
@@ -39,7 +40,12 @@ async def gateway_database(server_dsn: str) -> AsyncIterator[tuple[str, asyncpg.
 
 async def test_publish_once_and_withdraw(postgres: Postgres, capsys: pytest.CaptureFixture[str]) -> None:
     async with gateway_database(postgres.dsn) as (name, pool):
+        await pool.execute("INSERT INTO rm_chats (chat_id, language) VALUES (1, 'ru'), (2, 'en'), (3, 'ru')")
+        await pool.execute("INSERT INTO news_subscribers (chat_id) VALUES (1), (2)")
         assert await news.publish("Плановое отключение", postgres.dsn, database=name) == news.EXIT_OK
+        queued = await pool.fetch("SELECT chat_id, text FROM outbound_messages ORDER BY chat_id")
+        assert [r["chat_id"] for r in queued] == [1, 2]  # the subscribers only, in their languages
+        assert queued[0]["text"].startswith("Новость от ") and queued[1]["text"].startswith("News of ")
         assert await news.publish("Вторая", postgres.dsn, database=name, once=True) == news.EXIT_OK
         assert await news.publish("Вторая", postgres.dsn, database=name, once=True) == news.EXIT_OK
         shown = await AdminLog(pool).latest_news()
@@ -53,4 +59,5 @@ async def test_publish_once_and_withdraw(postgres: Postgres, capsys: pytest.Capt
         types = [r["type"] for r in await pool.fetch("SELECT type FROM events ORDER BY position")]
         assert types.count("NewsPublished") == 2 and types.count("NewsWithdrawn") == 1
         assert types.count("AdminActionTaken") == 3
-    assert "already published" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "queued for 2 subscribed residents" in out and "already published" in out

@@ -2,9 +2,8 @@
 command line, the same events as `/news` in the admin chat (NewsPublished / NewsWithdrawn and an
 AdminActionTaken naming `cli:<login>`), written through the gateway's own store (its database on
 METERBOT_POSTGRES_DSN or the running `meterbot up` stack's). Residents see the item under
-«Дополнительно» → «Новости» at once. Pushing it to the residents who asked for news is the gateway's
-job for items from the admin chat; an item published here is not pushed until the persisted outbound
-queue (telegram_gateway.outbound) is merged, when it is enqueued in this same transaction.
+«Дополнительно» → «Новости» at once, and the item is queued for the residents who asked for news (the
+gateway's outbound queue, in the same transaction; the running gateway sends it at Telegram's pace).
 Exit code: 0 done, 1 no such item (withdraw), 2 usage or database error."""
 
 from __future__ import annotations
@@ -20,6 +19,9 @@ import asyncpg
 from meterbot_contracts.gateway import NEWS_TEXT_MAX
 from meterbot_platform.db import database_dsn
 from meterbot_platform.settings import PostgresSettings
+from telegram_gateway.bot.pushes import publish_and_push
+from telegram_gateway.i18n import load_catalogue
+from telegram_gateway.settings import GatewaySettings
 from telegram_gateway.storage.admin_log import AdminLog
 
 from meterbot import state
@@ -65,13 +67,21 @@ async def publish(
             ):
                 print("news already published")
                 return EXIT_OK
-            item = await AdminLog(pool).publish_news(actor(), text)
+            async with pool.acquire() as conn, conn.transaction():
+                item, queued = await publish_and_push(
+                    conn,
+                    AdminLog(pool),
+                    load_catalogue(),
+                    tz=GatewaySettings().time_zone,
+                    actor=actor(),
+                    text=text,
+                )
         finally:
             await pool.close()
     except (OSError, asyncpg.PostgresError) as exc:
         sys.stderr.write(f"meterbot news publish: {type(exc).__name__}: {exc}\n")
         return EXIT_ERROR
-    print(f"news {item.news_id} published")
+    print(f"news {item.news_id} published, queued for {queued} subscribed residents")
     return EXIT_OK
 
 

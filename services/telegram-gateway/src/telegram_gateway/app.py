@@ -30,6 +30,8 @@ from telegram_gateway.bot.session import TolerantSession
 from telegram_gateway.commands import CommandBus
 from telegram_gateway.i18n import Catalogue, load_catalogue
 from telegram_gateway.messenger import BotMessenger, Messenger, NullMessenger
+from telegram_gateway.notices import NoticePrefs, NoticeScheduler
+from telegram_gateway.outbound import OutboundSender
 from telegram_gateway.readmodel import ReadModel
 from telegram_gateway.responder import Responder
 from telegram_gateway.settings import GatewaySettings
@@ -64,6 +66,7 @@ class Gateway:
     sweeper: TimeoutSweeper
     bot: Bot | None = None
     dispatcher: Dispatcher | None = None
+    notices: NoticeScheduler | None = None  # reminders and verification notices (with a bot)
 
 
 def build_bot(telegram: TelegramSettings) -> Bot | None:
@@ -93,6 +96,7 @@ def text_params(settings: GatewaySettings) -> dict[str, str]:
         "email": settings.support_email_shown,
         "max_delta": str(settings.readings_max_delta),
         "days": str(settings.window),
+        "days_before": str(settings.reminder_days_before_close),
         "tz": settings.period_time_zone,
     }
 
@@ -172,11 +176,30 @@ async def attach(
         telegram.admin_chat_id,
         admin_chat_trusted=settings.admin_chat_trusted,
         window=settings.window,
+        prefs=NoticePrefs(pool),
     )
     limiter = RateLimiter(settings.gateway_rate_limit_messages, settings.gateway_rate_limit_window)
     dp = build_dispatcher(deps, storage, limiter)
-    attach_info(dp, deps, pool, runtime.store, bot)  # issue 15
+    attach_info(dp, deps, pool, runtime.store)  # issue 15
     gateway.bot, gateway.dispatcher = bot, dp
+    outbound = OutboundSender(
+        pool,
+        bot,
+        rate=settings.outbound_messages_per_second,
+        chat_gap=settings.outbound_chat_interval,
+        service=SERVICE,
+    )
+    runtime.background.append(outbound.run)
+    gateway.notices = NoticeScheduler(
+        pool,
+        catalogue,
+        window=settings.window,
+        tz=settings.time_zone,
+        days_before_close=settings.reminder_days_before_close,
+        interval=settings.notices_interval,
+        quiet=settings.notices_quiet,
+    )
+    runtime.background.append(gateway.notices.run)
     if settings.webhook_enabled:
         secret = (
             settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else ""

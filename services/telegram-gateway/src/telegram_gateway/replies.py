@@ -153,9 +153,12 @@ def view_lines(  # noqa: PLR0917  (one call site; each argument a different fact
     readings: Sequence[PeriodReading],
     previous: Mapping[str, Decimal | None],
     tz: ZoneInfo,
+    *,
+    exported: bool = False,
 ) -> list[str]:
     """«Посмотреть переданные показания»: what was handed in this period (value, previous value,
-    consumption, when) and which open meters still wait for a value."""
+    consumption, when) with its status (принято / передано в расчёт once the period is exported /
+    не учтено when billing refused it) and which open meters still wait for a value."""
     name = period_name(t, period)
     lines = [
         t("reading.view_header", number=number, period=name)
@@ -164,17 +167,16 @@ def view_lines(  # noqa: PLR0917  (one call site; each argument a different fact
     ]
     for r in readings:
         prev = previous.get(r.meter.meter_id)
-        lines.append(
-            t(
-                "reading.view_line",
-                meter=meter_label(t, r.meter.meter_type, r.meter.meter_id),
-                value=format_value(t, r.value),
-                prev=format_value(t, prev),
-                used=format_value(t, r.value - prev if prev is not None else None),
-                time=local_time(r.submitted_at, tz),
-            )
+        line = t(
+            "reading.view_line",
+            meter=meter_label(t, r.meter.meter_type, r.meter.meter_id),
+            value=format_value(t, r.value),
+            prev=format_value(t, prev),
+            used=format_value(t, r.value - prev if prev is not None else None),
+            time=local_time(r.submitted_at, tz),
         )
-    handed_in = {r.meter.meter_id for r in readings}
+        lines.append(t("status.view_line", line=line, status=t(f"status.{reading_status(r, exported)}")))
+    handed_in = {r.meter.meter_id for r in readings if r.status == "current"}
     missing = [m for m in meters if m.meter_id not in handed_in]
     if missing:
         lines.append(t("reading.view_missing_header"))
@@ -187,6 +189,13 @@ def view_lines(  # noqa: PLR0917  (one call site; each argument a different fact
             for m in missing
         ]
     return lines
+
+
+def reading_status(reading: PeriodReading, exported: bool) -> str:
+    """accepted / exported / refused: the key of the status a resident sees for a reading."""
+    if reading.status == "refused":
+        return "refused"
+    return "exported" if exported else "accepted"
 
 
 def withdrawal_reply(

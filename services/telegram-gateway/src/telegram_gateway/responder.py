@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from meterbot_contracts import Envelope, Message
 from meterbot_contracts.accounts import AccountLinked, AccountLinkRefused, AccountUnlinked
-from meterbot_contracts.billing import PeriodClosed
 from meterbot_contracts.identity import (
     ResidentContactUpdated,
     ResidentRegistered,
@@ -21,7 +20,6 @@ from meterbot_contracts.identity import (
 )
 from meterbot_contracts.readings import (
     ReadingAccepted,
-    ReadingReconciled,
     ReadingRejected,
     ReadingWithdrawalRefused,
     ReadingWithdrawn,
@@ -35,6 +33,7 @@ from telegram_gateway.commands import KIND_OF_ANSWER
 from telegram_gateway.i18n import Catalogue
 from telegram_gateway.messenger import Messenger
 from telegram_gateway.metrics import REPLY_LATENCY
+from telegram_gateway.notices.status import tell_unasked
 from telegram_gateway.readmodel import ReadModel
 from telegram_gateway.readmodel.info import remember_owner
 from telegram_gateway.readmodel.projection import KEPT, apply_all
@@ -80,6 +79,7 @@ class Responder:
                 if envelope.message_id in claimed:
                     new.setdefault(envelope.message_id, (envelope, message))  # twice in a poll: once
             await apply_all(conn, [message for _, message in new.values()])
+            await tell_unasked(conn, self._catalogue, [message for _, message in new.values()])
             for envelope, message in new.values():
                 kind = KIND_OF_ANSWER.get(type(message))
                 pending = await PendingStore.take(conn, envelope.correlation_id, kind) if kind else None
@@ -92,37 +92,7 @@ class Responder:
                 await self._answer(pending, message)
             except Exception:  # one resident's failed send must not cost the others their replies
                 log.exception("reply to a %s not delivered", type(message).__name__)
-        for _, message in new.values():
-            if isinstance(message, ReadingReconciled):
-                await self._tell_reconciled(message)
-            elif isinstance(message, PeriodClosed):
-                await self._tell_closed(message)
         return set(new)
-
-    async def _tell_reconciled(self, event: ReadingReconciled) -> None:
-        """Nobody waits for this one: sent in the chat's language; a failed send is logged, not retried."""
-        try:
-            t = self._catalogue.texts(await self._read_model.language(event.chat_id))
-            for outgoing in replies.reconciliation_reply(t, event):
-                await self._messenger.send(event.chat_id, outgoing.text, outgoing.markup)
-        except Exception:
-            log.exception("ReadingReconciled not told to the resident")
-
-    async def _tell_closed(self, event: PeriodClosed) -> None:
-        """Every chat with a reading that counts in the closed period learns it is final (unasked,
-        like _tell_reconciled; a redelivered PeriodClosed is not claimed again, so told once)."""
-        chats = await self._pool.fetch(
-            """SELECT DISTINCT l.chat_id FROM rm_readings r JOIN rm_links l USING (account_number)
-               WHERE r.period = $1 AND r.status = 'current'""",
-            event.period,
-        )
-        for row in chats:
-            try:
-                t = self._catalogue.texts(await self._read_model.language(row["chat_id"]))
-                text = t("period.closed", period=replies.period_name(t, event.period))
-                await self._messenger.send(row["chat_id"], text, None)
-            except Exception:
-                log.exception("PeriodClosed not told to a resident")
 
     async def _answer(self, pending: Pending, message: Message) -> None:
         t = self._catalogue.texts(pending.locale)

@@ -31,6 +31,14 @@ class GatewaySettings(PeriodSettings):  # METERBOT_PERIOD_TIME_ZONE: also how lo
     # readings' own settings, read here too so the bot can say them before a value is typed.
     readings_window_days: str = "1-31"
     readings_max_delta: int = Field(default=100, ge=1)
+    # The outbound queue (unasked messages): Telegram's limits, per bot over all replicas and per chat.
+    outbound_messages_per_second: float = Field(default=30.0, gt=0)
+    outbound_chat_interval: float = Field(default=1.0, ge=0)
+    # Reminders: the second one this many days before the window's last day; how often rules run.
+    reminder_days_before_close: int = Field(default=2, ge=0)
+    notices_interval: float = Field(default=60.0, gt=0)
+    # A resident who talked to the bot within this many seconds is reminded in a later round.
+    notices_quiet: float = Field(default=600.0, ge=0)
 
     @field_validator("readings_window_days")
     @classmethod

@@ -159,6 +159,7 @@ async def test_exit_leaves_the_input(gateway: GatewayHarness, new_resident: Resi
         ["Справка", "Начать работу"],
         ["Дополнительно"],
         ["Удалить мои данные"],
+        ["Напоминания: вкл/выкл"],
     ]
     assert "Не понимаю" in ((await dina.say("123")).text or "")  # no longer taken as an account number
     back = await dina.press("Начать работу")

@@ -285,8 +285,11 @@ async def test_a_replacement_billing_refused_as_late_is_told_and_the_view_shows_
     actions = await olga.choose_account(account)
     view = await olga.tap(actions, "Посмотреть переданные показания")
     assert view.text is not None
-    [line] = view.text.splitlines()[1:]
+    [line, refused_line] = view.text.splitlines()[1:]
     assert line.startswith(f"Холодная вода {meter}: 260 (предыдущее 250.550, расход 9.450, передано ")
+    assert line.endswith(" — принято")  # issue 13: each line's status
+    assert refused_line.startswith(f"Холодная вода {meter}: 270 ")
+    assert refused_line.endswith(" — не учтено: период закрыли раньше, чем показание поступило в расчёт")
     statuses = await gateway.pool.fetch(
         "SELECT value, status FROM rm_readings WHERE meter_id = $1 ORDER BY value", meter
     )
@@ -369,8 +372,18 @@ async def test_a_resident_with_a_reading_in_a_closed_period_is_told(
     await gateway.wait_for("SELECT true FROM rm_readings WHERE meter_id = $1", meter)
 
     closed = PeriodClosed(period=period, closed_at=datetime.now(UTC), readings_count=1)
-    await services.publish(closed)
-    told = await anna.next()
+    first = await services.publish(closed)
+    told = await anna.next()  # issue 13: what went to billing, through the outbound queue
     t = load_catalogue().texts("ru")
-    assert told.text == t("period.closed", period=period_name(t, period))
-    assert (told.text or "").startswith("Период апрель ")
+    assert (told.text or "").splitlines() == [
+        f"Показания за {period_name(t, period)} переданы в расчёт:",
+        f"Лицевой счет {account}:",
+        f"Холодная вода {meter}: 251",
+    ]
+    await services.redeliver(first, closed)  # redelivered, and exported again (a new event): nothing new
+    again = await services.publish(PeriodClosed(period=period, closed_at=datetime.now(UTC), readings_count=1))
+    await gateway.wait_for("SELECT true FROM inbox WHERE message_id = $1", again.message_id)
+    assert (
+        await gateway.pool.fetchval("SELECT count(*) FROM outbound_messages WHERE chat_id = $1", anna.chat_id)
+        == 1
+    )

@@ -19,6 +19,7 @@ MAIN_MENU = [
     ["Справка", "Начать работу"],
     ["Дополнительно"],
     ["Удалить мои данные"],
+    ["Напоминания: вкл/выкл"],
 ]
 WORK_MENU = [["Добавить ЛС", "Выбрать ЛС"], ["Удалить ЛС", "Выход"]]
 
@@ -86,7 +87,13 @@ async def test_english_residents_get_english(gateway: GatewayHarness, new_reside
     greeting = await john.say("/start")
     assert "Send my number" in (greeting.text or "")
     menu = await john.press("Send my number")
-    assert menu.buttons == [["Write to the administrator"], ["Help", "Start"], ["More"], ["Delete my data"]]
+    assert menu.buttons == [
+        ["Write to the administrator"],
+        ["Help", "Start"],
+        ["More"],
+        ["Delete my data"],
+        ["Reminders: on/off"],
+    ]
 
 
 async def test_a_contact_without_a_phone_is_answered_and_never_sent(

@@ -113,6 +113,7 @@ async def test_no_answer_means_a_timeout_message_and_a_late_answer_still_arrives
             ["Справка", "Начать работу"],
             ["Дополнительно"],
             ["Удалить мои данные"],
+            ["Напоминания: вкл/выкл"],
         ]
 
 

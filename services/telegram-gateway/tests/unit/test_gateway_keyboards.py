@@ -44,7 +44,14 @@ def test_contact_keyboard_requests_the_contact() -> None:
 
 def test_main_and_work_menus_hold_the_fixed_labels() -> None:
     assert sorted(b for row in texts(main_menu(ru)) for b in row) == sorted(
-        ["Написать администратору", "Справка", "Начать работу", "Дополнительно", "Удалить мои данные"]
+        [
+            "Написать администратору",
+            "Справка",
+            "Начать работу",
+            "Дополнительно",
+            "Удалить мои данные",
+            "Напоминания: вкл/выкл",
+        ]
     )
     assert sorted(b for row in texts(work_menu(ru)) for b in row) == sorted(
         ["Добавить ЛС", "Выбрать ЛС", "Удалить ЛС", "Выход"]

@@ -17,6 +17,7 @@ from telegram_gateway.periods import period_of
 
 if TYPE_CHECKING:
     from telegram_gateway.commands import CommandBus
+    from telegram_gateway.notices import NoticePrefs
     from telegram_gateway.readmodel import ReadModel
     from telegram_gateway.storage.admin_relay import AdminRelay
     from telegram_gateway.storage.chat_notes import ChatNotes
@@ -50,6 +51,7 @@ class Deps:
     admin_chat_id: int | None = None
     admin_chat_trusted: bool = False
     window: SubmissionWindow = field(default_factory=SubmissionWindow.every_day)
+    prefs: NoticePrefs | None = None  # reminders on/off (None: the toggle answers "on")
 
     def current_period(self) -> str:
         return period_of(datetime.now(UTC), self.tz)

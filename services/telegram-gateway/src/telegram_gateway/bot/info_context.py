@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 
-from telegram_gateway.bot.pushes import PacedPusher
+import asyncpg
+
 from telegram_gateway.info import InfoPages
 from telegram_gateway.readmodel.info import InfoQueries
 from telegram_gateway.storage.admin_log import AdminLog
@@ -15,4 +17,5 @@ class Info:
     queries: InfoQueries
     log: AdminLog
     pages: InfoPages
-    pusher: PacedPusher
+    pool: asyncpg.Pool
+    watchers: set[asyncio.Task[None]] = field(default_factory=set)  # broadcasts awaiting their count

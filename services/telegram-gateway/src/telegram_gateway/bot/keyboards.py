@@ -44,6 +44,7 @@ def main_menu(t: Texts) -> ReplyKeyboardMarkup:
             [KeyboardButton(text=t("btn.help")), KeyboardButton(text=t("btn.start_work"))],
             [KeyboardButton(text=t("info.btn_more"))],
             [KeyboardButton(text=t("btn.erase_data"))],
+            [KeyboardButton(text=t("reminders.button"))],
         ]
     )
 

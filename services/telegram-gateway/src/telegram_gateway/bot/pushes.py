@@ -1,75 +1,83 @@
-"""The one seam every unasked message of issue 15 (news to subscribers, /broadcast) goes through.
-
-Until the persisted paced outbound queue (telegram_gateway.outbound, branch h13notify) is merged,
-PacedPusher keeps Telegram's limits itself, the simplest correct way: one sender task per batch,
-at most MESSAGES_PER_SECOND over the bot (Telegram: ~30/s; one message per chat per batch, so the
-per-chat limit of 1/s holds), a 429's retry_after waited out and the message sent again; a chat
-that blocked the bot is skipped. Not persisted: a restart in the middle loses the rest of a batch
-(the outbound queue fixes that: swap `push_many` for its enqueue_many in the caller's transaction)."""
+"""Issue 15's unasked messages (news to the residents who asked for it, /broadcast) go through the
+persisted paced outbound queue (telegram_gateway.outbound): enqueued in the transaction that records
+the fact (a news item; the broadcast's AdminActionTaken), deduplicated by key, sent at Telegram's pace
+by the gateway's OutboundSender. The texts are final here, in each chat's language (the one chosen
+with /language, else its Telegram language)."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+import uuid
+from collections.abc import Awaitable, Callable
+from zoneinfo import ZoneInfo
 
-from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
+import asyncpg
 
-log = logging.getLogger(__name__)
-MESSAGES_PER_SECOND = 25
-RETRIES = 3
+from telegram_gateway.bot.info_texts import day
+from telegram_gateway.i18n import Catalogue
+from telegram_gateway.outbound import Outgoing, enqueue_many
+from telegram_gateway.storage.admin_log import AdminLog, NewsItem
+
+POLL_SECONDS = 0.5  # how often a broadcast's progress is read back from the queue
+
+_CHATS = """
+SELECT c.chat_id, coalesce(l.locale, c.language) AS language FROM rm_chats c
+LEFT JOIN chat_languages l USING (chat_id)
+{where} ORDER BY c.chat_id
+"""
+ALL_CHATS = _CHATS.format(where="")
+SUBSCRIBERS = _CHATS.format(where="WHERE c.chat_id IN (SELECT chat_id FROM news_subscribers)")
 
 
-@dataclass(frozen=True)
-class Push:
-    chat_id: int
-    text: str
-    dedupe_key: str  # names the fact and the chat (news:{id}:{chat}); the outbound queue dedupes by it
+async def publish_and_push(
+    conn: asyncpg.Connection, log: AdminLog, catalogue: Catalogue, *, tz: ZoneInfo, actor: str, text: str
+) -> tuple[NewsItem, int]:
+    """Record the item and queue it for every subscriber, in the caller's transaction; the item and
+    how many were queued. Used by /news and by `meterbot news publish` alike."""
+    item = await log.publish_news(actor, text, conn=conn)
+    messages = []
+    for row in await conn.fetch(SUBSCRIBERS):
+        t = catalogue.texts(row["language"])
+        when = day(t, item.published_at.astimezone(tz).date())
+        messages.append(
+            Outgoing(
+                row["chat_id"],
+                t("admin_tools.news_push", date=when, text=item.text),
+                f"news:{item.news_id}:{row['chat_id']}",
+            )
+        )
+    await enqueue_many(conn, messages)
+    return item, len(messages)
 
 
-Done = Callable[[int, int], Awaitable[None]]  # (delivered, total), when a batch is through
+async def queue_broadcast(conn: asyncpg.Connection, catalogue: Catalogue, run: uuid.UUID, text: str) -> int:
+    """Queue `text` for every registered chat; how many."""
+    messages = [
+        Outgoing(
+            row["chat_id"],
+            catalogue.texts(row["language"])("admin_tools.broadcast_text", text=text),
+            f"broadcast:{run}:{row['chat_id']}",
+        )
+        for row in await conn.fetch(ALL_CHATS)
+    ]
+    await enqueue_many(conn, messages)
+    return len(messages)
 
 
-class PacedPusher:
-    def __init__(self, bot: Bot, rate: float = MESSAGES_PER_SECOND) -> None:
-        self._bot, self._gap = bot, 1.0 / rate
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._seen: set[str] = set()
-
-    async def push_many(self, pushes: Sequence[Push], done: Done | None = None) -> None:
-        """Start delivering; returns at once (a broadcast to thousands takes minutes)."""
-        fresh = [p for p in pushes if p.dedupe_key not in self._seen]
-        self._seen.update(p.dedupe_key for p in fresh)
-        task = asyncio.create_task(self._deliver(fresh, done))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _deliver(self, pushes: Sequence[Push], done: Done | None) -> None:
-        delivered = 0
-        for push in pushes:
-            delivered += await self._send(push)
-            await asyncio.sleep(self._gap)  # the pace itself, not a wait for a condition
-        if done is not None:
-            try:
-                await done(delivered, len(pushes))
-            except TelegramAPIError:
-                log.warning("the pushes' summary was not delivered")
-
-    async def _send(self, push: Push) -> int:
-        for _ in range(RETRIES):
-            try:
-                await self._bot.send_message(push.chat_id, push.text)
-                return 1
-            except TelegramRetryAfter as exc:
-                await asyncio.sleep(exc.retry_after)
-            except TelegramAPIError as exc:  # blocked, chat gone: skipped
-                log.info("push to a chat not delivered: %s", type(exc).__name__)
-                return 0
-        return 0
-
-    async def drain(self) -> None:
-        """Until every batch started so far is through (tests; a clean stop)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+async def when_delivered(
+    pool: asyncpg.Pool, run: uuid.UUID, total: int, done: Callable[[int, int], Awaitable[None]]
+) -> None:
+    """Once every message of the broadcast is sent or given up: done(sent, total). A watcher, not a
+    test wait: nothing signals the queue's progress but its rows."""
+    prefix = f"broadcast:{run}:%"
+    while True:
+        row = await pool.fetchrow(
+            "SELECT count(*) FILTER (WHERE sent_at IS NOT NULL) AS sent,"
+            " count(*) FILTER (WHERE sent_at IS NULL AND given_up_at IS NULL) AS pending"
+            " FROM outbound_messages WHERE dedupe_key LIKE $1",
+            prefix,
+        )
+        if row is not None and row["pending"] == 0:
+            await done(int(row["sent"]), total)
+            return
+        await asyncio.sleep(POLL_SECONDS)

@@ -56,6 +56,11 @@ async def _erased(conn: asyncpg.Connection, e: ResidentErased) -> None:
     await conn.execute("DELETE FROM admin_relay WHERE resident_chat_id = $1", e.chat_id)
     await conn.execute("DELETE FROM news_subscribers WHERE chat_id = $1", e.chat_id)
     await conn.execute("DELETE FROM chat_languages WHERE chat_id = $1", e.chat_id)
+    # reminders: the choice, what was sent, and queued or sent texts (they name accounts and meters)
+    await conn.execute("DELETE FROM notice_prefs WHERE chat_id = $1", e.chat_id)
+    await conn.execute("DELETE FROM notice_facts WHERE chat_id = $1", e.chat_id)
+    await conn.execute("DELETE FROM outbound_messages WHERE chat_id = $1", e.chat_id)
+    await conn.execute("UPDATE rm_readings SET chat_id = NULL WHERE chat_id = $1", e.chat_id)
 
 
 _ACCOUNT_REGISTERED = (
@@ -161,6 +166,7 @@ async def _accepted(conn: asyncpg.Connection, e: ReadingAccepted) -> None:
         e.value,
         e.submitted_at,
     )
+    await conn.execute("UPDATE rm_readings SET chat_id = $2 WHERE reading_id = $1", e.reading_id, e.chat_id)
 
 
 async def _withdrawn(conn: asyncpg.Connection, e: ReadingWithdrawn) -> None:

@@ -33,6 +33,7 @@ class PeriodReading:
     meter: MeterView
     value: Decimal
     submitted_at: datetime
+    status: str = "current"  # or "refused": billing did not count it (ReadingReconciled)
 
 
 def _meter(row: asyncpg.Record) -> MeterView:
@@ -118,15 +119,20 @@ class ReadModel:
         )
         return value if value is not None else meter.last_value
 
-    async def period_readings(self, chat_id: int, account_number: str, period: str) -> list[PeriodReading]:
+    async def period_readings(
+        self, chat_id: int, account_number: str, period: str, *, with_refused: bool = False
+    ) -> list[PeriodReading]:
+        """The readings that count for the period (and, `with_refused`, those billing refused)."""
         rows = await self._pool.fetch(
-            f"""SELECT {_METER_COLUMNS}, r.value, r.submitted_at FROM rm_readings r
+            f"""SELECT {_METER_COLUMNS}, r.value, r.submitted_at, r.status FROM rm_readings r
                 JOIN rm_meters m ON m.meter_id = r.meter_id
                 JOIN rm_links l ON l.account_number = r.account_number AND l.chat_id = $1
-                WHERE r.account_number = $2 AND r.period = $3 AND r.status = 'current'
-                ORDER BY m.meter_type, m.meter_id""",
+                WHERE r.account_number = $2 AND r.period = $3
+                  AND (r.status = 'current' OR ($4 AND r.status = 'refused'))
+                ORDER BY m.meter_type, m.meter_id, r.submitted_at""",
             chat_id,
             account_number,
             period,
+            with_refused,
         )
-        return [PeriodReading(_meter(r), r["value"], r["submitted_at"]) for r in rows]
+        return [PeriodReading(_meter(r), r["value"], r["submitted_at"], r["status"]) for r in rows]

@@ -35,15 +35,20 @@ class AdminLog:
     def __init__(self, pool: asyncpg.Pool, store: EventStore | None = None) -> None:
         self._pool, self._store = pool, store or EventStore()
 
-    async def record(self, actor: str, action: str, argument: str = "") -> None:
+    async def record(
+        self, actor: str, action: str, argument: str = "", *, conn: asyncpg.Connection | None = None
+    ) -> None:
+        """In the caller's transaction when given (with what the action queued), else its own."""
         event = AdminActionTaken(actor=actor, action=action, argument=argument[:200], at=datetime.now(UTC))
 
-        async def work(conn: asyncpg.Connection) -> None:
-            await _append(
-                conn, self._store, f"admin-{actor}", NewEvent.of(event, correlation_id=str(uuid.uuid4()))
-            )
+        async def work(c: asyncpg.Connection) -> None:
+            new = NewEvent.of(event, correlation_id=str(uuid.uuid4()))
+            await _append(c, self._store, f"admin-{actor}", new)
 
-        await run_transaction(self._pool, work)
+        if conn is not None:
+            await work(conn)
+        else:
+            await run_transaction(self._pool, work)
 
     async def publish_news(
         self, actor: str, text: str, *, conn: asyncpg.Connection | None = None

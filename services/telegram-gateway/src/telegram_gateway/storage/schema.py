@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from meterbot_platform.migrations import Migration
 
+from telegram_gateway.notices.store import NOTICES_MIGRATION
+from telegram_gateway.outbound.schema import OUTBOUND_MIGRATION
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         "gateway/001_read_model",
@@ -149,6 +152,8 @@ MIGRATIONS: tuple[Migration, ...] = (
             ADD COLUMN command       bytea;
         """,
     ),
+    OUTBOUND_MIGRATION,
+    NOTICES_MIGRATION,
     Migration(
         "gateway/015_balances_news_admin",
         """

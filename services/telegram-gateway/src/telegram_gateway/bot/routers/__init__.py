@@ -18,6 +18,7 @@ from telegram_gateway.bot.routers import (
     main_menu,
     readings,
     registration,
+    reminders,
 )
 from telegram_gateway.i18n import Catalogue
 
@@ -29,6 +30,7 @@ def get_routers(catalogue: Catalogue, admin_chat_id: int | None) -> list[Router]
         admin.admin_chat_router(admin_chat_id),
         registration.router(),
         help_info.router(catalogue),
+        reminders.router(catalogue),
         erasure.entry_router(catalogue),
         info.router(catalogue),  # issue 15: /begin, /go_back, /language before the unknown-command answer
         main_menu.router(catalogue),

@@ -5,16 +5,20 @@ The admin chat reads the default locale, as for relayed messages."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
+import asyncpg
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
+from meterbot_contracts.gateway import NEWS_TEXT_MAX
+from meterbot_platform.application import run_transaction
 
 from telegram_gateway.bot.context import Deps, Turn
 from telegram_gateway.bot.info_context import Info
-from telegram_gateway.bot.info_texts import card_text, day, missing_csv, stats_text
-from telegram_gateway.bot.pushes import Push
+from telegram_gateway.bot.info_texts import card_text, missing_csv, stats_text
+from telegram_gateway.bot.pushes import publish_and_push, queue_broadcast, when_delivered
 from telegram_gateway.storage.admin_log import NewsItem, telegram_actor
 
 COMMANDS = ("stats", "missing", "find", "broadcast", "news", "news_withdraw")
@@ -61,41 +65,22 @@ async def broadcast(message: Message, command: CommandObject, bot: Bot, deps: De
         await message.answer(t("admin_tools.broadcast_usage"))
         return
     run = uuid.uuid4()
-    chats = await info.queries.registered_chats()
-    await info.log.record(_actor(message), "broadcast", f"{run}: {len(chats)} chats: {text}")
-    pushes = []
-    for chat_id in chats:
-        resident_t = deps.catalogue.texts(
-            await info.queries.chosen_locale(chat_id) or await deps.read_model.language(chat_id)
-        )
-        pushes.append(
-            Push(chat_id, resident_t("admin_tools.broadcast_text", text=text), f"broadcast:{run}:{chat_id}")
-        )
-    await message.answer(t("admin_tools.broadcast_started", count=len(pushes)))
+
+    async def work(conn: asyncpg.Connection) -> int:
+        count = await queue_broadcast(conn, deps.catalogue, run, text)
+        await info.log.record(_actor(message), "broadcast", f"{run}: {count} chats: {text}", conn=conn)
+        return count
+
+    count = await run_transaction(info.pool, work)
+    await message.answer(t("admin_tools.broadcast_started", count=count))
     admin_chat = message.chat.id
 
     async def done(sent: int, total: int) -> None:
         await bot.send_message(admin_chat, t("admin_tools.broadcast_done", sent=sent, count=total))
 
-    await info.pusher.push_many(pushes, done)
-
-
-async def push_news(item: NewsItem, deps: Deps, info: Info) -> None:
-    """A new item to every chat that asked for news, in its language."""
-    pushes = []
-    for chat_id in await info.queries.subscribers():
-        t = deps.catalogue.texts(
-            await info.queries.chosen_locale(chat_id) or await deps.read_model.language(chat_id)
-        )
-        when = day(t, item.published_at.astimezone(deps.tz).date())
-        pushes.append(
-            Push(
-                chat_id,
-                t("admin_tools.news_push", date=when, text=item.text),
-                f"news:{item.news_id}:{chat_id}",
-            )
-        )
-    await info.pusher.push_many(pushes)
+    watcher = asyncio.create_task(when_delivered(info.pool, run, count, done))
+    info.watchers.add(watcher)
+    watcher.add_done_callback(info.watchers.discard)
 
 
 async def news(message: Message, command: CommandObject, deps: Deps, info: Info) -> None:
@@ -104,9 +89,15 @@ async def news(message: Message, command: CommandObject, deps: Deps, info: Info)
     if not text:
         await message.answer(t("admin_tools.news_usage"))
         return
-    item = await info.log.publish_news(_actor(message), text[:3500])
+
+    async def work(conn: asyncpg.Connection) -> NewsItem:
+        item, _ = await publish_and_push(
+            conn, info.log, deps.catalogue, tz=deps.tz, actor=_actor(message), text=text[:NEWS_TEXT_MAX]
+        )
+        return item
+
+    item = await run_transaction(info.pool, work)
     await message.answer(t("admin_tools.news_published", news_id=item.news_id))
-    await push_news(item, deps, info)
 
 
 async def news_withdraw(message: Message, command: CommandObject, deps: Deps, info: Info) -> None:

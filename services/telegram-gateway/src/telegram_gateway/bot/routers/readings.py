@@ -50,16 +50,18 @@ async def view_period(query: CallbackQuery, bot: Bot, turn: Turn, deps: Deps, ac
     await query.answer()
     period = deps.current_period()
     meters = await deps.read_model.meters(turn.chat_id, account.number)
-    readings = await deps.read_model.period_readings(turn.chat_id, account.number, period)
+    readings = await deps.read_model.period_readings(turn.chat_id, account.number, period, with_refused=True)
     if not meters and not readings:
         await bot.send_message(turn.chat_id, turn.t("reading.no_meters", number=account.number))
         return
     previous = {m.meter_id: await deps.read_model.previous_value(m, period) for m in meters}
     for r in readings:
         previous.setdefault(r.meter.meter_id, await deps.read_model.previous_value(r.meter, period))
-    lines = view_lines(turn.t, account.number, period, meters, readings, previous, deps.tz)
+    exported = await deps.read_model.period_closed(period)
+    lines = view_lines(turn.t, account.number, period, meters, readings, previous, deps.tz, exported=exported)
+    current = [r.meter for r in readings if r.status == "current"]
     await bot.send_message(
-        turn.chat_id, "\n".join(lines), reply_markup=withdraw_keyboard(turn.t, [r.meter for r in readings])
+        turn.chat_id, "\n".join(lines), reply_markup=withdraw_keyboard(turn.t, [] if exported else current)
     )
 
 
