@@ -110,7 +110,7 @@ async def test_stats_missing_and_find(
     assert f"Горячая вода {missing}: показаний нет" in (card.text or "")
     assert "1112233" not in (card.text or "") and "+7" not in (card.text or "")
     assert (await admin.say("/find")).text == "Укажите лицевой счет: /find 100001"
-    assert (await admin.say(f"/find {new_number()}")).text.endswith("не найден.")  # type: ignore[union-attr]
+    assert ((await admin.say(f"/find {new_number()}")).text or "").endswith("не найден.")
     for action in ("stats", "missing", "find"):
         assert f"telegram:{ADMIN_CHAT_ID}" in await actions(gateway, action)
 
@@ -138,9 +138,9 @@ async def test_broadcast_and_news(
     assert (published.text or "").startswith("Новость опубликована (")
     news_id = (published.text or "").split("(")[1].split(")")[0]
     pushed = await reader.next()
-    assert (pushed.text or "").startswith("Новость от ") and pushed.text.endswith(
+    assert (pushed.text or "").startswith("Новость от ") and (pushed.text or "").endswith(
         "Счетчики поверяются бесплатно"
-    )  # type: ignore[union-attr]
+    )
     await admin.say("/news Вторая новость")
     await reader.next()
     page = await other.press("Дополнительно")
@@ -150,7 +150,9 @@ async def test_broadcast_and_news(
 
     assert (await admin.say(f"/news_withdraw {news_id}")).text == f"Новость {news_id} отозвана."
     assert "Счетчики поверяются бесплатно" not in ((await other.press("Новости")).text or "")
-    assert (await admin.say(f"/news_withdraw {news_id}")).text.endswith("не найдена или уже отозвана.")  # type: ignore[union-attr]
+    assert ((await admin.say(f"/news_withdraw {news_id}")).text or "").endswith(
+        "не найдена или уже отозвана."
+    )
     for action in ("broadcast", "news", "news_withdraw"):
         assert f"telegram:{ADMIN_CHAT_ID}" in await actions(gateway, action)
     types = {r["type"] for r in await gateway.pool.fetch("SELECT DISTINCT type FROM events")}

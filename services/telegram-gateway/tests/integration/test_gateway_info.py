@@ -83,11 +83,11 @@ async def test_more_menu_and_its_pages(
     company = await boris.press("Компания")
     assert (company.text or "").startswith("ООО «Управляющая компания «Пример»\nАдрес:")
     assert "Телефоны:" in (company.text or "") and "Режим работы:" in (company.text or "")
-    assert (await boris.press("Версия бота")).text.startswith(
+    assert ((await boris.press("Версия бота")).text or "").startswith(
         "Бот передачи показаний приборов учета, версия "
-    )  # type: ignore[union-attr]
-    assert (await boris.press("Вопросы")).text.startswith("Частые вопросы")  # type: ignore[union-attr]
-    assert (await boris.press("Руководство")).text.startswith("Руководство пользователя: https://")  # type: ignore[union-attr]
+    )
+    assert ((await boris.press("Вопросы")).text or "").startswith("Частые вопросы")
+    assert ((await boris.press("Руководство")).text or "").startswith("Руководство пользователя: https://")
     home = await boris.press("В начало")
     assert home.text == "Вы в начале. Выберите действие кнопкой ниже."
     assert boris.sees("Начать работу") and boris.sees("Дополнительно")
@@ -117,13 +117,13 @@ async def test_language_follows_telegram_and_language_switches_it(
 ) -> None:
     john = new_resident(language_code="en")
     await john.register()
-    assert (await john.press("More")).text.startswith("More:")  # type: ignore[union-attr]
+    assert ((await john.press("More")).text or "").startswith("More:")
     choose = await john.say("/language")
     assert choose.text == "Выберите язык / Choose the language:"
     switched = await john.tap(choose, "Русский")
     assert switched.text == "Язык бота: русский." and john.sees("Дополнительно")
-    assert (await john.press("Дополнительно")).text.startswith("Дополнительно:")  # type: ignore[union-attr]
+    assert ((await john.press("Дополнительно")).text or "").startswith("Дополнительно:")
     back = await john.tap(await john.say("/language"), "English")
     assert back.text == "Bot language: English."
     await john.press("More")
-    assert (await john.press("Company")).text.startswith("Example Management Company LLC")  # type: ignore[union-attr]
+    assert ((await john.press("Company")).text or "").startswith("Example Management Company LLC")
