@@ -11,6 +11,7 @@ from accounts.settings import AccountsSettings
 from meterbot_platform import settings as platform
 from pydantic_settings import BaseSettings
 from readings.settings import ReadingsSettings
+from telegram_gateway.info import InfoSettings
 from telegram_gateway.settings import GatewaySettings
 
 pytestmark = pytest.mark.unit
@@ -26,6 +27,7 @@ CLASSES: tuple[type[BaseSettings], ...] = (
     GatewaySettings,
     ReadingsSettings,
     AccountsSettings,
+    InfoSettings,
 )
 # Per-type limits are documented as METERBOT_READINGS_MAX_DELTA[_<TYPE>].
 PATTERNED = "METERBOT_READINGS_MAX_DELTA"
