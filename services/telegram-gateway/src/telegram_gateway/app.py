@@ -108,6 +108,10 @@ async def setup_commands(bot: Bot, catalogue: Catalogue) -> None:
         commands = [
             BotCommand(command=c, description=t(f"cmd.{c}")) for c in ("start", "help", "exit", "erase")
         ]
+        # issue 15 (seed 001): /begin and /go_back "in the menu by the input line", and /language
+        commands += [
+            BotCommand(command=c, description=t(f"info.cmd_{c}")) for c in ("begin", "go_back", "language")
+        ]
         await bot.set_my_commands(commands, language_code=None if locale == catalogue.default else locale)
 
 

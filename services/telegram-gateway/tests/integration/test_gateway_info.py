@@ -127,3 +127,13 @@ async def test_language_follows_telegram_and_language_switches_it(
     assert back.text == "Bot language: English."
     await john.press("More")
     assert ((await john.press("Company")).text or "").startswith("Example Management Company LLC")
+
+
+async def test_the_command_menu_offers_begin_go_back_and_language(
+    gateway: GatewayHarness, new_resident: ResidentFactory
+) -> None:
+    bot = new_resident().resident.api.bot
+    menus = {key: [c["command"] for c in commands] for key, commands in bot.commands.items()}
+    assert menus  # set at start, default and per locale
+    for names in menus.values():
+        assert {"begin", "go_back", "language"} <= set(names), names
