@@ -13,7 +13,16 @@ from collections.abc import Collection
 from meterbot import state
 
 # meterbot/commands/<name>.py, each with register()
-COMMAND_MODULES: tuple[str, ...] = ("status", "registry", "export", "period", "topics", "resident")
+COMMAND_MODULES: tuple[str, ...] = (
+    "status",
+    "registry",
+    "export",
+    "period",
+    "topics",
+    "resident",
+    "balances",
+    "news",
+)
 
 
 def _up(args: argparse.Namespace) -> int:

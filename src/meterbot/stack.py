@@ -9,6 +9,7 @@ no process behind (children also die with this process if it is killed)."""
 from __future__ import annotations
 
 import asyncio
+import datetime
 import fcntl
 import logging
 import os
@@ -170,6 +171,28 @@ class Stack:
                 "demo registry imported: accounts 100001 (Иванов), 100002 (Мамин-Сибиряк), 100003 (Ёлкина)"
             )
 
+    def _import_demo_extras(self, env: dict[str, str]) -> None:
+        """Issue 15: balances (dated from today: one fresh, one paid in advance, one older than 45
+        days) and two news items (published once: `--once` skips a text already shown)."""
+        data = Path(__file__).parent / "data"
+        today = datetime.date.today()
+        rows = [
+            f"100001,1520.30,RUB,{today - datetime.timedelta(days=5)},{today + datetime.timedelta(days=20)}",
+            f"100002,-300.00,RUB,{today - datetime.timedelta(days=3)},",
+            f"100003,842.10,RUB,{today - datetime.timedelta(days=60)},{today - datetime.timedelta(days=35)}",
+        ]
+        balances = self.home / "demo_balances.csv"
+        balances.write_text("account_number,amount_due,currency,as_of,due_date\n" + "\n".join(rows) + "\n")
+        commands = [["balances", "import", str(balances)]]
+        commands += [["news", "publish", "--once", str(data / f"demo_news_{n}.md")] for n in (1, 2)]
+        for command in commands:
+            done = subprocess.run(
+                [sys.executable, "-m", "meterbot", *command], env=env, capture_output=True, text=True
+            )
+            if done.returncode != 0:
+                log.error("demo %s failed:\n%s%s", " ".join(command[:2]), done.stdout, done.stderr)
+        log.info("demo balances imported (100003's is older than 45 days) and two news items published")
+
     def run(self, demo: bool = False) -> int:
         self.home.mkdir(parents=True, exist_ok=True)
         lock = open(self.home / "up.lock", "w")  # noqa: SIM115 - held for our lifetime
@@ -202,6 +225,7 @@ class Stack:
             st = self._write_state()
             if demo:
                 self._import_demo_registry({**env, "METERBOT_HOME": str(self.home)})
+                self._import_demo_extras({**env, "METERBOT_HOME": str(self.home)})
             self._print_ready(st)
             self._supervise(env)
             return 0

@@ -12,6 +12,7 @@ from billing_export.access import ExportApiSettings
 from meterbot_platform import settings as platform
 from pydantic_settings import BaseSettings
 from readings.settings import ReadingsSettings
+from telegram_gateway.info import InfoSettings
 from telegram_gateway.settings import GatewaySettings
 
 pytestmark = pytest.mark.unit
@@ -29,6 +30,7 @@ CLASSES: tuple[type[BaseSettings], ...] = (
     AccountsSettings,
     SurnameKeySettings,
     ExportApiSettings,
+    InfoSettings,
 )
 # Per-type limits are documented as METERBOT_READINGS_MAX_DELTA[_<TYPE>].
 PATTERNED = "METERBOT_READINGS_MAX_DELTA"

@@ -179,3 +179,20 @@ async def delete_message(ctx: Ctx, p: Params) -> bool:
     msg.deleted = True
     ctx.bot.touch(chat)
     return True
+
+
+async def send_document(ctx: Ctx, p: Params) -> JSON:
+    """A file the bot sends (the admin's /missing CSV), uploaded in a multipart body; a caption."""
+    from .media import store_document  # media imports nothing of ours: no cycle, kept local
+    from .params import Upload
+
+    chat = target_chat(ctx, p.chat_id())
+    upload = p.raw("document")
+    if isinstance(upload, str) and upload.startswith("attach://"):  # aiogram names the multipart field
+        upload = p.raw(upload.removeprefix("attach://"))
+    if not isinstance(upload, Upload):
+        raise ApiError.bad_request("there is no document in the request")
+    stored = store_document(ctx.bot, upload.data, upload.filename or "document", upload.content_type)
+    caption = p.string("caption") or ""
+    content: JSON = {"document": stored.document(), **({"caption": caption} if caption else {})}
+    return send(ctx, chat, p, content, caption)

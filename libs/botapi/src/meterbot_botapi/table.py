@@ -19,6 +19,7 @@ METHODS: dict[str, Handler] = {
         "editMessageText": methods.edit_message_text,
         "editMessageReplyMarkup": methods.edit_message_reply_markup,
         "deleteMessage": methods.delete_message,
+        "sendDocument": methods.send_document,
         "answerCallbackQuery": chat_methods.answer_callback_query,
         "setMyCommands": chat_methods.set_my_commands,
         "getMyCommands": chat_methods.get_my_commands,

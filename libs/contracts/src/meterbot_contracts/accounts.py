@@ -4,7 +4,8 @@ Events hold a digest of the normalised surname, never the surname itself."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Literal
 
 from meterbot_contracts.fields import AccountNumberField, SurnameField
@@ -64,3 +65,15 @@ class AccountUnlinked(Message):
     TYPE = "AccountUnlinked"
     chat_id: int
     account_number: AccountNumber
+
+
+@contract
+class BalanceRecorded(Message):
+    """accounts took a BalanceRecord: the account's latest known balance (stream `balance-{number}`)."""
+
+    TYPE = "BalanceRecorded"
+    account_number: AccountNumber
+    amount_due: Decimal
+    currency: str
+    as_of: date
+    due_date: date | None = None

@@ -119,3 +119,20 @@ class RegistryRecordV2(RegistryRecord):
 
     VERSION = 2
     meters: list[RegistryMeterV2] = Field(default_factory=list)  # type: ignore[assignment]
+
+
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+
+
+@contract
+class BalanceRecord(Message):
+    """What an account owes as of a day, as billing computed it (topic meterbot.billing.balances.v1,
+    inbound, key: account number). A record with an older `as_of` than one already known never
+    replaces it; the same record again changes nothing."""
+
+    TYPE = "BalanceRecord"
+    account_number: Annotated[AccountNumberField, AfterValidator(without_control_characters)]
+    amount_due: Decimal = Field(max_digits=14, decimal_places=2)  # negative: paid in advance
+    currency: str = Field(default="RUB", pattern=CURRENCY_PATTERN)  # ISO 4217
+    as_of: date
+    due_date: date | None = None

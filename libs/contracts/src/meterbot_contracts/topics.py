@@ -5,6 +5,7 @@ ACCOUNTS_COMMANDS = "meterbot.accounts.commands"  # key: account number
 READINGS_COMMANDS = "meterbot.readings.commands"  # key: meter id
 BILLING_READINGS_V1 = "meterbot.billing.readings.v1"  # key: account number (public, outbound)
 BILLING_REGISTRY_V1 = "meterbot.billing.registry.v1"  # key: account number (public, inbound)
+BILLING_BALANCES_V1 = "meterbot.billing.balances.v1"  # key: account number (public, inbound)
 
 SERVICES = ("identity", "accounts", "readings", "billing-export", "telegram-gateway")
 
@@ -36,5 +37,6 @@ ALL_TOPICS = (
     GATEWAY_EVENTS,
     BILLING_READINGS_V1,
     BILLING_REGISTRY_V1,
+    BILLING_BALANCES_V1,
 )
 ALL_TOPICS_WITH_DLQ = ALL_TOPICS + tuple(dlq_topic(t) for t in ALL_TOPICS)

@@ -17,6 +17,7 @@ from typing import Any
 
 from meterbot_contracts.topics import (
     ACCOUNTS_COMMANDS,
+    BILLING_BALANCES_V1,
     BILLING_READINGS_V1,
     BILLING_REGISTRY_V1,
     IDENTITY_COMMANDS,
@@ -89,6 +90,8 @@ def topic_plan(partitions: int = 6, replication_factor: int = 3) -> tuple[TopicS
         spec(BILLING_READINGS_V1, retention_ms=PUBLIC_READINGS_RETENTION_MS),
         # State: the latest registry record per account number is all that matters.
         spec(BILLING_REGISTRY_V1, compact=True),
+        # State too: the latest balance per account number (an older as-of never wins anyway).
+        spec(BILLING_BALANCES_V1, compact=True),
     ]
     dlqs = [
         TopicSpec(

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import sys
 
-from meterbot_contracts.billing import RegistryRecord, RegistryRecordV2
-from meterbot_contracts.topics import ACCOUNTS_COMMANDS, BILLING_REGISTRY_V1, IDENTITY_EVENTS
+from meterbot_contracts.billing import BalanceRecord, RegistryRecord, RegistryRecordV2
+from meterbot_contracts.topics import (
+    ACCOUNTS_COMMANDS,
+    BILLING_BALANCES_V1,
+    BILLING_REGISTRY_V1,
+    IDENTITY_EVENTS,
+)
 from meterbot_platform.clock import Clock, utc_now
 from meterbot_platform.consumer import BULK
 from meterbot_platform.runtime import Runtime, ServiceSpec, Wire
 from meterbot_platform.runtime import main as run_main
 
 from accounts import SERVICE
+from accounts.application.balances import balances_handler
 from accounts.application.erasure import erasure_handlers
 from accounts.application.linking import COMMANDS, Deps, command_handler
 from accounts.application.registry import registry_handler
@@ -47,6 +53,14 @@ def make_wire(clock: Clock = utc_now, group_id: str = SERVICE, keyring: SurnameK
             handled=[RegistryRecord, RegistryRecordV2],
             handler=records,
             group_id=f"{group_id}.registry",
+            **BULK,
+        )
+        balances = balances_handler(runtime.pool, runtime.store)  # issue 15: newest as-of wins
+        runtime.subscribe_batch(
+            BILLING_BALANCES_V1,
+            handled=[BalanceRecord],
+            handler=balances,
+            group_id=f"{group_id}.balances",
             **BULK,
         )
         # identity's events: ResidentErased is all it handles there

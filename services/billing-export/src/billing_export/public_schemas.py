@@ -3,6 +3,7 @@
     billing-reading.v1.json  envelope + BillingReading on meterbot.billing.readings.v1 (what we send)
     registry-record.v1.json  envelope + RegistryRecord on meterbot.billing.registry.v1 (what we accept)
     registry-record.v2.json  envelope + RegistryRecord v2 there: meters with the optional columns
+    balance-record.v1.json   envelope + BalanceRecord on meterbot.billing.balances.v1 (what we accept)
 
 Regenerate after a contract change (a unit test fails until the committed files match):
 
@@ -17,9 +18,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from meterbot_contracts import Envelope, Message
-from meterbot_contracts.billing import BillingReading, RegistryRecord, RegistryRecordV2
+from meterbot_contracts.billing import BalanceRecord, BillingReading, RegistryRecord, RegistryRecordV2
 from meterbot_contracts.period import PERIOD_PATTERN
-from meterbot_contracts.topics import BILLING_READINGS_V1, BILLING_REGISTRY_V1
+from meterbot_contracts.topics import BILLING_BALANCES_V1, BILLING_READINGS_V1, BILLING_REGISTRY_V1
 from pydantic import BaseModel, create_model
 
 # draft-07: the JSON Schema version every AsyncAPI 3 tool reads (the generated keywords are all draft-07)
@@ -101,10 +102,24 @@ def registry_record_v2_schema() -> dict[str, Any]:
     )
 
 
+def balance_record_schema() -> dict[str, Any]:
+    return _finish(
+        envelope_of(BalanceRecord).model_json_schema(mode="validation"),
+        file="balance-record.v1.json",
+        title="BalanceRecord v1",
+        description=(
+            f"A message on {BILLING_BALANCES_V1} (key: account number): what the account owes as of a day "
+            "(amount_due negative: paid in advance). A record with an older as_of than one already sent "
+            "for the account changes nothing; the same record again changes nothing."
+        ),
+    )
+
+
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "billing-reading.v1.json": billing_reading_schema,
     "registry-record.v1.json": registry_record_schema,
     "registry-record.v2.json": registry_record_v2_schema,
+    "balance-record.v1.json": balance_record_schema,
 }
 
 

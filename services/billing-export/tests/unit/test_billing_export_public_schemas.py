@@ -25,7 +25,7 @@ from meterbot_contracts.billing import (
     RegistryRecordV2,
 )
 from meterbot_contracts.readings import MeterType
-from meterbot_contracts.topics import BILLING_READINGS_V1, BILLING_REGISTRY_V1
+from meterbot_contracts.topics import BILLING_BALANCES_V1, BILLING_READINGS_V1, BILLING_REGISTRY_V1
 
 pytestmark = pytest.mark.unit
 DOCS = Path(__file__).resolve().parents[4] / "docs"
@@ -86,7 +86,7 @@ def test_asyncapi_describes_both_topics_with_valid_examples() -> None:
     doc = yaml.safe_load((DOCS / "asyncapi.yaml").read_text(encoding="utf-8"))
     assert doc["asyncapi"].startswith("3.")
     addresses = {channel["address"] for channel in doc["channels"].values()}
-    assert addresses == {BILLING_READINGS_V1, BILLING_REGISTRY_V1}
+    assert addresses == {BILLING_READINGS_V1, BILLING_REGISTRY_V1, BILLING_BALANCES_V1}
     for message in doc["components"]["messages"].values():
         ref = message["payload"]["schema"]["$ref"]
         schema = validator(Path(ref).name)

@@ -21,6 +21,7 @@ from meterbot_platform.settings import TelegramSettings
 
 from telegram_gateway.aiogram_import import warm_up
 from telegram_gateway.bot.context import Deps
+from telegram_gateway.bot.info_wiring import attach_info
 from telegram_gateway.bot.middlewares import GatewayMiddleware, MenuEscape, PrivateChatsOnly
 from telegram_gateway.bot.ratelimit import RateLimiter
 from telegram_gateway.bot.resume import InputResumer
@@ -109,6 +110,10 @@ async def setup_commands(bot: Bot, catalogue: Catalogue) -> None:
         commands = [
             BotCommand(command=c, description=t(f"cmd.{c}")) for c in ("start", "help", "exit", "erase")
         ]
+        # issue 15 (seed 001): /begin and /go_back "in the menu by the input line", and /language
+        commands += [
+            BotCommand(command=c, description=t(f"info.cmd_{c}")) for c in ("begin", "go_back", "language")
+        ]
         await bot.set_my_commands(commands, language_code=None if locale == catalogue.default else locale)
 
 
@@ -182,6 +187,7 @@ async def attach(
     )
     limiter = RateLimiter(settings.gateway_rate_limit_messages, settings.gateway_rate_limit_window)
     dp = build_dispatcher(deps, storage, limiter)
+    attach_info(dp, deps, pool, runtime.store)  # issue 15
     gateway.bot, gateway.dispatcher, gateway.limiter = bot, dp, limiter
     outbound = OutboundSender(
         pool,

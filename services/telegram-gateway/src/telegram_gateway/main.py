@@ -15,8 +15,9 @@ async def wire(runtime: Runtime) -> None:
     await attach(runtime, telegram=TelegramSettings(), settings=GatewaySettings())
 
 
-# publishes_events=False: the gateway sends commands and keeps a read model; it appends no events.
-SPEC = ServiceSpec(name=SERVICE, database="gateway", migrations=MIGRATIONS, wire=wire, publishes_events=False)
+# The gateway sends commands and keeps a read model; its own events are the administrator's actions
+# and the news (issue 15), published on meterbot.telegram-gateway.events.
+SPEC = ServiceSpec(name=SERVICE, database="gateway", migrations=MIGRATIONS, wire=wire)
 
 
 def main() -> None:

@@ -36,6 +36,7 @@ from telegram_gateway.messenger import Messenger
 from telegram_gateway.metrics import REPLY_LATENCY
 from telegram_gateway.notices.status import tell_unasked
 from telegram_gateway.readmodel import ReadModel
+from telegram_gateway.readmodel.info import remember_owner
 from telegram_gateway.readmodel.projection import KEPT, apply_all
 from telegram_gateway.storage.pending import Pending, PendingStore
 
@@ -85,6 +86,8 @@ class Responder:
                 pending = await PendingStore.take(conn, envelope.correlation_id, kind) if kind else None
                 if pending is not None:
                     answers.append((pending, message))
+                    if isinstance(message, AccountLinked) and pending.context.surname:
+                        await remember_owner(conn, message.account_number, pending.context.surname)
         for pending, message in answers:
             try:
                 await self._answer(pending, message)

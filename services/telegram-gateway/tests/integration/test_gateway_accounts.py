@@ -157,6 +157,7 @@ async def test_exit_leaves_the_input(gateway: GatewayHarness, new_resident: Resi
     assert left.buttons == [
         ["Написать администратору"],
         ["Справка", "Начать работу"],
+        ["Дополнительно"],
         ["Удалить мои данные"],
         ["Напоминания: вкл/выкл"],
     ]
@@ -183,6 +184,7 @@ async def test_choose_and_remove_accounts(
         ["Посмотреть переданные показания"],
         ["Архив показаний"],
         ["Информация о приборах"],
+        ["Баланс"],
     ]
 
     removal = await egor.press("Удалить ЛС")

@@ -55,13 +55,13 @@ def surnames_sent(services: ServiceDouble, resident: ResidentDriver) -> set[str]
 async def test_commands_act_as_commands_in_every_input(
     which: str, gateway: GatewayHarness, services: ServiceDouble, new_resident: ResidentFactory
 ) -> None:
-    """Issue 11 item 3: /help keeps the input, /START (any case) and an unknown /begin are answered as
+    """Issue 11 item 3: /help keeps the input, /START (any case) and an unknown /nosuch are answered as
     commands, /exit cancels -- and none of them reaches a domain service or the admin chat."""
     anna = new_resident()
     await anna.register()
     await into_input(anna, services, gateway, which)
     assert ((await anna.say("/help")).text or "").startswith("Как передать показания")
-    assert "Команда /begin неизвестна" in ((await anna.say("/begin")).text or "")
+    assert "Команда /nosuch неизвестна" in ((await anna.say("/nosuch")).text or "")
     assert (await anna.say("/exit")).text == "Ввод прерван. Вы в главном меню."
     await into_input(anna, services, gateway, which)
     assert (await anna.say("/START")).buttons == [["Добавить ЛС", "Выбрать ЛС"], ["Удалить ЛС", "Выход"]]
@@ -79,6 +79,7 @@ EXPECTED = {
     "Справка": ("Как передать показания",),
     "Написать администратору": ("Напишите сообщение администратору",),
     "Удалить мои данные": ("Удалить ваши данные?",),
+    "Дополнительно": ("Дополнительно:",),
     "Напоминания: вкл/выкл": ("Напоминания выключены", "Напоминания включены"),
 }
 

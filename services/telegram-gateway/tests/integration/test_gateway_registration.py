@@ -17,6 +17,7 @@ pytestmark = pytest.mark.integration
 MAIN_MENU = [
     ["Написать администратору"],
     ["Справка", "Начать работу"],
+    ["Дополнительно"],
     ["Удалить мои данные"],
     ["Напоминания: вкл/выкл"],
 ]
@@ -89,6 +90,7 @@ async def test_english_residents_get_english(gateway: GatewayHarness, new_reside
     assert menu.buttons == [
         ["Write to the administrator"],
         ["Help", "Start"],
+        ["More"],
         ["Delete my data"],
         ["Reminders: on/off"],
     ]

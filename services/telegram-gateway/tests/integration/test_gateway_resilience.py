@@ -111,6 +111,7 @@ async def test_no_answer_means_a_timeout_message_and_a_late_answer_still_arrives
         assert menu.buttons == [
             ["Написать администратору"],
             ["Справка", "Начать работу"],
+            ["Дополнительно"],
             ["Удалить мои данные"],
             ["Напоминания: вкл/выкл"],
         ]

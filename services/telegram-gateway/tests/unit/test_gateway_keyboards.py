@@ -44,7 +44,14 @@ def test_contact_keyboard_requests_the_contact() -> None:
 
 def test_main_and_work_menus_hold_the_fixed_labels() -> None:
     assert sorted(b for row in texts(main_menu(ru)) for b in row) == sorted(
-        ["Написать администратору", "Справка", "Начать работу", "Удалить мои данные", "Напоминания: вкл/выкл"]
+        [
+            "Написать администратору",
+            "Справка",
+            "Начать работу",
+            "Дополнительно",
+            "Удалить мои данные",
+            "Напоминания: вкл/выкл",
+        ]
     )
     assert sorted(b for row in texts(work_menu(ru)) for b in row) == sorted(
         ["Добавить ЛС", "Выбрать ЛС", "Удалить ЛС", "Выход"]
@@ -99,9 +106,16 @@ def test_account_actions() -> None:
         ["Посмотреть переданные показания"],
         ["Архив показаний"],
         ["Информация о приборах"],
+        ["Баланс"],
     ]
     actions = [AccountCb.unpack(row[0].callback_data or "").action for row in markup.inline_keyboard]
-    assert actions == [AccountAction.ENTER, AccountAction.VIEW, AccountAction.ARCHIVE, AccountAction.METERS]
+    assert actions == [
+        AccountAction.ENTER,
+        AccountAction.VIEW,
+        AccountAction.ARCHIVE,
+        AccountAction.METERS,
+        AccountAction.BALANCE,
+    ]
 
 
 def test_callback_data_of_long_ids_fits_telegram() -> None:

@@ -19,6 +19,7 @@ class AccountAction(StrEnum):
     UNLINK = "unl"  # unlink it from the chat
     ARCHIVE = "arc"  # the years of its reading archive
     METERS = "inf"  # information about its meters
+    BALANCE = "bal"  # what it owes (issue 15)
 
 
 class AccountCb(CallbackData, prefix="acc"):

@@ -44,6 +44,7 @@ def main_menu(t: Texts) -> ReplyKeyboardMarkup:
         [
             [KeyboardButton(text=t("btn.write_admin"))],
             [KeyboardButton(text=t("btn.help")), KeyboardButton(text=t("btn.start_work"))],
+            [KeyboardButton(text=t("info.btn_more"))],
             [KeyboardButton(text=t("btn.erase_data"))],
             [KeyboardButton(text=t("reminders.button"))],
         ]
@@ -99,6 +100,12 @@ def account_actions(t: Texts, account_number: str) -> InlineKeyboardMarkup:
                 InlineKeyboardButton(
                     text=t("meter_info.btn"),
                     callback_data=AccountCb(action=AccountAction.METERS, ref=ref).pack(),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    text=t("info.btn_balance"),
+                    callback_data=AccountCb(action=AccountAction.BALANCE, ref=ref).pack(),
                 )
             ],
         ]
@@ -168,5 +175,18 @@ def check_keyboard(t: Texts, check: str) -> InlineKeyboardMarkup:
                 InlineKeyboardButton(text=t("btn.yes"), callback_data=CheckCb(check=check, yes=True).pack()),
                 InlineKeyboardButton(text=t("btn.no"), callback_data=CheckCb(check=check, yes=False).pack()),
             ]
+        ]
+    )
+
+
+def more_menu(t: Texts, *, subscribed: bool) -> ReplyKeyboardMarkup:
+    """«Дополнительно» (seed 002 §3.2.5), with the news push switch."""
+    news_switch = t("info.btn_news_off") if subscribed else t("info.btn_news_on")
+    return _reply(
+        [
+            [KeyboardButton(text=t("info.btn_subscriber")), KeyboardButton(text=t("info.btn_news"))],
+            [KeyboardButton(text=t("info.btn_company")), KeyboardButton(text=t("info.btn_version"))],
+            [KeyboardButton(text=t("info.btn_faq")), KeyboardButton(text=t("info.btn_manual"))],
+            [KeyboardButton(text=news_switch), KeyboardButton(text=t("info.btn_home"))],
         ]
     )

@@ -14,6 +14,7 @@ from meterbot_contracts.accounts import (
     AccountLinkRefused,
     AccountRegistered,
     AccountUnlinked,
+    BalanceRecorded,
 )
 from meterbot_contracts.billing import PeriodClosed
 from meterbot_contracts.identity import ResidentContactUpdated, ResidentErased, ResidentRegistered
@@ -58,6 +59,8 @@ async def _erased(conn: asyncpg.Connection, e: ResidentErased) -> None:
     await conn.execute("DELETE FROM pending_requests WHERE chat_id = $1", e.chat_id)
     await conn.execute("DELETE FROM fsm_states WHERE chat_id = $1", e.chat_id)
     await conn.execute("DELETE FROM admin_relay WHERE resident_chat_id = $1", e.chat_id)
+    await conn.execute("DELETE FROM news_subscribers WHERE chat_id = $1", e.chat_id)
+    await conn.execute("DELETE FROM chat_languages WHERE chat_id = $1", e.chat_id)
     # reminders: the choice, what was sent, and queued or sent texts (they name accounts and meters)
     await conn.execute("DELETE FROM notice_prefs WHERE chat_id = $1", e.chat_id)
     await conn.execute("DELETE FROM notice_facts WHERE chat_id = $1", e.chat_id)
@@ -213,6 +216,22 @@ async def _reconciled(conn: asyncpg.Connection, e: ReadingReconciled) -> None:
         )
 
 
+async def _balance_recorded(conn: asyncpg.Connection, e: BalanceRecorded) -> None:
+    # accounts never records an older as-of after a newer one, but its events of one account may be
+    # redelivered or replayed: the newest as-of stays here too
+    await conn.execute(
+        "INSERT INTO rm_balances (account_number, amount_due, currency, as_of, due_date)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_number) DO UPDATE SET"
+        " amount_due = EXCLUDED.amount_due, currency = EXCLUDED.currency, as_of = EXCLUDED.as_of,"
+        " due_date = EXCLUDED.due_date WHERE rm_balances.as_of <= EXCLUDED.as_of",
+        e.account_number,
+        e.amount_due,
+        e.currency,
+        e.as_of,
+        e.due_date,
+    )
+
+
 # The events a registry import brings by the hundred thousand. Each is a fixed list of statements
 # whose effect depends on nothing but the event, so a run of events of one type gives the same
 # result with one executemany per statement (in order) as event by event -- at a fraction of the
@@ -237,6 +256,7 @@ APPLY: dict[type[Message], Apply] = {
     ReadingWithdrawn: _withdrawn,
     ReadingReconciled: _reconciled,
     PeriodClosed: _period_closed,  # on billing-export's topic, where the gateway reads it
+    BalanceRecorded: _balance_recorded,
 }
 
 KEPT: frozenset[type[Message]] = frozenset({*APPLY, *BULK})

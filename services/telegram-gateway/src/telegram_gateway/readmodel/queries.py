@@ -66,9 +66,12 @@ class ReadModel:
         self._pool = pool
 
     async def language(self, chat_id: int) -> str | None:
-        """The chat's Telegram language code, for messages nobody asked for (None: the default)."""
+        """The chat's language for messages nobody asked for (None: the default): the one chosen
+        with /language, else its Telegram language code."""
         language: str | None = await self._pool.fetchval(
-            "SELECT language FROM rm_chats WHERE chat_id = $1", chat_id
+            "SELECT coalesce((SELECT locale FROM chat_languages WHERE chat_id = $1), language)"
+            " FROM rm_chats WHERE chat_id = $1",
+            chat_id,
         )
         return language
 

@@ -192,4 +192,41 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE rm_meters ADD COLUMN initial_value numeric;
         """,
     ),
+    Migration(
+        "gateway/015_balances_news_admin",
+        """
+        -- issue 15. The latest balance billing stated per account (BalanceRecorded; the newest as-of
+        -- kept here too, whatever order the events come in).
+        CREATE TABLE rm_balances (
+            account_number text PRIMARY KEY,
+            amount_due     numeric NOT NULL,
+            currency       text NOT NULL,
+            as_of          date NOT NULL,
+            due_date       date
+        );
+        -- News items the administrator published (withdrawn ones kept, flagged), and who wants them pushed.
+        CREATE TABLE rm_news (
+            news_id       uuid PRIMARY KEY,
+            text          text NOT NULL,
+            published_at  timestamptz NOT NULL,
+            withdrawn     boolean NOT NULL DEFAULT false
+        );
+        CREATE INDEX rm_news_published ON rm_news (published_at DESC) WHERE NOT withdrawn;
+        CREATE TABLE news_subscribers (
+            chat_id    bigint PRIMARY KEY,
+            since      timestamptz NOT NULL DEFAULT now()
+        );
+        -- The language a resident chose with /language (else Telegram's language_code is used).
+        CREATE TABLE chat_languages (
+            chat_id  bigint PRIMARY KEY,
+            locale   text NOT NULL
+        );
+        -- The owner's surname masked («И*****»), from the surname a resident typed when the link was
+        -- accepted (accounts keeps only a digest): «Абонент» shows it.
+        CREATE TABLE rm_account_owners (
+            account_number text PRIMARY KEY,
+            owner_masked   text NOT NULL
+        );
+        """,
+    ),
 )

@@ -10,10 +10,12 @@ from aiogram import Router
 from telegram_gateway.bot.routers import (
     accounts,
     admin,
+    admin_tools,
     archive,
     erasure,
     fallback,
     help_info,
+    info,
     main_menu,
     readings,
     registration,
@@ -25,11 +27,13 @@ from telegram_gateway.i18n import Catalogue
 def get_routers(catalogue: Catalogue, admin_chat_id: int | None) -> list[Router]:
     """Fresh routers (a Router can join one dispatcher only, and tests start several)."""
     return [
+        admin_tools.router(admin_chat_id),  # issue 15: before the admin chat's catch-all
         admin.admin_chat_router(admin_chat_id),
         registration.router(),
         help_info.router(catalogue),
         reminders.router(catalogue),
         erasure.entry_router(catalogue),
+        info.router(catalogue),  # issue 15: /begin, /go_back, /language before the unknown-command answer
         main_menu.router(catalogue),
         erasure.router(catalogue),
         admin.router(catalogue),
