@@ -18,6 +18,7 @@ them, and the public topic it sends."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from datetime import UTC, datetime
@@ -27,13 +28,15 @@ from urllib.parse import unquote
 
 import pytest
 import yaml
+from accounts.domain import SurnameKeyring
 from accounts.main import SPEC as ACCOUNTS
+from accounts.main import make_wire as accounts_wire
 from billing_export.main import SPEC as BILLING_EXPORT
 from billing_export.publishing import route
 from faststream.specification import AsyncAPI
 from identity.main import SPEC as IDENTITY
 from meterbot_contracts.billing import BillingReading
-from meterbot_contracts.topics import BILLING_READINGS_V1, BILLING_REGISTRY_V1
+from meterbot_contracts.topics import BILLING_BALANCES_V1, BILLING_READINGS_V1, BILLING_REGISTRY_V1
 from meterbot_platform.eventstore import RecordedEvent
 from meterbot_testing.in_memory import wired_in_memory
 from readings.main import SPEC as READINGS
@@ -42,7 +45,7 @@ from telegram_gateway.main import SPEC as GATEWAY
 pytestmark = pytest.mark.unit
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.yaml"
-PUBLIC = {BILLING_READINGS_V1, BILLING_REGISTRY_V1}
+PUBLIC = {BILLING_READINGS_V1, BILLING_REGISTRY_V1, BILLING_BALANCES_V1}
 
 
 def operations(document: dict[str, Any], action: str) -> dict[str, dict[str, Any]]:
@@ -57,15 +60,18 @@ def operations(document: dict[str, Any], action: str) -> dict[str, dict[str, Any
 
 async def test_the_public_topics_received_are_those_faststream_documents_with_their_groups() -> None:
     received: dict[str, set[str]] = {}
-    for spec in (IDENTITY, ACCOUNTS, READINGS, BILLING_EXPORT, GATEWAY):
+    keyring = SurnameKeyring("test", b"asyncapi-test-surname-key-0123456789")
+    accounts = dataclasses.replace(ACCOUNTS, wire=accounts_wire(keyring=keyring))
+    for spec in (IDENTITY, accounts, READINGS, BILLING_EXPORT, GATEWAY):
         async with wired_in_memory(spec) as service:
             generated = AsyncAPI(service.broker, schema_version="3.0.0").to_specification().to_jsonable()
             for address in operations(generated, "receive").keys() & PUBLIC:
                 received.setdefault(address, set()).add(service.groups[address])
     described = operations(yaml.safe_load(DOC.read_text("utf-8")), "receive")
-    assert described.keys() == received.keys() == {BILLING_REGISTRY_V1}
-    named = described[BILLING_REGISTRY_V1]["description"].split(";")[0]  # "Consumer groups `a` and `b`"
-    assert set(re.findall(r"`([^`]+)`", named)) == received[BILLING_REGISTRY_V1]
+    assert described.keys() == received.keys() == {BILLING_REGISTRY_V1, BILLING_BALANCES_V1}
+    for address in described:
+        named = described[address]["description"].split(";")[0]  # "Consumer group(s) `a` and `b`"
+        assert set(re.findall(r"`([^`]+)`", named)) == received[address]
 
 
 def test_the_public_topic_sent_is_where_billing_export_routes_billing_readings() -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 from accounts.application.balances import CONSUMER, balance_stream
+from accounts.domain import SurnameKeyring
 from accounts.main import SPEC, make_wire
 from aiokafka import AIOKafkaConsumer
 from meterbot_contracts import Envelope, new_envelope
@@ -131,7 +132,8 @@ async def feed(
     postgres: Postgres, kafka_settings: KafkaSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Feed]:
     tmp_path = tmp_path_factory.mktemp("balances")
-    wire = make_wire(group_id=f"accounts-bal-{uuid.uuid4().hex[:8]}")
+    keyring = SurnameKeyring("test", b"balance-feed-test-surname-key-0123456")
+    wire = make_wire(group_id=f"accounts-bal-{uuid.uuid4().hex[:8]}", keyring=keyring)
     async with (
         run_in_process(dataclasses.replace(SPEC, wire=wire), postgres.dsn, kafka_settings) as accounts,
         gateway_read_model(postgres.dsn) as gateway,

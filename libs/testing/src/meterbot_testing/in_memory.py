@@ -55,7 +55,11 @@ async def wired_in_memory(spec: ServiceSpec) -> AsyncIterator[InMemoryService]:
     assert spec.wire is not None
     broker = make_broker(KafkaSettings(kafka_idempotent=False), spec.name)
     runtime = Runtime(
-        spec.name, pool=cast(asyncpg.Pool, None), broker=broker, producer=cast(AIOKafkaProducer, None)
+        spec.name,
+        pool=cast(asyncpg.Pool, None),
+        broker=broker,
+        producer=cast(AIOKafkaProducer, None),
+        http_host="127.0.0.1",  # nothing listens in memory; a loopback service needs no API token
     )
     await spec.wire(runtime)
     subscribers = [cast(LogicSubscriber[Any], s) for s in broker.subscribers]
