@@ -40,6 +40,7 @@ from telegram_gateway.storage.admin_relay import AdminRelay
 from telegram_gateway.storage.chat_notes import ChatNotes
 from telegram_gateway.storage.fsm import PostgresStorage
 from telegram_gateway.storage.pending import PendingStore
+from telegram_gateway.storage.photos import PhotoStore
 from telegram_gateway.sweeper import TimeoutSweeper
 from telegram_gateway.topics import GatewayTopics
 from telegram_gateway.webhook import webhook_route
@@ -140,6 +141,7 @@ async def attach(
     if bot is not None:
         warm_up()  # aiogram's types are built on first use (aiogram_import): the first update's, now
     storage = PostgresStorage(pool)
+    photos = PhotoStore(pool, settings.photo_max_bytes)  # issue 14 item 6
     messenger: Messenger = BotMessenger(bot) if bot is not None else NullMessenger()
     responder = Responder(
         pool,
@@ -150,6 +152,7 @@ async def attach(
         service=SERVICE,
         window=settings.window,
         resumer=InputResumer(storage, bot.id) if bot is not None else None,
+        photos=photos,
     )
     subscribe_batch(
         runtime.broker,
@@ -188,6 +191,7 @@ async def attach(
     limiter = RateLimiter(settings.gateway_rate_limit_messages, settings.gateway_rate_limit_window)
     dp = build_dispatcher(deps, storage, limiter)
     attach_info(dp, deps, pool, runtime.store)  # issue 15
+    dp["photos"] = photos  # issue 14 item 6: bot/routers/photos.py
     gateway.bot, gateway.dispatcher, gateway.limiter = bot, dp, limiter
     outbound = OutboundSender(
         pool,

@@ -33,6 +33,9 @@ from meterbot_contracts.readings import (
     ReadingAccepted,
     ReadingAcceptedV2,
     ReadingConfirmationAsked,
+    ReadingPhotoAttached,
+    ReadingPhotoRefused,
+    ReadingPhotoSubmitted,
     ReadingRejected,
     ReadingRejectedV2,
     ReadingSubmitted,
@@ -72,6 +75,7 @@ EXCHANGES: tuple[Exchange, ...] = (
     Exchange("unlink", AccountUnlinkRequested, (AccountUnlinked,)),
     Exchange("reading", ReadingSubmitted, READING_ANSWERS),  # and ReadingSubmittedV2, its new version
     Exchange("withdraw", ReadingWithdrawalRequested, (ReadingWithdrawn, ReadingWithdrawalRefused)),
+    Exchange("photo", ReadingPhotoSubmitted, (ReadingPhotoAttached, ReadingPhotoRefused)),  # issue 14
 )
 KIND_OF_COMMAND: Mapping[type[Message], Kind] = {e.command: e.kind for e in EXCHANGES}
 KIND_OF_ANSWER: Mapping[type[Message], Kind] = {a: e.kind for e in EXCHANGES for a in e.answers}
@@ -106,6 +110,8 @@ def route(topics: GatewayTopics, command: Message) -> tuple[str, str]:
         case AccountLinkRequested() | AccountUnlinkRequested():
             return topics.accounts_commands, command.account_number
         case ReadingSubmitted() | ReadingWithdrawalRequested():
+            return topics.readings_commands, command.meter_id
+        case ReadingPhotoSubmitted():
             return topics.readings_commands, command.meter_id
     raise TypeError(f"the gateway does not send {type(command).__name__}")
 

@@ -40,6 +40,7 @@ from telegram_gateway.bot.keyboards import (
 from telegram_gateway.i18n import Texts
 from telegram_gateway.messenger import Markup
 from telegram_gateway.periods import local_time, split_period
+from telegram_gateway.photo_replies import photo_offer
 from telegram_gateway.readmodel import MeterView, PeriodReading
 
 REJECTION_REASONS: tuple[str, ...] = get_args(RejectionReason)
@@ -149,7 +150,7 @@ def reading_reply(
     """`meters`: the account's open meters now (for the next button press). After a mistyped value
     the chat is back on the same meter (the responder restores the input): the resident just types."""
     if isinstance(event, ReadingAccepted):
-        replies = [Outgoing(t("reading.saved"))]
+        replies = [Outgoing(t("reading.saved"), photo_offer(t, event.meter_id))]  # issue 14 item 6
         if len(meters) > 1:
             replies.append(Outgoing(t("reading.next_meter"), meters_keyboard(t, meters)))
         return replies

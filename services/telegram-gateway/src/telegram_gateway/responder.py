@@ -21,6 +21,8 @@ from meterbot_contracts.identity import (
 from meterbot_contracts.readings import (
     ReadingAccepted,
     ReadingConfirmationAsked,
+    ReadingPhotoAttached,
+    ReadingPhotoRefused,
     ReadingRejected,
     ReadingWithdrawalRefused,
     ReadingWithdrawn,
@@ -31,14 +33,16 @@ from meterbot_platform import inbox
 from telegram_gateway import replies
 from telegram_gateway.bot.resume import InputResumer
 from telegram_gateway.commands import KIND_OF_ANSWER
-from telegram_gateway.i18n import Catalogue
+from telegram_gateway.i18n import Catalogue, Texts
 from telegram_gateway.messenger import Messenger
 from telegram_gateway.metrics import REPLY_LATENCY
 from telegram_gateway.notices.status import tell_unasked
+from telegram_gateway.photo_replies import photo_reply
 from telegram_gateway.readmodel import ReadModel
 from telegram_gateway.readmodel.info import remember_owner
 from telegram_gateway.readmodel.projection import KEPT, apply_all
-from telegram_gateway.storage.pending import Pending, PendingStore
+from telegram_gateway.storage.pending import Pending, PendingStore, ReplyContext
+from telegram_gateway.storage.photos import PhotoStore
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +63,13 @@ class Responder:
         service: str,
         window: SubmissionWindow | None = None,
         resumer: InputResumer | None = None,
+        photos: PhotoStore | None = None,
     ) -> None:
         self._pool, self._messenger, self._catalogue = pool, messenger, catalogue
         self._read_model, self._tz, self._service = read_model, tz, service
         self._window = window or SubmissionWindow.every_day()
         self._resumer = resumer
+        self._photos = photos or PhotoStore(pool)
 
     @property
     def handled(self) -> list[type[Message]]:
@@ -116,6 +122,8 @@ class Responder:
                     await self._resumer.confirmation(pending.chat_id, context, message)
             case ReadingWithdrawn() | ReadingWithdrawalRefused():
                 outgoing = replies.withdrawal_reply(t, message, context.label)
+            case ReadingPhotoAttached() | ReadingPhotoRefused():
+                outgoing = await self._photo_answer(t, message, context)
             case _:
                 return
         for reply in outgoing:
@@ -124,3 +132,11 @@ class Responder:
         REPLY_LATENCY.labels(self._service).observe(max(latency, 0.0))
         if pending.timed_out:
             log.info("late answer delivered after %.1fs (%s)", latency, type(message).__name__)
+
+    async def _photo_answer(
+        self, t: Texts, event: ReadingPhotoAttached | ReadingPhotoRefused, context: ReplyContext
+    ) -> list[replies.Outgoing]:
+        """Issue 14 item 6: attached, or refused (then the bytes go unless a reading uses them)."""
+        if isinstance(event, ReadingPhotoRefused) and context.photo_sha256:
+            await self._photos.forget_unused(context.photo_sha256)
+        return [replies.Outgoing(photo_reply(t, event, context.label, self._photos.max_bytes))]

@@ -39,6 +39,8 @@ class GatewaySettings(PeriodSettings):  # METERBOT_PERIOD_TIME_ZONE: also how lo
     notices_interval: float = Field(default=60.0, gt=0)
     # A resident who talked to the bot within this many seconds is reminded in a later round.
     notices_quiet: float = Field(default=600.0, ge=0)
+    # Photo evidence (issue 14): the largest photo the bot downloads and keeps in its database.
+    photo_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
 
     @field_validator("readings_window_days")
     @classmethod

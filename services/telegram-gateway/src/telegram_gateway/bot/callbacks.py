@@ -74,3 +74,11 @@ class CheckCb(CallbackData, prefix="chk"):
 
     check: str
     yes: bool
+
+
+class PhotoCb(CallbackData, prefix="pht"):
+    """«Прикрепить фото» under an accepted reading (issue 14 item 6; ref: the meter, checked against
+    what this chat owns like WithdrawCb). readings attaches the photo to the meter's reading that
+    counts this period."""
+
+    ref: str

@@ -25,3 +25,7 @@ class Confirm(StatesGroup):
 
 class EraseData(StatesGroup):
     confirm = State()  # «Удалить мои данные» asked; waiting for Да / Нет
+
+
+class AttachPhoto(StatesGroup):
+    photo = State()  # data: account, meter_id, label; waiting for a photo of the meter (issue 14)

@@ -30,6 +30,7 @@ from meterbot_contracts.readings import (
 )
 
 from telegram_gateway.readmodel.archive import apply_archive
+from telegram_gateway.storage.photos import apply_photos
 
 Apply = Callable[[asyncpg.Connection, Any], Awaitable[None]]
 
@@ -275,3 +276,4 @@ async def apply_all(conn: asyncpg.Connection, messages: Sequence[Message]) -> No
             for message in run:
                 await APPLY[kind](conn, message)
     await apply_archive(conn, messages)  # its own table, in the same transaction (readmodel/archive.py)
+    await apply_photos(conn, messages)  # issue 14 item 6: which photo belongs to which reading

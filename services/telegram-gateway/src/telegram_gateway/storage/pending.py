@@ -13,7 +13,7 @@ from typing import Literal
 import asyncpg
 from pydantic import BaseModel, ConfigDict
 
-Kind = Literal["register", "link", "unlink", "reading", "withdraw"]
+Kind = Literal["register", "link", "unlink", "reading", "withdraw", "photo"]
 Outgoing = tuple[str, str, bytes]  # a command as published: topic, key, envelope
 
 
@@ -31,6 +31,7 @@ class ReplyContext(BaseModel):
     night_label: str = ""
     day_raw: str = ""
     night_raw: str = ""
+    photo_sha256: str = ""  # a photo sent as evidence (issue 14): its bytes go if readings refuses it
 
 
 @dataclass(frozen=True)

@@ -229,4 +229,28 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        "gateway/016_reading_photos",
+        """
+        -- issue 14 item 6. The bytes of photos residents sent as evidence, by their SHA-256 (the
+        -- digest the ReadingPhotoSubmitted command carries), stored before the command goes out;
+        -- size-limited by METERBOT_PHOTO_MAX_BYTES before they get here.
+        CREATE TABLE photo_blobs (
+            sha256     text PRIMARY KEY,
+            data       bytea NOT NULL,
+            size       integer NOT NULL,
+            stored_at  timestamptz NOT NULL DEFAULT now()
+        );
+        -- Which photo readings attached to which reading (ReadingPhotoAttached): the latest one wins.
+        CREATE TABLE reading_photos (
+            reading_id   uuid PRIMARY KEY,
+            sha256       text NOT NULL,
+            file_id      text NOT NULL,
+            chat_id      bigint,
+            meter_id     text NOT NULL,
+            attached_at  timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX reading_photos_sha256 ON reading_photos (sha256);
+        """,
+    ),
 )

@@ -17,6 +17,7 @@ from telegram_gateway.bot.routers import (
     help_info,
     info,
     main_menu,
+    photos,
     readings,
     registration,
     reminders,
@@ -28,6 +29,7 @@ def get_routers(catalogue: Catalogue, admin_chat_id: int | None) -> list[Router]
     """Fresh routers (a Router can join one dispatcher only, and tests start several)."""
     return [
         admin_tools.router(admin_chat_id),  # issue 15: before the admin chat's catch-all
+        photos.admin_router(admin_chat_id),  # issue 14: /photo, like the admin tools
         admin.admin_chat_router(admin_chat_id),
         registration.router(),
         help_info.router(catalogue),
@@ -40,5 +42,6 @@ def get_routers(catalogue: Catalogue, admin_chat_id: int | None) -> list[Router]
         accounts.router(catalogue),
         readings.router(),
         archive.router(),
+        photos.router(),  # issue 14: photo evidence, after readings' states
         fallback.router(),
     ]
