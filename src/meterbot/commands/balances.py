@@ -19,14 +19,13 @@ from typing import Any, TextIO
 
 from meterbot_contracts import new_envelope
 from meterbot_contracts.billing import BalanceRecord
-from meterbot_contracts.topics import BILLING_BALANCES_V1, dlq_topic
-from meterbot_platform.broker import ensure_topics, envelope_headers, make_producer
+from meterbot_contracts.topics import BILLING_BALANCES_V1
 from meterbot_platform.settings import KafkaSettings
 from pydantic import ValidationError
 
-from meterbot.commands import EXIT_NO_STACK, EXIT_OK, EXIT_USAGE
+from meterbot.commands import EXIT_OK, EXIT_USAGE
 from meterbot.commands import EXIT_REFUSED as EXIT_BAD_ROWS
-from meterbot.commands.registry import NoBroker, kafka_settings
+from meterbot.commands.publishing import publish_envelopes, publish_or_exit_code
 
 BALANCES_HEADER = ("account_number", "amount_due", "currency", "as_of", "due_date")
 
@@ -65,30 +64,11 @@ def parse_balances_csv(lines: Iterable[str]) -> BalancesParseResult:
 
 
 async def publish(records: Sequence[BalanceRecord], kafka: KafkaSettings, *, correlation_id: str) -> None:
-    if kafka.kafka_create_topics:
-        await ensure_topics(
-            kafka.kafka_bootstrap,
-            (BILLING_BALANCES_V1, dlq_topic(BILLING_BALANCES_V1)),
-            partitions=kafka.kafka_partitions,
-            replication_factor=kafka.kafka_replication_factor,
-        )
-    producer = make_producer(kafka, "meterbot-balances-import")
-    await producer.start()
-    try:
-        pending = []
-        for record in records:
-            envelope = new_envelope(record, correlation_id=correlation_id)
-            pending.append(
-                await producer.send(
-                    BILLING_BALANCES_V1,
-                    envelope.to_bytes(),
-                    key=record.account_number.encode(),
-                    headers=envelope_headers(envelope),
-                )
-            )
-        await asyncio.gather(*pending)
-    finally:
-        await producer.stop()
+    messages = (
+        (BILLING_BALANCES_V1, r.account_number, new_envelope(r, correlation_id=correlation_id))
+        for r in records
+    )
+    await publish_envelopes(kafka, BILLING_BALANCES_V1, messages, client_id="meterbot-balances-import")
 
 
 async def import_balances(
@@ -113,19 +93,14 @@ async def import_balances(
         out.write(f"line {line}: {message}\n")
     if not dry_run and result.records:
         run = f"balances-import-{uuid.uuid4()}"
-        try:
-            settings = kafka or kafka_settings()
-        except NoBroker as exc:
-            err.write(f"meterbot balances import: {exc}\n")
-            return EXIT_NO_STACK
-        try:
-            await publish(result.records, settings, correlation_id=run)
-        except Exception as exc:
-            err.write(
-                f"meterbot balances import: publishing to Kafka at {settings.kafka_bootstrap} failed "
-                f"({type(exc).__name__}: {exc}); is the stack running? start it with `meterbot up`\n"
-            )
-            return EXIT_NO_STACK
+        failed = await publish_or_exit_code(
+            "balances import",
+            lambda settings: publish(result.records, settings, correlation_id=run),
+            kafka,
+            err,
+        )
+        if failed is not None:
+            return failed
         out.write(f"import {run}\n")
     verb = "would publish" if dry_run else "published"
     out.write(

@@ -22,17 +22,15 @@ from typing import Any, TextIO
 
 from meterbot_contracts import new_envelope
 from meterbot_contracts.billing import RegistryRecord
-from meterbot_contracts.topics import BILLING_REGISTRY_V1, dlq_topic
-from meterbot_platform.broker import ensure_topics, running_producer, send_in_windows
+from meterbot_contracts.topics import BILLING_REGISTRY_V1
 from meterbot_platform.settings import KafkaSettings
 
-from meterbot import state
-from meterbot.commands import EXIT_NO_STACK, EXIT_OK, EXIT_USAGE, NO_STACK
+from meterbot.commands import EXIT_OK, EXIT_USAGE
 from meterbot.commands import EXIT_REFUSED as EXIT_BAD_ROWS
+from meterbot.commands.publishing import publish_envelopes, publish_or_exit_code
 from meterbot.registry_csv import RegistryParseResult, parse_registry_csv
 
 PROGRESS_FROM_BYTES = 1 << 20  # files this large get a progress line on a terminal
-IN_FLIGHT = 5000  # records sent before waiting for their acknowledgements
 
 
 class ImportFailed(Exception):
@@ -97,43 +95,22 @@ def report(result: RegistryParseResult, out: TextIO) -> None:
         out.write(f"held back (not imported, a row of theirs is bad): {', '.join(result.held_back)}\n")
 
 
-class NoBroker(Exception):
-    """Nowhere to publish: no running stack and no METERBOT_KAFKA_BOOTSTRAP."""
-
-
-def kafka_settings() -> KafkaSettings:
-    """Explicit METERBOT_KAFKA_* settings win, then a running `meterbot up` stack."""
-    env = state.settings_env()
-    if "METERBOT_KAFKA_BOOTSTRAP" not in env:
-        raise NoBroker(f"{NO_STACK} (or set METERBOT_KAFKA_BOOTSTRAP)")
-    fields: dict[str, Any] = {
-        name.removeprefix("METERBOT_").lower(): value
-        for name, value in env.items()
-        if name.startswith("METERBOT_KAFKA_")
-    }
-    return KafkaSettings(**fields)
-
-
 async def publish(
     records: Sequence[RegistryRecord], kafka: KafkaSettings, *, correlation_id: str, progress: Progress
 ) -> None:
     """Each record as an envelope keyed by account number; returns once the broker acknowledged all.
-    One correlation id names the whole import run. The platform's bulk producer: FastStream's
-    per-message path tripled the time of a 35,000-record import."""
-    if kafka.kafka_create_topics:
-        topics = (BILLING_REGISTRY_V1, dlq_topic(BILLING_REGISTRY_V1))
-        await ensure_topics(
-            kafka.kafka_bootstrap,
-            topics,
-            partitions=kafka.kafka_partitions,
-            replication_factor=kafka.kafka_replication_factor,
-        )
+    One correlation id names the whole import run."""
     messages = (
         (BILLING_REGISTRY_V1, r.account_number, new_envelope(r, correlation_id=correlation_id))
         for r in records
     )
-    async with running_producer(kafka, "meterbot-registry-import") as producer:
-        await send_in_windows(producer, messages, window=IN_FLIGHT, acknowledged=progress.advance)
+    await publish_envelopes(
+        kafka,
+        BILLING_REGISTRY_V1,
+        messages,
+        client_id="meterbot-registry-import",
+        acknowledged=progress.advance,
+    )
     progress.finish()
 
 
@@ -161,19 +138,14 @@ async def import_registry(
     if not dry_run and records:
         run = f"registry-import-{uuid.uuid4()}"
         bar = Progress(err, "publishing", len(records), enabled=show and len(records) >= 1000)
-        try:
-            settings = kafka or kafka_settings()
-        except NoBroker as exc:
-            err.write(f"meterbot registry import: {exc}\n")
-            return EXIT_NO_STACK
-        try:
-            await publish(records, settings, correlation_id=run, progress=bar)
-        except Exception as exc:
-            err.write(
-                f"meterbot registry import: publishing to Kafka at {settings.kafka_bootstrap} failed "
-                f"({type(exc).__name__}: {exc}); is the stack running? start it with `meterbot up`\n"
-            )
-            return EXIT_NO_STACK
+        failed = await publish_or_exit_code(
+            "registry import",
+            lambda settings: publish(records, settings, correlation_id=run, progress=bar),
+            kafka,
+            err,
+        )
+        if failed is not None:
+            return failed
         out.write(f"import {run}\n")
     verb = "would publish" if dry_run else "published"
     out.write(
