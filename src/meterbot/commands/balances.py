@@ -7,11 +7,8 @@ or the same record again, changes nothing. Exit codes as `meterbot registry impo
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import csv
 import sys
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +22,7 @@ from pydantic import ValidationError
 
 from meterbot.commands import EXIT_OK, EXIT_USAGE
 from meterbot.commands import EXIT_REFUSED as EXIT_BAD_ROWS
-from meterbot.commands.publishing import publish_envelopes, publish_or_exit_code
+from meterbot.commands.publishing import import_command, publish_envelopes, publish_run
 
 BALANCES_HEADER = ("account_number", "amount_due", "currency", "as_of", "due_date")
 
@@ -92,16 +89,15 @@ async def import_balances(
     for line, message in result.errors:
         out.write(f"line {line}: {message}\n")
     if not dry_run and result.records:
-        run = f"balances-import-{uuid.uuid4()}"
-        failed = await publish_or_exit_code(
+        failed = await publish_run(
             "balances import",
-            lambda settings: publish(result.records, settings, correlation_id=run),
+            lambda settings, run: publish(result.records, settings, correlation_id=run),
             kafka,
-            err,
+            out=out,
+            err=err,
         )
         if failed is not None:
             return failed
-        out.write(f"import {run}\n")
     verb = "would publish" if dry_run else "published"
     out.write(
         f"{verb} {len(result.records)} balances to {BILLING_BALANCES_V1}; bad rows: {len(result.errors)}\n"
@@ -109,20 +105,14 @@ async def import_balances(
     return EXIT_BAD_ROWS if result.errors else EXIT_OK
 
 
-def _run(args: argparse.Namespace) -> int:
-    return asyncio.run(import_balances(args.file, dry_run=args.dry_run))
-
-
 def register(subparsers: Any) -> None:
-    balances = subparsers.add_parser("balances", help="what accounts owe, from billing")
-    commands = balances.add_subparsers(dest="balances_command", required=True)
-    command = commands.add_parser(
-        "import",
+    import_command(
+        subparsers,
+        "balances",
+        group_help="what accounts owe, from billing",
         help="publish a balances CSV to meterbot.billing.balances.v1",
         description="Columns: account_number,amount_due,currency,as_of,due_date. Exit code 0: all rows "
         "good; 1: some rows bad (the good ones are published); 2: unreadable file; 3: no running stack "
         "or the broker unreachable.",
+        run=lambda file, dry_run: import_balances(file, dry_run=dry_run),
     )
-    command.add_argument("file", type=Path, help="the CSV file (UTF-8, header row)")
-    command.add_argument("--dry-run", action="store_true", help="check and report, publish nothing")
-    command.set_defaults(func=_run)

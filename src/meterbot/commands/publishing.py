@@ -1,10 +1,14 @@
-"""Publishing from the command line: where the broker is (explicit METERBOT_KAFKA_* settings, then a
-running `meterbot up` stack), one bulk send of envelopes to a topic, and the exit code when publishing
-cannot happen. Shared by `registry import` and `balances import`."""
+"""Publishing from the command line, shared by `registry import` and `balances import`: where the
+broker is (explicit METERBOT_KAFKA_* settings, then a running `meterbot up` stack), one bulk send of
+envelopes to a topic, an import run with its exit code when publishing cannot happen, and the
+`<group> import FILE [--dry-run]` command line."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from pathlib import Path
 from typing import Any, TextIO
 
 from meterbot_contracts.topics import dlq_topic
@@ -56,25 +60,49 @@ async def publish_envelopes(
         await send_in_windows(producer, messages, window=IN_FLIGHT, acknowledged=acknowledged)
 
 
-async def publish_or_exit_code(
+async def publish_run(
     command: str,
-    publish: Callable[[KafkaSettings], Awaitable[None]],
+    publish: Callable[[KafkaSettings, str], Awaitable[None]],
     kafka: KafkaSettings | None,
+    *,
+    out: TextIO,
     err: TextIO,
 ) -> int | None:
-    """Run `publish` with `kafka` (None: kafka_settings()); None once done, otherwise EXIT_NO_STACK
-    after telling `err` why (`command` names the subcommand, e.g. "registry import")."""
+    """One import run: `publish(settings, run)` with `kafka` (None: kafka_settings()), where `run`
+    (`<command>-<uuid>`, e.g. registry-import-...) is the correlation id naming the whole run. None
+    once done (`import <run>` on `out`); otherwise EXIT_NO_STACK after telling `err` why."""
+    run = f"{command.replace(' ', '-')}-{uuid.uuid4()}"
     try:
         settings = kafka or kafka_settings()
     except NoBroker as exc:
         err.write(f"meterbot {command}: {exc}\n")
         return EXIT_NO_STACK
     try:
-        await publish(settings)
+        await publish(settings, run)
     except Exception as exc:
         err.write(
             f"meterbot {command}: publishing to Kafka at {settings.kafka_bootstrap} failed "
             f"({type(exc).__name__}: {exc}); is the stack running? start it with `meterbot up`\n"
         )
         return EXIT_NO_STACK
+    out.write(f"import {run}\n")
     return None
+
+
+def import_command(
+    subparsers: Any,
+    group: str,
+    *,
+    group_help: str,
+    help: str,
+    description: str,
+    run: Callable[[Path, bool], Coroutine[Any, Any, int]],
+) -> None:
+    """`meterbot <group> import FILE [--dry-run]`, which runs `run(file, dry_run)`."""
+    commands = subparsers.add_parser(group, help=group_help).add_subparsers(
+        dest=f"{group}_command", required=True
+    )
+    command = commands.add_parser("import", help=help, description=description)
+    command.add_argument("file", type=Path, help="the CSV file (UTF-8, header row)")
+    command.add_argument("--dry-run", action="store_true", help="check and report, publish nothing")
+    command.set_defaults(func=lambda args: asyncio.run(run(args.file, args.dry_run)))

@@ -11,11 +11,8 @@ METERBOT_KAFKA_IDEMPOTENT say where to publish."""
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import sys
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -27,7 +24,7 @@ from meterbot_platform.settings import KafkaSettings
 
 from meterbot.commands import EXIT_OK, EXIT_USAGE
 from meterbot.commands import EXIT_REFUSED as EXIT_BAD_ROWS
-from meterbot.commands.publishing import publish_envelopes, publish_or_exit_code
+from meterbot.commands.publishing import import_command, publish_envelopes, publish_run
 from meterbot.registry_csv import RegistryParseResult, parse_registry_csv
 
 PROGRESS_FROM_BYTES = 1 << 20  # files this large get a progress line on a terminal
@@ -136,17 +133,16 @@ async def import_registry(
     records = result.records
     meters = sum(len(r.meters) for r in records)
     if not dry_run and records:
-        run = f"registry-import-{uuid.uuid4()}"
         bar = Progress(err, "publishing", len(records), enabled=show and len(records) >= 1000)
-        failed = await publish_or_exit_code(
+        failed = await publish_run(
             "registry import",
-            lambda settings: publish(records, settings, correlation_id=run, progress=bar),
+            lambda settings, run: publish(records, settings, correlation_id=run, progress=bar),
             kafka,
-            err,
+            out=out,
+            err=err,
         )
         if failed is not None:
             return failed
-        out.write(f"import {run}\n")
     verb = "would publish" if dry_run else "published"
     out.write(
         f"{verb} {_count(len(records), 'account')} with {_count(meters, 'meter')} to {BILLING_REGISTRY_V1}; "
@@ -159,22 +155,16 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _run(args: argparse.Namespace) -> int:
-    return asyncio.run(import_registry(args.file, dry_run=args.dry_run))
-
-
 def register(subparsers: Any) -> None:
     """Add `registry import FILE [--dry-run]` to the `meterbot` command."""
-    registry = subparsers.add_parser("registry", help="the billing registry (accounts and meters)")
-    commands = registry.add_subparsers(dest="registry_command", required=True)
-    command = commands.add_parser(
-        "import",
+    import_command(
+        subparsers,
+        "registry",
+        group_help="the billing registry (accounts and meters)",
         help="publish a registry CSV to meterbot.billing.registry.v1",
         description="Columns: account_number,surname,address,meter_id,meter_type,serial_number,"
         "verified_until,last_value,last_value_date. Exit code 0: all rows good; 1: some rows bad "
         "(the good accounts are published); 2: usage error or unreadable file; 3: no running stack "
         "or the broker unreachable.",
+        run=lambda file, dry_run: import_registry(file, dry_run=dry_run),
     )
-    command.add_argument("file", type=Path, help="the CSV file (UTF-8, header row)")
-    command.add_argument("--dry-run", action="store_true", help="check and report, publish nothing")
-    command.set_defaults(func=_run)
