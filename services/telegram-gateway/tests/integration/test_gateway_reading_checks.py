@@ -11,20 +11,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from decimal import Decimal
-from uuid import uuid4
-from zoneinfo import ZoneInfo
 
 import pytest
-from meterbot_contracts.period import period_of
 from meterbot_contracts.readings import (
     ConfirmationCheck,
     DayNightReadingSubmitted,
     MeterRegisteredV2,
     MeterReplaced,
     MeterType,
-    ReadingAcceptedV2,
+    ReadingAccepted,
     ReadingConfirmationAsked,
     ReadingRejected,
     ReadingRejectedV2,
@@ -35,7 +31,7 @@ from meterbot_testing.resident import ResidentDriver, ResidentFactory
 from meterbot_testing.services import ServiceDouble
 
 from .gateway_harness import GatewayHarness
-from .gateway_steps import add_meter, link
+from .gateway_steps import accepted_reading, add_meter, link
 
 pytestmark = pytest.mark.integration
 
@@ -62,22 +58,16 @@ def asked(
     return respond
 
 
-def accepted(c: ReadingSubmitted) -> ReadingAcceptedV2:
+def accepted(c: ReadingSubmitted) -> ReadingAccepted:
     assert isinstance(c, ReadingSubmittedV2)
-    return ReadingAcceptedV2(
-        reading_id=uuid4(),
-        chat_id=c.chat_id,
-        account_number=c.account_number,
-        meter_id=c.meter_id,
-        meter_type=MeterType.COLD_WATER,
-        value=Decimal(c.raw_value),
+    reading: ReadingAccepted = accepted_reading(
+        c,
         previous_value=PREVIOUS,
-        period=period_of(datetime.now(UTC), ZoneInfo("Europe/Moscow")),
-        submitted_at=datetime.now(UTC),
         rollover=c.rollover == "yes",
         consumption=Decimal(25),
         confirmed_after_warning=c.anomaly_confirmed,
     )
+    return reading
 
 
 async def at_prompt(
@@ -295,7 +285,7 @@ async def test_day_and_night_are_asked_in_turn_and_one_refused_keeps_neither(
         == 0
     )
 
-    def both(c: ReadingSubmitted) -> list[ReadingAcceptedV2]:
+    def both(c: ReadingSubmitted) -> list[ReadingAccepted]:
         assert isinstance(c, DayNightReadingSubmitted)
         return [
             accepted(
