@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import asyncpg
 from aiohttp import web
-from meterbot_contracts.all import default_registry
 from meterbot_contracts.archive import MonthConsumption, archive_changes, consumption, month_values
 from meterbot_contracts.readings import MeterType
 from meterbot_platform.archive_table import ArchiveTable
 from meterbot_platform.eventstore import RecordedEvent
+from meterbot_platform.projection import message_of
 from pydantic import BaseModel, ConfigDict
 
 _ARCHIVE_TYPES = {"MeterRegistered", "ReadingAccepted", "ReadingWithdrawn", "ReadingReconciled"}
@@ -32,9 +32,9 @@ class MeterArchive:
     name = "meter_archive"
 
     async def apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
-        if event.type not in _ARCHIVE_TYPES:
+        message = message_of(event, _ARCHIVE_TYPES)
+        if message is None:
             return
-        message = default_registry.parse_data(event.type, event.version, event.data)
         await _TABLE.apply(conn, archive_changes(message))
 
     async def clear(self, conn: asyncpg.Connection) -> None:
