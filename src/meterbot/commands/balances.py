@@ -20,9 +20,14 @@ from meterbot_contracts.topics import BILLING_BALANCES_V1
 from meterbot_platform.settings import KafkaSettings
 from pydantic import ValidationError
 
-from meterbot.commands import EXIT_OK, EXIT_USAGE
-from meterbot.commands import EXIT_REFUSED as EXIT_BAD_ROWS
-from meterbot.commands.publishing import import_command, publish_envelopes, publish_run
+from meterbot.commands import EXIT_USAGE
+from meterbot.commands.publishing import (
+    ImportFailed,
+    import_command,
+    publish_envelopes,
+    publish_import,
+    read_text,
+)
 
 BALANCES_HEADER = ("account_number", "amount_due", "currency", "as_of", "due_date")
 
@@ -78,31 +83,23 @@ async def import_balances(
 ) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     try:
-        with path.open(newline="", encoding="utf-8") as file:
-            result = parse_balances_csv(file)
-    except UnicodeDecodeError as exc:
-        err.write(f"meterbot balances import: {path}: not UTF-8 text ({exc.reason} at byte {exc.start})\n")
-        return EXIT_USAGE
-    except OSError as exc:
-        err.write(f"meterbot balances import: {path}: {exc.strerror or exc}\n")
+        result = read_text(path, parse_balances_csv)
+    except ImportFailed as exc:
+        err.write(f"meterbot balances import: {exc}\n")
         return EXIT_USAGE
     for line, message in result.errors:
         out.write(f"line {line}: {message}\n")
-    if not dry_run and result.records:
-        failed = await publish_run(
-            "balances import",
-            lambda settings, run: publish(result.records, settings, correlation_id=run),
-            kafka,
-            out=out,
-            err=err,
-        )
-        if failed is not None:
-            return failed
-    verb = "would publish" if dry_run else "published"
-    out.write(
-        f"{verb} {len(result.records)} balances to {BILLING_BALANCES_V1}; bad rows: {len(result.errors)}\n"
+    return await publish_import(
+        "balances import",
+        lambda settings, run: publish(result.records, settings, correlation_id=run),
+        kafka,
+        dry_run=dry_run,
+        records=len(result.records),
+        summary=f"{len(result.records)} balances to {BILLING_BALANCES_V1}; bad rows: {len(result.errors)}",
+        bad_rows=bool(result.errors),
+        out=out,
+        err=err,
     )
-    return EXIT_BAD_ROWS if result.errors else EXIT_OK
 
 
 def register(subparsers: Any) -> None:

@@ -22,16 +22,17 @@ from meterbot_contracts.billing import RegistryRecord
 from meterbot_contracts.topics import BILLING_REGISTRY_V1
 from meterbot_platform.settings import KafkaSettings
 
-from meterbot.commands import EXIT_OK, EXIT_USAGE
-from meterbot.commands import EXIT_REFUSED as EXIT_BAD_ROWS
-from meterbot.commands.publishing import import_command, publish_envelopes, publish_run
+from meterbot.commands import EXIT_USAGE
+from meterbot.commands.publishing import (
+    ImportFailed,
+    import_command,
+    publish_envelopes,
+    publish_import,
+    read_text,
+)
 from meterbot.registry_csv import RegistryParseResult, parse_registry_csv
 
 PROGRESS_FROM_BYTES = 1 << 20  # files this large get a progress line on a terminal
-
-
-class ImportFailed(Exception):
-    """The file failed us: exit code 2, with this message."""
 
 
 class Progress:
@@ -73,15 +74,12 @@ def read_registry(path: Path, *, progress: bool, err: TextIO) -> RegistryParseRe
     """Parse the file as it streams in (ImportFailed if it cannot be read or is not UTF-8)."""
     try:
         size = path.stat().st_size
-        bar = Progress(err, "reading", size, enabled=progress and size >= PROGRESS_FROM_BYTES, unit=" B")
-        with path.open(newline="", encoding="utf-8") as file:
-            result = parse_registry_csv(_counted(file, bar))
-        bar.finish()
-        return result
-    except UnicodeDecodeError as exc:
-        raise ImportFailed(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise ImportFailed(f"{path}: {exc.strerror or exc}") from None
+    bar = Progress(err, "reading", size, enabled=progress and size >= PROGRESS_FROM_BYTES, unit=" B")
+    result = read_text(path, lambda file: parse_registry_csv(_counted(file, bar)))
+    bar.finish()
+    return result
 
 
 def report(result: RegistryParseResult, out: TextIO) -> None:
@@ -132,23 +130,19 @@ async def import_registry(
     report(result, out)
     records = result.records
     meters = sum(len(r.meters) for r in records)
-    if not dry_run and records:
-        bar = Progress(err, "publishing", len(records), enabled=show and len(records) >= 1000)
-        failed = await publish_run(
-            "registry import",
-            lambda settings, run: publish(records, settings, correlation_id=run, progress=bar),
-            kafka,
-            out=out,
-            err=err,
-        )
-        if failed is not None:
-            return failed
-    verb = "would publish" if dry_run else "published"
-    out.write(
-        f"{verb} {_count(len(records), 'account')} with {_count(meters, 'meter')} to {BILLING_REGISTRY_V1}; "
-        f"bad rows: {len(result.errors)}, accounts held back: {len(result.held_back)}\n"
+    bar = Progress(err, "publishing", len(records), enabled=show and len(records) >= 1000)
+    return await publish_import(
+        "registry import",
+        lambda settings, run: publish(records, settings, correlation_id=run, progress=bar),
+        kafka,
+        dry_run=dry_run,
+        records=len(records),
+        summary=f"{_count(len(records), 'account')} with {_count(meters, 'meter')} to {BILLING_REGISTRY_V1}; "
+        f"bad rows: {len(result.errors)}, accounts held back: {len(result.held_back)}",
+        bad_rows=bool(result.errors),
+        out=out,
+        err=err,
     )
-    return EXIT_BAD_ROWS if result.errors else EXIT_OK
 
 
 def _count(n: int, noun: str) -> str:
