@@ -17,6 +17,8 @@ from meterbot_contracts.readings import (
     MeterType,
     ReadingAccepted,
     ReadingAcceptedV2,
+    ReadingRejected,
+    ReadingRejectedV2,
     ReadingSubmitted,
 )
 from meterbot_testing.resident import ResidentDriver
@@ -83,3 +85,16 @@ def accepted_reading(
         "submitted_at": datetime.now(UTC),
     }
     return ReadingAcceptedV2(**fields, **v2) if v2 else ReadingAccepted(**fields)
+
+
+def rejected(c: ReadingSubmitted, reason: str, *, v2: bool = False, **fields: Any) -> ReadingRejected:
+    """readings refusing `c` for `reason` (a ReadingRejectedV2 with `v2`), with the reason's `fields`."""
+    kind = ReadingRejectedV2 if v2 else ReadingRejected
+    return kind(
+        chat_id=c.chat_id,
+        account_number=c.account_number,
+        meter_id=c.meter_id,
+        raw_value=c.raw_value,
+        reason=reason,
+        **fields,
+    )

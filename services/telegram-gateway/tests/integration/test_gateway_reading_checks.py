@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from meterbot_contracts.readings import (
@@ -31,7 +32,7 @@ from meterbot_testing.resident import ResidentDriver, ResidentFactory
 from meterbot_testing.services import ServiceDouble
 
 from .gateway_harness import GatewayHarness
-from .gateway_steps import accepted_reading, add_meter, link
+from .gateway_steps import accepted_reading, add_meter, link, rejected
 
 pytestmark = pytest.mark.integration
 
@@ -109,15 +110,10 @@ async def test_rollover_yes_records_it_and_no_refuses_it_as_below_the_previous_v
     def below(c: ReadingSubmitted) -> ReadingRejected:
         assert isinstance(c, ReadingSubmittedV2)
         assert c.rollover == "no"
-        return ReadingRejected(
-            chat_id=c.chat_id,
-            account_number=c.account_number,
-            meter_id=c.meter_id,
-            raw_value=c.raw_value,
-            reason="below_previous",
-            previous_value=PREVIOUS,
-            min_allowed=PREVIOUS,
+        reading: ReadingRejected = rejected(
+            c, "below_previous", previous_value=PREVIOUS, min_allowed=PREVIOUS
         )
+        return reading
 
     refused = await services.serve(
         boris.tap(question, "Нет"), ReadingSubmittedV2, below, chat_id=boris.chat_id
@@ -125,19 +121,15 @@ async def test_rollover_yes_records_it_and_no_refuses_it_as_below_the_previous_v
     assert "Значение 15 меньше предыдущего (99990)" in (refused.text or "")
     assert f"Введите исправленное значение для прибора учета Холодная вода {meter}" in (refused.text or "")
 
-    def too_many(c: ReadingSubmitted) -> ReadingRejectedV2:  # the chat is still on the meter
-        return ReadingRejectedV2(
-            chat_id=c.chat_id,
-            account_number=c.account_number,
-            meter_id=c.meter_id,
-            raw_value=c.raw_value,
-            reason="too_many_digits",
-            previous_value=PREVIOUS,
-            min_allowed=PREVIOUS,
-            max_allowed=Decimal(99999),
-            digits=5,
-        )
-
+    too_many = partial(  # the chat is still on the meter
+        rejected,
+        reason="too_many_digits",
+        v2=True,
+        previous_value=PREVIOUS,
+        min_allowed=PREVIOUS,
+        max_allowed=Decimal(99999),
+        digits=5,
+    )
     refused = await services.serve(boris.say("100005"), ReadingSubmitted, too_many, chat_id=boris.chat_id)
     assert "не помещается на счетчике" in (refused.text or "")
     assert "не более 99999" in (refused.text or "")
@@ -208,15 +200,7 @@ async def test_a_replacement_mid_period_is_told_once_and_a_value_for_the_old_met
     )
     await services.redeliver(envelope, replaced)  # told once: the next message answers the value
 
-    def in_flight(c: ReadingSubmitted) -> ReadingRejectedV2:
-        return ReadingRejectedV2(
-            chat_id=c.chat_id,
-            account_number=c.account_number,
-            meter_id=c.meter_id,
-            raw_value=c.raw_value,
-            reason="meter_replaced",
-        )
-
+    in_flight = partial(rejected, reason="meter_replaced", v2=True)
     refused = await services.serve(dina.say("99995"), ReadingSubmitted, in_flight, chat_id=dina.chat_id)
     assert refused.text == (
         f"Прибор учета Холодная вода {old} заменен, показания по нему больше не принимаются."

@@ -9,6 +9,7 @@ import time
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from uuid import uuid4
 
 import pytest
@@ -19,7 +20,6 @@ from meterbot_contracts.readings import (
     MeterType,
     ReadingAccepted,
     ReadingReconciled,
-    ReadingRejected,
     ReadingSubmitted,
     ReadingWithdrawalRequested,
     ReadingWithdrawn,
@@ -30,7 +30,7 @@ from telegram_gateway.i18n import load_catalogue
 from telegram_gateway.replies import period_name
 
 from .gateway_harness import GatewayHarness
-from .gateway_steps import accepted_reading, add_meter, link, this_period
+from .gateway_steps import accepted_reading, add_meter, link, rejected, this_period
 
 pytestmark = pytest.mark.integration
 
@@ -85,16 +85,9 @@ async def test_after_a_mistyped_value_the_chat_stays_on_the_meter(
     meters = await boris.meters(account)
     assert sorted(meters.buttons) == sorted([[f"Холодная вода {cold}"], [f"Газ {gas}"]])
 
-    def below(c: ReadingSubmitted) -> ReadingRejected:
-        return ReadingRejected(
-            chat_id=c.chat_id,
-            account_number=c.account_number,
-            meter_id=c.meter_id,
-            raw_value=c.raw_value,
-            reason="below_previous",
-            previous_value=Decimal("250.550"),
-            min_allowed=Decimal(251),
-        )
+    below = partial(
+        rejected, reason="below_previous", previous_value=Decimal("250.550"), min_allowed=Decimal(251)
+    )
 
     await boris.tap(meters, f"Газ {gas}")
     refused = await services.serve(boris.say("250"), ReadingSubmitted, below, chat_id=boris.chat_id)
