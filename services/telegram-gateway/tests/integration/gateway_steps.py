@@ -90,11 +90,14 @@ def accepted_reading(
 def rejected(c: ReadingSubmitted, reason: str, *, v2: bool = False, **fields: Any) -> ReadingRejected:
     """readings refusing `c` for `reason` (a ReadingRejectedV2 with `v2`), with the reason's `fields`."""
     kind = ReadingRejectedV2 if v2 else ReadingRejected
-    return kind(
-        chat_id=c.chat_id,
-        account_number=c.account_number,
-        meter_id=c.meter_id,
-        raw_value=c.raw_value,
-        reason=reason,
-        **fields,
-    )
+    return kind(**answering(c), reason=reason, **fields)
+
+
+def answering(c: ReadingSubmitted) -> dict[str, Any]:
+    """What every answer of readings to `c` that is not an acceptance repeats of it."""
+    return {
+        "chat_id": c.chat_id,
+        "account_number": c.account_number,
+        "meter_id": c.meter_id,
+        "raw_value": c.raw_value,
+    }

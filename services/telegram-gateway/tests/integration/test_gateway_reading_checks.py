@@ -32,7 +32,7 @@ from meterbot_testing.resident import ResidentDriver, ResidentFactory
 from meterbot_testing.services import ServiceDouble
 
 from .gateway_harness import GatewayHarness
-from .gateway_steps import accepted_reading, add_meter, link, rejected
+from .gateway_steps import accepted_reading, add_meter, answering, link, rejected
 
 pytestmark = pytest.mark.integration
 
@@ -44,10 +44,7 @@ def asked(
 ) -> Callable[[ReadingSubmitted], ReadingConfirmationAsked]:
     def respond(c: ReadingSubmitted) -> ReadingConfirmationAsked:
         return ReadingConfirmationAsked(
-            chat_id=c.chat_id,
-            account_number=c.account_number,
-            meter_id=c.meter_id,
-            raw_value=c.raw_value,
+            **answering(c),
             check=check,
             value=Decimal(c.raw_value),
             previous_value=PREVIOUS,
