@@ -22,7 +22,7 @@ from meterbot_contracts import new_envelope
 from meterbot_contracts.accounts import AccountLinkRequested
 from meterbot_contracts.readings import ReadingSubmitted
 from meterbot_contracts.topics import ACCOUNTS_COMMANDS, READINGS_COMMANDS, READINGS_EVENTS
-from meterbot_platform.broker import ensure_topics, envelope_headers, send_all
+from meterbot_platform.broker import ensure_topics, send_all, send_one
 
 HEADER = "account_number,surname,address,meter_id,meter_type,serial_number,verified_until,last_value,last_value_date"
 SERVICE_ACCOUNT, SERVICE_CHAT = 600_000, 900_000_000  # account n: 600000+n, linked to chat 900000000+n
@@ -208,14 +208,7 @@ async def offer(  # noqa: PLR0917
         envelope = new_envelope(command, correlation_id=str(uuid4()))
         sent_at[str(envelope.message_id)] = time.perf_counter()
         answers.expected.add(str(envelope.message_id))
-        futures.append(
-            await producer.send(
-                READINGS_COMMANDS,
-                envelope.to_bytes(),
-                key=command.meter_id.encode(),
-                headers=envelope_headers(envelope),
-            )
-        )
+        futures.append(await send_one(producer, (READINGS_COMMANDS, command.meter_id, envelope)))
     await asyncio.gather(*futures)
     await answers.drained(drain_s)
     step.sent = count

@@ -36,7 +36,7 @@ from meterbot_contracts.topics import (
     READINGS_EVENTS,
 )
 from meterbot_localstack import LocalBroker
-from meterbot_platform.broker import ensure_topics, envelope_headers
+from meterbot_platform.broker import ensure_topics, send_one
 from meterbot_platform.eventstore_sql import HORIZON
 from meterbot_platform.runtime import Runtime
 from meterbot_platform.settings import KafkaSettings
@@ -47,7 +47,7 @@ from readings.main import SPEC, make_wire
 
 async def send(producer: AIOKafkaProducer, topic: str, message: Message, key: str) -> Envelope:
     envelope = new_envelope(message, correlation_id=f"probe-{uuid4()}")
-    await producer.send(topic, envelope.to_bytes(), key=key.encode(), headers=envelope_headers(envelope))
+    await send_one(producer, (topic, key, envelope))
     return envelope
 
 
@@ -132,12 +132,7 @@ async def offer(
         )
         envelope = new_envelope(command, correlation_id=f"probe-{uuid4()}")
         sent[envelope.correlation_id] = due  # open loop: timed from when it was due
-        await producer.send(
-            READINGS_COMMANDS,
-            envelope.to_bytes(),
-            key=f"pm{n}".encode(),
-            headers=envelope_headers(envelope),
-        )
+        await send_one(producer, (READINGS_COMMANDS, f"pm{n}", envelope))
     offered = total / (time.monotonic() - start)
     deadline = time.monotonic() + 60
     while sum(c in answers for c in sent) < total and time.monotonic() < deadline:

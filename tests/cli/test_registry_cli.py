@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from meterbot.commands import registry
+from meterbot.commands import publishing, registry
 from meterbot.registry_csv import REGISTRY_HEADER
 
 pytestmark = pytest.mark.unit
@@ -63,10 +63,10 @@ def test_kafka_settings_come_from_a_running_stack_unless_set(
             }
         )
     )
-    settings = registry.kafka_settings()
+    settings = publishing.kafka_settings()
     assert (settings.kafka_bootstrap, settings.kafka_idempotent) == ("127.0.0.1:19092", False)
     monkeypatch.setenv("METERBOT_KAFKA_BOOTSTRAP", "kafka:9092")
-    assert registry.kafka_settings().kafka_bootstrap == "kafka:9092"
+    assert publishing.kafka_settings().kafka_bootstrap == "kafka:9092"
 
 
 def test_the_progress_line_redraws_in_place_and_ends_the_line() -> None:

@@ -7,11 +7,8 @@ or the same record again, changes nothing. Exit codes as `meterbot registry impo
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import csv
 import sys
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,14 +16,18 @@ from typing import Any, TextIO
 
 from meterbot_contracts import new_envelope
 from meterbot_contracts.billing import BalanceRecord
-from meterbot_contracts.topics import BILLING_BALANCES_V1, dlq_topic
-from meterbot_platform.broker import ensure_topics, envelope_headers, make_producer
+from meterbot_contracts.topics import BILLING_BALANCES_V1
 from meterbot_platform.settings import KafkaSettings
 from pydantic import ValidationError
 
-from meterbot.commands import EXIT_NO_STACK, EXIT_OK, EXIT_USAGE
-from meterbot.commands import EXIT_REFUSED as EXIT_BAD_ROWS
-from meterbot.commands.registry import NoBroker, kafka_settings
+from meterbot.commands import EXIT_USAGE
+from meterbot.commands.publishing import (
+    ImportFailed,
+    import_command,
+    publish_envelopes,
+    publish_import,
+    read_text,
+)
 
 BALANCES_HEADER = ("account_number", "amount_due", "currency", "as_of", "due_date")
 
@@ -65,30 +66,11 @@ def parse_balances_csv(lines: Iterable[str]) -> BalancesParseResult:
 
 
 async def publish(records: Sequence[BalanceRecord], kafka: KafkaSettings, *, correlation_id: str) -> None:
-    if kafka.kafka_create_topics:
-        await ensure_topics(
-            kafka.kafka_bootstrap,
-            (BILLING_BALANCES_V1, dlq_topic(BILLING_BALANCES_V1)),
-            partitions=kafka.kafka_partitions,
-            replication_factor=kafka.kafka_replication_factor,
-        )
-    producer = make_producer(kafka, "meterbot-balances-import")
-    await producer.start()
-    try:
-        pending = []
-        for record in records:
-            envelope = new_envelope(record, correlation_id=correlation_id)
-            pending.append(
-                await producer.send(
-                    BILLING_BALANCES_V1,
-                    envelope.to_bytes(),
-                    key=record.account_number.encode(),
-                    headers=envelope_headers(envelope),
-                )
-            )
-        await asyncio.gather(*pending)
-    finally:
-        await producer.stop()
+    messages = (
+        (BILLING_BALANCES_V1, r.account_number, new_envelope(r, correlation_id=correlation_id))
+        for r in records
+    )
+    await publish_envelopes(kafka, BILLING_BALANCES_V1, messages, client_id="meterbot-balances-import")
 
 
 async def import_balances(
@@ -101,53 +83,33 @@ async def import_balances(
 ) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     try:
-        with path.open(newline="", encoding="utf-8") as file:
-            result = parse_balances_csv(file)
-    except UnicodeDecodeError as exc:
-        err.write(f"meterbot balances import: {path}: not UTF-8 text ({exc.reason} at byte {exc.start})\n")
-        return EXIT_USAGE
-    except OSError as exc:
-        err.write(f"meterbot balances import: {path}: {exc.strerror or exc}\n")
+        result = read_text(path, parse_balances_csv)
+    except ImportFailed as exc:
+        err.write(f"meterbot balances import: {exc}\n")
         return EXIT_USAGE
     for line, message in result.errors:
         out.write(f"line {line}: {message}\n")
-    if not dry_run and result.records:
-        run = f"balances-import-{uuid.uuid4()}"
-        try:
-            settings = kafka or kafka_settings()
-        except NoBroker as exc:
-            err.write(f"meterbot balances import: {exc}\n")
-            return EXIT_NO_STACK
-        try:
-            await publish(result.records, settings, correlation_id=run)
-        except Exception as exc:
-            err.write(
-                f"meterbot balances import: publishing to Kafka at {settings.kafka_bootstrap} failed "
-                f"({type(exc).__name__}: {exc}); is the stack running? start it with `meterbot up`\n"
-            )
-            return EXIT_NO_STACK
-        out.write(f"import {run}\n")
-    verb = "would publish" if dry_run else "published"
-    out.write(
-        f"{verb} {len(result.records)} balances to {BILLING_BALANCES_V1}; bad rows: {len(result.errors)}\n"
+    return await publish_import(
+        "balances import",
+        lambda settings, run: publish(result.records, settings, correlation_id=run),
+        kafka,
+        dry_run=dry_run,
+        records=len(result.records),
+        summary=f"{len(result.records)} balances to {BILLING_BALANCES_V1}; bad rows: {len(result.errors)}",
+        bad_rows=bool(result.errors),
+        out=out,
+        err=err,
     )
-    return EXIT_BAD_ROWS if result.errors else EXIT_OK
-
-
-def _run(args: argparse.Namespace) -> int:
-    return asyncio.run(import_balances(args.file, dry_run=args.dry_run))
 
 
 def register(subparsers: Any) -> None:
-    balances = subparsers.add_parser("balances", help="what accounts owe, from billing")
-    commands = balances.add_subparsers(dest="balances_command", required=True)
-    command = commands.add_parser(
-        "import",
+    import_command(
+        subparsers,
+        "balances",
+        group_help="what accounts owe, from billing",
         help="publish a balances CSV to meterbot.billing.balances.v1",
         description="Columns: account_number,amount_due,currency,as_of,due_date. Exit code 0: all rows "
         "good; 1: some rows bad (the good ones are published); 2: unreadable file; 3: no running stack "
         "or the broker unreachable.",
+        run=lambda file, dry_run: import_balances(file, dry_run=dry_run),
     )
-    command.add_argument("file", type=Path, help="the CSV file (UTF-8, header row)")
-    command.add_argument("--dry-run", action="store_true", help="check and report, publish nothing")
-    command.set_defaults(func=_run)

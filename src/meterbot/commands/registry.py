@@ -11,32 +11,28 @@ METERBOT_KAFKA_IDEMPOTENT say where to publish."""
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import sys
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from meterbot_contracts import new_envelope
 from meterbot_contracts.billing import RegistryRecord
-from meterbot_contracts.topics import BILLING_REGISTRY_V1, dlq_topic
-from meterbot_platform.broker import ensure_topics, running_producer, send_in_windows
+from meterbot_contracts.topics import BILLING_REGISTRY_V1
 from meterbot_platform.settings import KafkaSettings
 
-from meterbot import state
-from meterbot.commands import EXIT_NO_STACK, EXIT_OK, EXIT_USAGE, NO_STACK
-from meterbot.commands import EXIT_REFUSED as EXIT_BAD_ROWS
+from meterbot.commands import EXIT_USAGE
+from meterbot.commands.publishing import (
+    ImportFailed,
+    import_command,
+    publish_envelopes,
+    publish_import,
+    read_text,
+)
 from meterbot.registry_csv import RegistryParseResult, parse_registry_csv
 
 PROGRESS_FROM_BYTES = 1 << 20  # files this large get a progress line on a terminal
-IN_FLIGHT = 5000  # records sent before waiting for their acknowledgements
-
-
-class ImportFailed(Exception):
-    """The file failed us: exit code 2, with this message."""
 
 
 class Progress:
@@ -78,15 +74,12 @@ def read_registry(path: Path, *, progress: bool, err: TextIO) -> RegistryParseRe
     """Parse the file as it streams in (ImportFailed if it cannot be read or is not UTF-8)."""
     try:
         size = path.stat().st_size
-        bar = Progress(err, "reading", size, enabled=progress and size >= PROGRESS_FROM_BYTES, unit=" B")
-        with path.open(newline="", encoding="utf-8") as file:
-            result = parse_registry_csv(_counted(file, bar))
-        bar.finish()
-        return result
-    except UnicodeDecodeError as exc:
-        raise ImportFailed(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise ImportFailed(f"{path}: {exc.strerror or exc}") from None
+    bar = Progress(err, "reading", size, enabled=progress and size >= PROGRESS_FROM_BYTES, unit=" B")
+    result = read_text(path, lambda file: parse_registry_csv(_counted(file, bar)))
+    bar.finish()
+    return result
 
 
 def report(result: RegistryParseResult, out: TextIO) -> None:
@@ -97,43 +90,22 @@ def report(result: RegistryParseResult, out: TextIO) -> None:
         out.write(f"held back (not imported, a row of theirs is bad): {', '.join(result.held_back)}\n")
 
 
-class NoBroker(Exception):
-    """Nowhere to publish: no running stack and no METERBOT_KAFKA_BOOTSTRAP."""
-
-
-def kafka_settings() -> KafkaSettings:
-    """Explicit METERBOT_KAFKA_* settings win, then a running `meterbot up` stack."""
-    env = state.settings_env()
-    if "METERBOT_KAFKA_BOOTSTRAP" not in env:
-        raise NoBroker(f"{NO_STACK} (or set METERBOT_KAFKA_BOOTSTRAP)")
-    fields: dict[str, Any] = {
-        name.removeprefix("METERBOT_").lower(): value
-        for name, value in env.items()
-        if name.startswith("METERBOT_KAFKA_")
-    }
-    return KafkaSettings(**fields)
-
-
 async def publish(
     records: Sequence[RegistryRecord], kafka: KafkaSettings, *, correlation_id: str, progress: Progress
 ) -> None:
     """Each record as an envelope keyed by account number; returns once the broker acknowledged all.
-    One correlation id names the whole import run. The platform's bulk producer: FastStream's
-    per-message path tripled the time of a 35,000-record import."""
-    if kafka.kafka_create_topics:
-        topics = (BILLING_REGISTRY_V1, dlq_topic(BILLING_REGISTRY_V1))
-        await ensure_topics(
-            kafka.kafka_bootstrap,
-            topics,
-            partitions=kafka.kafka_partitions,
-            replication_factor=kafka.kafka_replication_factor,
-        )
+    One correlation id names the whole import run."""
     messages = (
         (BILLING_REGISTRY_V1, r.account_number, new_envelope(r, correlation_id=correlation_id))
         for r in records
     )
-    async with running_producer(kafka, "meterbot-registry-import") as producer:
-        await send_in_windows(producer, messages, window=IN_FLIGHT, acknowledged=progress.advance)
+    await publish_envelopes(
+        kafka,
+        BILLING_REGISTRY_V1,
+        messages,
+        client_id="meterbot-registry-import",
+        acknowledged=progress.advance,
+    )
     progress.finish()
 
 
@@ -158,51 +130,35 @@ async def import_registry(
     report(result, out)
     records = result.records
     meters = sum(len(r.meters) for r in records)
-    if not dry_run and records:
-        run = f"registry-import-{uuid.uuid4()}"
-        bar = Progress(err, "publishing", len(records), enabled=show and len(records) >= 1000)
-        try:
-            settings = kafka or kafka_settings()
-        except NoBroker as exc:
-            err.write(f"meterbot registry import: {exc}\n")
-            return EXIT_NO_STACK
-        try:
-            await publish(records, settings, correlation_id=run, progress=bar)
-        except Exception as exc:
-            err.write(
-                f"meterbot registry import: publishing to Kafka at {settings.kafka_bootstrap} failed "
-                f"({type(exc).__name__}: {exc}); is the stack running? start it with `meterbot up`\n"
-            )
-            return EXIT_NO_STACK
-        out.write(f"import {run}\n")
-    verb = "would publish" if dry_run else "published"
-    out.write(
-        f"{verb} {_count(len(records), 'account')} with {_count(meters, 'meter')} to {BILLING_REGISTRY_V1}; "
-        f"bad rows: {len(result.errors)}, accounts held back: {len(result.held_back)}\n"
+    bar = Progress(err, "publishing", len(records), enabled=show and len(records) >= 1000)
+    return await publish_import(
+        "registry import",
+        lambda settings, run: publish(records, settings, correlation_id=run, progress=bar),
+        kafka,
+        dry_run=dry_run,
+        records=len(records),
+        summary=f"{_count(len(records), 'account')} with {_count(meters, 'meter')} to {BILLING_REGISTRY_V1}; "
+        f"bad rows: {len(result.errors)}, accounts held back: {len(result.held_back)}",
+        bad_rows=bool(result.errors),
+        out=out,
+        err=err,
     )
-    return EXIT_BAD_ROWS if result.errors else EXIT_OK
 
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _run(args: argparse.Namespace) -> int:
-    return asyncio.run(import_registry(args.file, dry_run=args.dry_run))
-
-
 def register(subparsers: Any) -> None:
     """Add `registry import FILE [--dry-run]` to the `meterbot` command."""
-    registry = subparsers.add_parser("registry", help="the billing registry (accounts and meters)")
-    commands = registry.add_subparsers(dest="registry_command", required=True)
-    command = commands.add_parser(
-        "import",
+    import_command(
+        subparsers,
+        "registry",
+        group_help="the billing registry (accounts and meters)",
         help="publish a registry CSV to meterbot.billing.registry.v1",
         description="Columns: account_number,surname,address,meter_id,meter_type,serial_number,"
         "verified_until,last_value,last_value_date. Exit code 0: all rows good; 1: some rows bad "
         "(the good accounts are published); 2: usage error or unreadable file; 3: no running stack "
         "or the broker unreachable.",
+        run=lambda file, dry_run: import_registry(file, dry_run=dry_run),
     )
-    command.add_argument("file", type=Path, help="the CSV file (UTF-8, header row)")
-    command.add_argument("--dry-run", action="store_true", help="check and report, publish nothing")
-    command.set_defaults(func=_run)

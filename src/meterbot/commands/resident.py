@@ -30,7 +30,7 @@ from meterbot_platform.settings import KafkaSettings, PostgresSettings
 
 from meterbot import state
 from meterbot.commands import nested_command
-from meterbot.commands.registry import kafka_settings
+from meterbot.commands.publishing import kafka_settings
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_ERROR = 0, 1, 2
 

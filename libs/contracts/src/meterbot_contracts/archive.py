@@ -67,21 +67,19 @@ class RemoveValue:
 ArchiveChange = PutValue | RemoveValue
 
 
+def _reading(
+    event: ReadingAccepted | ReadingReconciled, value: Decimal, reading_id: UUID, at: datetime
+) -> PutValue:
+    """The reading `reading_id` as its month's value."""
+    return PutValue(
+        event.meter_id, event.account_number, event.meter_type, event.period, "reading", value, reading_id, at
+    )
+
+
 def archive_changes(event: Message) -> list[ArchiveChange]:
     """What `event` changes in a meter's archive (nothing for the events it does not read)."""
     if isinstance(event, ReadingAccepted):
-        return [
-            PutValue(
-                event.meter_id,
-                event.account_number,
-                event.meter_type,
-                event.period,
-                "reading",
-                event.value,
-                event.reading_id,
-                event.submitted_at,
-            )
-        ]
+        return [_reading(event, event.value, event.reading_id, event.submitted_at)]
     if isinstance(event, ReadingWithdrawn):
         return [RemoveValue(event.meter_id, event.period, "reading", event.reading_id)]
     if isinstance(event, ReadingReconciled):
@@ -92,16 +90,7 @@ def archive_changes(event: Message) -> list[ArchiveChange]:
             and event.counted_submitted_at is not None
         ):
             changes.append(
-                PutValue(
-                    event.meter_id,
-                    event.account_number,
-                    event.meter_type,
-                    event.period,
-                    "reading",
-                    event.counted_value,
-                    event.counted_reading_id,
-                    event.counted_submitted_at,
-                )
+                _reading(event, event.counted_value, event.counted_reading_id, event.counted_submitted_at)
             )
         return changes
     if (

@@ -139,16 +139,19 @@ def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
 Outgoing = tuple[str, str, Envelope]
 
 
+async def send_one(producer: AIOKafkaProducer, message: Outgoing) -> asyncio.Future[Any]:
+    """Queue one envelope, keyed, with its headers; the future is done once the broker acknowledged it."""
+    topic, key, envelope = message
+    queued: asyncio.Future[Any] = await producer.send(
+        topic, envelope.to_bytes(), key=key.encode(), headers=envelope_headers(envelope)
+    )
+    return queued
+
+
 async def send_all(producer: AIOKafkaProducer, messages: Iterable[Outgoing]) -> int:
     """Queue every message (per-partition order kept), then wait until the broker acknowledged all
     of them; the first failure is raised. Returns how many were sent."""
-    pending: list[asyncio.Future[Any]] = []
-    for topic, key, envelope in messages:
-        pending.append(
-            await producer.send(
-                topic, envelope.to_bytes(), key=key.encode(), headers=envelope_headers(envelope)
-            )
-        )
+    pending = [await send_one(producer, message) for message in messages]
     await asyncio.gather(*pending)
     return len(pending)
 

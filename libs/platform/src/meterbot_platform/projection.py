@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
 from typing import Protocol
 
 import asyncpg
+from meterbot_contracts import Message
+from meterbot_contracts.all import default_registry
 
 from meterbot_platform import checkpoints, lag
 from meterbot_platform.eventstore import EventStore, RecordedEvent
@@ -26,6 +29,14 @@ class Projection(Protocol):
 
     async def clear(self, conn: asyncpg.Connection) -> None:
         """Empty the view, before a rebuild."""
+
+
+def message_of(event: RecordedEvent, types: Collection[str]) -> Message | None:
+    """The event as its contract message when its type is one of `types` (those a projection keeps);
+    None for the others, which are not parsed at all."""
+    if event.type not in types:
+        return None
+    return default_registry.parse_data(event.type, event.version, event.data)
 
 
 class ProjectionRunner:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import asyncpg
 from meterbot_contracts.accounts import AccountLinked, AccountRegistered, AccountUnlinked
-from meterbot_contracts.all import default_registry
 from meterbot_platform.eventstore import RecordedEvent
-from meterbot_platform.projection import Projection
+from meterbot_platform.projection import Projection, message_of
 
 _TYPES = {AccountLinked.TYPE, AccountUnlinked.TYPE, AccountRegistered.TYPE}
 
@@ -19,9 +18,9 @@ class ChatAccounts:
     name = "chat_accounts"
 
     async def apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
-        if event.type not in _TYPES:
+        message = message_of(event, _TYPES)
+        if message is None:
             return
-        message = default_registry.parse_data(event.type, event.version, event.data)
         if isinstance(message, AccountLinked):
             # linked again (the right pair typed twice): keep the first linked_at
             await conn.execute(

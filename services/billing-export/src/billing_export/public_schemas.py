@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -60,67 +61,69 @@ VALUE_BY_STATUS = [
 ]
 
 
-def billing_reading_schema() -> dict[str, Any]:
-    schema = envelope_of(BillingReading).model_json_schema(mode="serialization")
+@dataclass(frozen=True)
+class PublicSchema:
+    """One published file: the envelope of `message`, as `mode` reads it (serialization: what we send;
+    validation: what we accept), with `extra` for what the model cannot say."""
+
+    file: str
+    message: type[Message]
+    mode: Literal["validation", "serialization"]
+    title: str
+    description: str
+    extra: Callable[[dict[str, Any]], None] = lambda schema: None
+
+    def generate(self) -> dict[str, Any]:
+        schema = envelope_of(self.message).model_json_schema(mode=self.mode)
+        self.extra(schema)
+        return _finish(schema, file=self.file, title=self.title, description=self.description)
+
+
+def _value_by_status(schema: dict[str, Any]) -> None:
     schema["$defs"]["BillingReading"]["allOf"] = VALUE_BY_STATUS
-    return _finish(
-        schema,
-        file="billing-reading.v1.json",
-        title="BillingReading v1",
-        description=(
-            f"A message on {BILLING_READINGS_V1} (key: account number): one accepted reading of a meter for "
-            "a billing period, or the withdrawal of the reading that counted (status withdrawn, value null). "
-            "The latest message per (period, meter_id) is the reading that counts; a replacement names the "
-            "reading it replaces. Delivered at least once: deduplicate by message_id."
-        ),
-    )
 
 
-def registry_record_schema() -> dict[str, Any]:
-    return _finish(
-        envelope_of(RegistryRecord).model_json_schema(mode="validation"),
-        file="registry-record.v1.json",
-        title="RegistryRecord v1",
-        description=(
-            f"A message on {BILLING_REGISTRY_V1} (key: account number): one account with ALL its meters as "
-            "billing knows it. A meter the account had that a newer record no longer lists is closed. "
-            "Sending the same content again changes nothing."
-        ),
-    )
-
-
-def registry_record_v2_schema() -> dict[str, Any]:
-    return _finish(
-        envelope_of(RegistryRecordV2).model_json_schema(mode="validation"),
-        file="registry-record.v2.json",
-        title="RegistryRecord v2",
-        description=(
-            f"A message on {BILLING_REGISTRY_V1} with envelope version 2: RegistryRecord v1 whose meters may "
-            "also say the counter's integer and fraction digits, the meter it replaces and the new meter's "
-            "initial value, and the people registered in the apartment (null: not given). v1 stays accepted."
-        ),
-    )
-
-
-def balance_record_schema() -> dict[str, Any]:
-    return _finish(
-        envelope_of(BalanceRecord).model_json_schema(mode="validation"),
-        file="balance-record.v1.json",
-        title="BalanceRecord v1",
-        description=(
-            f"A message on {BILLING_BALANCES_V1} (key: account number): what the account owes as of a day "
-            "(amount_due negative: paid in advance). A record with an older as_of than one already sent "
-            "for the account changes nothing; the same record again changes nothing."
-        ),
-    )
-
-
-SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
-    "billing-reading.v1.json": billing_reading_schema,
-    "registry-record.v1.json": registry_record_schema,
-    "registry-record.v2.json": registry_record_v2_schema,
-    "balance-record.v1.json": balance_record_schema,
-}
+PUBLIC_SCHEMAS = (
+    PublicSchema(
+        "billing-reading.v1.json",
+        BillingReading,
+        "serialization",
+        "BillingReading v1",
+        f"A message on {BILLING_READINGS_V1} (key: account number): one accepted reading of a meter for "
+        "a billing period, or the withdrawal of the reading that counted (status withdrawn, value null). "
+        "The latest message per (period, meter_id) is the reading that counts; a replacement names the "
+        "reading it replaces. Delivered at least once: deduplicate by message_id.",
+        extra=_value_by_status,
+    ),
+    PublicSchema(
+        "registry-record.v1.json",
+        RegistryRecord,
+        "validation",
+        "RegistryRecord v1",
+        f"A message on {BILLING_REGISTRY_V1} (key: account number): one account with ALL its meters as "
+        "billing knows it. A meter the account had that a newer record no longer lists is closed. "
+        "Sending the same content again changes nothing.",
+    ),
+    PublicSchema(
+        "registry-record.v2.json",
+        RegistryRecordV2,
+        "validation",
+        "RegistryRecord v2",
+        f"A message on {BILLING_REGISTRY_V1} with envelope version 2: RegistryRecord v1 whose meters may "
+        "also say the counter's integer and fraction digits, the meter it replaces and the new meter's "
+        "initial value, and the people registered in the apartment (null: not given). v1 stays accepted.",
+    ),
+    PublicSchema(
+        "balance-record.v1.json",
+        BalanceRecord,
+        "validation",
+        "BalanceRecord v1",
+        f"A message on {BILLING_BALANCES_V1} (key: account number): what the account owes as of a day "
+        "(amount_due negative: paid in advance). A record with an older as_of than one already sent "
+        "for the account changes nothing; the same record again changes nothing.",
+    ),
+)
+SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {s.file: s.generate for s in PUBLIC_SCHEMAS}
 
 
 def render(schema: dict[str, Any]) -> str:

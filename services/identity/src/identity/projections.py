@@ -7,10 +7,9 @@ rebuildable from zero (ProjectionRunner.rebuild).
 from __future__ import annotations
 
 import asyncpg
-from meterbot_contracts.all import default_registry
 from meterbot_contracts.identity import ResidentErased, ResidentLanguageChanged, ResidentRegistered
 from meterbot_platform.eventstore import RecordedEvent
-from meterbot_platform.projection import Projection
+from meterbot_platform.projection import Projection, message_of
 
 _TYPES = {ResidentRegistered.TYPE, ResidentLanguageChanged.TYPE, ResidentErased.TYPE}
 
@@ -19,9 +18,9 @@ class Residents:
     name = "residents"
 
     async def apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
-        if event.type not in _TYPES:
+        message = message_of(event, _TYPES)
+        if message is None:
             return
-        message = default_registry.parse_data(event.type, event.version, event.data)
         at = event.occurred_at
         if isinstance(message, ResidentRegistered):
             await conn.execute(

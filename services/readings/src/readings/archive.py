@@ -14,68 +14,28 @@ the reference one, for operators and other services: GET /accounts/{account}/arc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import asyncpg
 from aiohttp import web
-from meterbot_contracts.all import default_registry
-from meterbot_contracts.archive import (
-    ArchiveChange,
-    MonthConsumption,
-    PutValue,
-    RemoveValue,
-    archive_changes,
-    consumption,
-    month_values,
-)
+from meterbot_contracts.archive import MonthConsumption, archive_changes, consumption, month_values
 from meterbot_contracts.readings import MeterType
+from meterbot_platform.archive_table import ArchiveTable
 from meterbot_platform.eventstore import RecordedEvent
+from meterbot_platform.projection import message_of
 from pydantic import BaseModel, ConfigDict
 
 _ARCHIVE_TYPES = {"MeterRegistered", "ReadingAccepted", "ReadingWithdrawn", "ReadingReconciled"}
 
-_PUT = """
-    INSERT INTO meter_archive (meter_id, period, source, account_number, meter_type, value, reading_id,
-                               recorded_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-    ON CONFLICT (meter_id, period, source) DO UPDATE SET
-        account_number = excluded.account_number, meter_type = excluded.meter_type,
-        value = excluded.value, reading_id = excluded.reading_id, recorded_at = excluded.recorded_at
-    WHERE NOT $9 OR excluded.recorded_at >= meter_archive.recorded_at
-"""
-_REMOVE = """
-    DELETE FROM meter_archive WHERE meter_id = $1 AND period = $2 AND source = $3
-        AND ($4::uuid IS NULL OR reading_id = $4)
-"""
-
-
-async def apply_changes(conn: asyncpg.Connection, changes: Sequence[ArchiveChange]) -> None:
-    for change in changes:
-        if isinstance(change, PutValue):
-            await conn.execute(
-                _PUT,
-                change.meter_id,
-                change.period,
-                change.source,
-                change.account_number,
-                change.meter_type.value,
-                change.value,
-                change.reading_id,
-                change.recorded_at,
-                change.only_if_newer,
-            )
-        elif isinstance(change, RemoveValue):
-            await conn.execute(_REMOVE, change.meter_id, change.period, change.source, change.reading_id)
+_TABLE = ArchiveTable("meter_archive")
 
 
 class MeterArchive:
     name = "meter_archive"
 
     async def apply(self, conn: asyncpg.Connection, event: RecordedEvent) -> None:
-        if event.type not in _ARCHIVE_TYPES:
+        message = message_of(event, _ARCHIVE_TYPES)
+        if message is None:
             return
-        message = default_registry.parse_data(event.type, event.version, event.data)
-        await apply_changes(conn, archive_changes(message))
+        await _TABLE.apply(conn, archive_changes(message))
 
     async def clear(self, conn: asyncpg.Connection) -> None:
         await conn.execute("TRUNCATE meter_archive")

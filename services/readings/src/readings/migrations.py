@@ -10,6 +10,7 @@ Read side (projections of the meter streams, rebuildable):
 
 from __future__ import annotations
 
+from meterbot_platform.archive_table import create_archive_table
 from meterbot_platform.migrations import Migration
 
 MIGRATIONS = (
@@ -75,21 +76,8 @@ MIGRATIONS = (
     ),
     Migration(
         "readings/archive_001_meter_archive",
-        """
-        -- the archive (readings.archive): one value per meter, month and source (a reading of ours,
-        -- the registry's last_value); rebuildable from the meter streams
-        CREATE TABLE meter_archive (
-            meter_id        text NOT NULL,
-            period          text NOT NULL,
-            source          text NOT NULL CHECK (source IN ('reading', 'registry')),
-            account_number  text NOT NULL,
-            meter_type      text NOT NULL,
-            value           numeric NOT NULL,
-            reading_id      uuid,
-            recorded_at     timestamptz NOT NULL,
-            PRIMARY KEY (meter_id, period, source)
-        );
-        CREATE INDEX meter_archive_account ON meter_archive (account_number, meter_id, period);
-        """,
+        # the archive (readings.archive): one value per meter, month and source (a reading of ours,
+        # the registry's last_value); rebuildable from the meter streams
+        create_archive_table("meter_archive"),
     ),
 )

@@ -9,10 +9,9 @@ rebuildable from zero (ProjectionRunner.rebuild).
 from __future__ import annotations
 
 import asyncpg
-from meterbot_contracts.all import default_registry
 from meterbot_contracts.readings import ReadingAccepted, ReadingReconciled, ReadingWithdrawn
 from meterbot_platform.eventstore import RecordedEvent
-from meterbot_platform.projection import Projection
+from meterbot_platform.projection import Projection, message_of
 
 _READING_TYPES = {ReadingAccepted.TYPE, ReadingWithdrawn.TYPE, ReadingReconciled.TYPE}
 ReadingEvent = ReadingAccepted | ReadingWithdrawn | ReadingReconciled
@@ -29,10 +28,8 @@ _UPSERT_PERIOD_READING = """
 
 
 def _reading_event(event: RecordedEvent) -> ReadingEvent | None:
-    if event.type not in _READING_TYPES:
-        return None
-    message = default_registry.parse_data(event.type, event.version, event.data)
-    assert isinstance(message, ReadingEvent)
+    message = message_of(event, _READING_TYPES)
+    assert message is None or isinstance(message, ReadingEvent)
     return message
 
 

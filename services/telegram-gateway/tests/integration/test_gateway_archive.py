@@ -14,7 +14,7 @@ from uuid import uuid4
 
 import pytest
 from meterbot_contracts.readings import MeterType, ReadingAccepted, ReadingWithdrawn
-from meterbot_testing.resident import ResidentFactory
+from meterbot_testing.resident import ResidentDriver, ResidentFactory
 from meterbot_testing.services import ServiceDouble
 from PIL import Image
 from telegram_gateway.archive_view import chart_window
@@ -77,15 +77,36 @@ async def history(
     await gateway.wait_for("SELECT count(*) = 2 FROM rm_archive WHERE meter_id = $1", power)
 
 
-async def test_archive_by_year_with_consumption_and_the_chart_as_a_photo(
-    gateway: GatewayHarness, services: ServiceDouble, new_resident: ResidentFactory
-) -> None:
+async def with_cold_and_power(
+    gateway: GatewayHarness,
+    services: ServiceDouble,
+    new_resident: ResidentFactory,
+    *,
+    power_verified_until: date = date(2031, 1, 1),
+) -> tuple[ResidentDriver, str, str, str]:
+    """A registered resident linked to an account with a cold water meter and an electricity meter
+    without a registry value: (resident, account, cold, power)."""
     resident = new_resident()
     await resident.register()
     account, cold, power = str(uuid.uuid4().int)[:9], f"C{uuid.uuid4().hex[:6]}", f"E{uuid.uuid4().hex[:6]}"
     await add_meter(gateway, services, account, cold, meter_type=COLD)
-    await add_meter(gateway, services, account, power, meter_type=POWER, last_value=None)
+    await add_meter(
+        gateway,
+        services,
+        account,
+        power,
+        meter_type=POWER,
+        last_value=None,
+        verified_until=power_verified_until,
+    )
     await link(resident, services, account)
+    return resident, account, cold, power
+
+
+async def test_archive_by_year_with_consumption_and_the_chart_as_a_photo(
+    gateway: GatewayHarness, services: ServiceDouble, new_resident: ResidentFactory
+) -> None:
+    resident, account, cold, power = await with_cold_and_power(gateway, services, new_resident)
     await history(gateway, services, account, cold, power)
     t = resident.t
 
@@ -135,14 +156,9 @@ async def test_archive_by_year_with_consumption_and_the_chart_as_a_photo(
 async def test_meter_information_with_verification_and_the_last_accepted_value(
     gateway: GatewayHarness, services: ServiceDouble, new_resident: ResidentFactory
 ) -> None:
-    resident = new_resident()
-    await resident.register()
-    account, cold, power = str(uuid.uuid4().int)[:9], f"C{uuid.uuid4().hex[:6]}", f"E{uuid.uuid4().hex[:6]}"
-    await add_meter(gateway, services, account, cold, meter_type=COLD)
-    await add_meter(
-        gateway, services, account, power, meter_type=POWER, last_value=None, verified_until=date(2024, 6, 30)
+    resident, account, cold, power = await with_cold_and_power(
+        gateway, services, new_resident, power_verified_until=date(2024, 6, 30)
     )
-    await link(resident, services, account)
     last = accepted(account, cold, COLD, "2026-05", "290")
     await services.publish(last)
     await gateway.wait_for("SELECT true FROM rm_archive WHERE reading_id = $1", last.reading_id)

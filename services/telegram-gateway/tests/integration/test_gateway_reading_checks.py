@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from decimal import Decimal
-from uuid import uuid4
-from zoneinfo import ZoneInfo
+from functools import partial
 
 import pytest
-from meterbot_contracts.period import period_of
 from meterbot_contracts.readings import (
     ConfirmationCheck,
     DayNightReadingSubmitted,
     MeterRegisteredV2,
     MeterReplaced,
     MeterType,
-    ReadingAcceptedV2,
+    ReadingAccepted,
     ReadingConfirmationAsked,
     ReadingRejected,
     ReadingRejectedV2,
@@ -35,7 +32,7 @@ from meterbot_testing.resident import ResidentDriver, ResidentFactory
 from meterbot_testing.services import ServiceDouble
 
 from .gateway_harness import GatewayHarness
-from .gateway_steps import add_meter, link
+from .gateway_steps import accepted_reading, add_meter, answering, link, rejected
 
 pytestmark = pytest.mark.integration
 
@@ -47,10 +44,7 @@ def asked(
 ) -> Callable[[ReadingSubmitted], ReadingConfirmationAsked]:
     def respond(c: ReadingSubmitted) -> ReadingConfirmationAsked:
         return ReadingConfirmationAsked(
-            chat_id=c.chat_id,
-            account_number=c.account_number,
-            meter_id=c.meter_id,
-            raw_value=c.raw_value,
+            **answering(c),
             check=check,
             value=Decimal(c.raw_value),
             previous_value=PREVIOUS,
@@ -62,22 +56,16 @@ def asked(
     return respond
 
 
-def accepted(c: ReadingSubmitted) -> ReadingAcceptedV2:
+def accepted(c: ReadingSubmitted) -> ReadingAccepted:
     assert isinstance(c, ReadingSubmittedV2)
-    return ReadingAcceptedV2(
-        reading_id=uuid4(),
-        chat_id=c.chat_id,
-        account_number=c.account_number,
-        meter_id=c.meter_id,
-        meter_type=MeterType.COLD_WATER,
-        value=Decimal(c.raw_value),
+    reading: ReadingAccepted = accepted_reading(
+        c,
         previous_value=PREVIOUS,
-        period=period_of(datetime.now(UTC), ZoneInfo("Europe/Moscow")),
-        submitted_at=datetime.now(UTC),
         rollover=c.rollover == "yes",
         consumption=Decimal(25),
         confirmed_after_warning=c.anomaly_confirmed,
     )
+    return reading
 
 
 async def at_prompt(
@@ -119,15 +107,10 @@ async def test_rollover_yes_records_it_and_no_refuses_it_as_below_the_previous_v
     def below(c: ReadingSubmitted) -> ReadingRejected:
         assert isinstance(c, ReadingSubmittedV2)
         assert c.rollover == "no"
-        return ReadingRejected(
-            chat_id=c.chat_id,
-            account_number=c.account_number,
-            meter_id=c.meter_id,
-            raw_value=c.raw_value,
-            reason="below_previous",
-            previous_value=PREVIOUS,
-            min_allowed=PREVIOUS,
+        reading: ReadingRejected = rejected(
+            c, "below_previous", previous_value=PREVIOUS, min_allowed=PREVIOUS
         )
+        return reading
 
     refused = await services.serve(
         boris.tap(question, "Нет"), ReadingSubmittedV2, below, chat_id=boris.chat_id
@@ -135,19 +118,15 @@ async def test_rollover_yes_records_it_and_no_refuses_it_as_below_the_previous_v
     assert "Значение 15 меньше предыдущего (99990)" in (refused.text or "")
     assert f"Введите исправленное значение для прибора учета Холодная вода {meter}" in (refused.text or "")
 
-    def too_many(c: ReadingSubmitted) -> ReadingRejectedV2:  # the chat is still on the meter
-        return ReadingRejectedV2(
-            chat_id=c.chat_id,
-            account_number=c.account_number,
-            meter_id=c.meter_id,
-            raw_value=c.raw_value,
-            reason="too_many_digits",
-            previous_value=PREVIOUS,
-            min_allowed=PREVIOUS,
-            max_allowed=Decimal(99999),
-            digits=5,
-        )
-
+    too_many = partial(  # the chat is still on the meter
+        rejected,
+        reason="too_many_digits",
+        v2=True,
+        previous_value=PREVIOUS,
+        min_allowed=PREVIOUS,
+        max_allowed=Decimal(99999),
+        digits=5,
+    )
     refused = await services.serve(boris.say("100005"), ReadingSubmitted, too_many, chat_id=boris.chat_id)
     assert "не помещается на счетчике" in (refused.text or "")
     assert "не более 99999" in (refused.text or "")
@@ -218,15 +197,7 @@ async def test_a_replacement_mid_period_is_told_once_and_a_value_for_the_old_met
     )
     await services.redeliver(envelope, replaced)  # told once: the next message answers the value
 
-    def in_flight(c: ReadingSubmitted) -> ReadingRejectedV2:
-        return ReadingRejectedV2(
-            chat_id=c.chat_id,
-            account_number=c.account_number,
-            meter_id=c.meter_id,
-            raw_value=c.raw_value,
-            reason="meter_replaced",
-        )
-
+    in_flight = partial(rejected, reason="meter_replaced", v2=True)
     refused = await services.serve(dina.say("99995"), ReadingSubmitted, in_flight, chat_id=dina.chat_id)
     assert refused.text == (
         f"Прибор учета Холодная вода {old} заменен, показания по нему больше не принимаются."
@@ -295,7 +266,7 @@ async def test_day_and_night_are_asked_in_turn_and_one_refused_keeps_neither(
         == 0
     )
 
-    def both(c: ReadingSubmitted) -> list[ReadingAcceptedV2]:
+    def both(c: ReadingSubmitted) -> list[ReadingAccepted]:
         assert isinstance(c, DayNightReadingSubmitted)
         return [
             accepted(

@@ -9,19 +9,17 @@ import time
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from uuid import uuid4
-from zoneinfo import ZoneInfo
 
 import pytest
 from meterbot_contracts.billing import PeriodClosed
-from meterbot_contracts.period import period_of
 from meterbot_contracts.readings import (
     MeterClosed,
     MeterRegistered,
     MeterType,
     ReadingAccepted,
     ReadingReconciled,
-    ReadingRejected,
     ReadingSubmitted,
     ReadingWithdrawalRequested,
     ReadingWithdrawn,
@@ -32,7 +30,7 @@ from telegram_gateway.i18n import load_catalogue
 from telegram_gateway.replies import period_name
 
 from .gateway_harness import GatewayHarness
-from .gateway_steps import add_meter, link
+from .gateway_steps import accepted_reading, add_meter, link, rejected, this_period
 
 pytestmark = pytest.mark.integration
 
@@ -41,26 +39,8 @@ def uid() -> str:
     return uuid.uuid4().hex[:8]
 
 
-def this_period() -> str:
-    return period_of(datetime.now(UTC), ZoneInfo("Europe/Moscow"))
-
-
 def period_label() -> str:
     return period_name(load_catalogue().texts("ru"), this_period())
-
-
-def accepted(c: ReadingSubmitted, period: str | None = None) -> ReadingAccepted:
-    return ReadingAccepted(
-        reading_id=uuid4(),
-        chat_id=c.chat_id,
-        account_number=c.account_number,
-        meter_id=c.meter_id,
-        meter_type=MeterType.COLD_WATER,
-        value=Decimal(c.raw_value),
-        previous_value=None,
-        period=period or this_period(),
-        submitted_at=datetime.now(UTC),
-    )
 
 
 async def resident_with_meters(
@@ -87,7 +67,7 @@ async def test_one_meter_still_gets_its_button_and_the_reading_is_saved(
     assert meters.buttons == [[f"Холодная вода {meter}"]]
     prompt = await anna.tap(meters, f"Холодная вода {meter}")
     assert prompt.text == f"Введите значение для прибора учета Холодная вода {meter} (250.550)"
-    saved = await services.serve(anna.say(" 251 "), ReadingSubmitted, accepted, chat_id=anna.chat_id)
+    saved = await services.serve(anna.say(" 251 "), ReadingSubmitted, accepted_reading, chat_id=anna.chat_id)
     assert saved.text == "Информация сохранена"
     [submitted] = services.commands(ReadingSubmitted, chat_id=anna.chat_id)
     assert submitted == ReadingSubmitted(
@@ -105,16 +85,9 @@ async def test_after_a_mistyped_value_the_chat_stays_on_the_meter(
     meters = await boris.meters(account)
     assert sorted(meters.buttons) == sorted([[f"Холодная вода {cold}"], [f"Газ {gas}"]])
 
-    def below(c: ReadingSubmitted) -> ReadingRejected:
-        return ReadingRejected(
-            chat_id=c.chat_id,
-            account_number=c.account_number,
-            meter_id=c.meter_id,
-            raw_value=c.raw_value,
-            reason="below_previous",
-            previous_value=Decimal("250.550"),
-            min_allowed=Decimal(251),
-        )
+    below = partial(
+        rejected, reason="below_previous", previous_value=Decimal("250.550"), min_allowed=Decimal(251)
+    )
 
     await boris.tap(meters, f"Газ {gas}")
     refused = await services.serve(boris.say("250"), ReadingSubmitted, below, chat_id=boris.chat_id)
@@ -125,7 +98,7 @@ async def test_after_a_mistyped_value_the_chat_stays_on_the_meter(
     assert refused.buttons == []
     await boris.resident.send_sticker()
     assert "целым числом" in ((await boris.next()).text or "")  # non-text: still waiting for the value
-    saved = await services.serve(boris.say("251"), ReadingSubmitted, accepted, chat_id=boris.chat_id)
+    saved = await services.serve(boris.say("251"), ReadingSubmitted, accepted_reading, chat_id=boris.chat_id)
     assert saved.text == "Информация сохранена"
     assert [c.meter_id for c in services.commands(ReadingSubmitted, chat_id=boris.chat_id)] == [gas, gas]
     offer = await boris.next()  # two meters: the buttons come back for the next one
@@ -149,7 +122,7 @@ async def test_this_period_view_replacement_and_withdrawal(
         meters = await vera.meters(account)
         await vera.tap(meters, f"Горячая вода {meter}")
         assert (
-            await services.serve(vera.say(value), ReadingSubmitted, accepted, chat_id=vera.chat_id)
+            await services.serve(vera.say(value), ReadingSubmitted, accepted_reading, chat_id=vera.chat_id)
         ).text == ("Информация сохранена")
     actions = await vera.choose_account(account)
     view = await vera.tap(actions, "Посмотреть переданные показания")
@@ -243,7 +216,7 @@ async def test_reply_latency(
     """Resident message -> command on Kafka -> event back -> reply; printed for the report."""
     meter = f"CW-{uid()}"
     egor, account = await resident_with_meters(gateway, services, new_resident, (meter, MeterType.COLD_WATER))
-    services.on(ReadingSubmitted, accepted)
+    services.on(ReadingSubmitted, accepted_reading)
     latencies = []
     try:
         for value in range(300, 320):
@@ -270,7 +243,7 @@ async def test_a_replacement_billing_refused_as_late_is_told_and_the_view_shows_
     submitted: list[ReadingAccepted] = []
 
     def accept(c: ReadingSubmitted) -> ReadingAccepted:
-        submitted.append(accepted(c))
+        submitted.append(accepted_reading(c))
         return submitted[-1]
 
     for value in ("260", "270"):
@@ -327,7 +300,7 @@ async def test_the_view_lists_what_was_handed_in_and_what_is_still_to_submit(
     )
     meters = await yana.meters(account)
     await yana.tap(meters, f"Холодная вода {cold}")
-    await services.serve(yana.say("255"), ReadingSubmitted, accepted, chat_id=yana.chat_id)
+    await services.serve(yana.say("255"), ReadingSubmitted, accepted_reading, chat_id=yana.chat_id)
     assert (await yana.next()).text == "Можно ввести значение для другого прибора учета:"
     actions = await yana.choose_account(account)
     view = await yana.tap(actions, "Посмотреть переданные показания")
@@ -371,7 +344,7 @@ async def test_a_value_with_nul_is_answered_and_never_sent(
     meters = await kira.meters(account)
     await kira.tap(meters, f"Холодная вода {meter}")
     assert "целым числом" in ((await kira.say("25\x001")).text or "")
-    saved = await services.serve(kira.say("251"), ReadingSubmitted, accepted, chat_id=kira.chat_id)
+    saved = await services.serve(kira.say("251"), ReadingSubmitted, accepted_reading, chat_id=kira.chat_id)
     assert saved.text == "Информация сохранена"
     assert [c.raw_value for c in services.commands(ReadingSubmitted, chat_id=kira.chat_id)] == ["251"]
 
@@ -383,7 +356,7 @@ async def test_a_resident_with_a_reading_in_a_closed_period_is_told(
     anna, account = await resident_with_meters(gateway, services, new_resident, (meter, MeterType.COLD_WATER))
     await anna.tap(await anna.meters(account), f"Холодная вода {meter}")
     saved = await services.serve(
-        anna.say("251"), ReadingSubmitted, lambda c: accepted(c, period), chat_id=anna.chat_id
+        anna.say("251"), ReadingSubmitted, lambda c: accepted_reading(c, period=period), chat_id=anna.chat_id
     )
     assert saved.text == "Информация сохранена"
     await gateway.wait_for("SELECT true FROM rm_readings WHERE meter_id = $1", meter)

@@ -74,40 +74,22 @@ def accounts_keyboard(accounts: Sequence[LinkedAccount], action: AccountAction) 
     )
 
 
+# An account's menu, one button a row, top to bottom: (caption key, what pressing it does).
+ACCOUNT_ACTIONS = (
+    ("btn.enter_readings", AccountAction.ENTER),
+    ("btn.view_readings", AccountAction.VIEW),
+    ("archive.btn", AccountAction.ARCHIVE),
+    ("meter_info.btn", AccountAction.METERS),
+    ("info.btn_balance", AccountAction.BALANCE),
+)
+
+
 def account_actions(t: Texts, account_number: str) -> InlineKeyboardMarkup:
     ref = ref_for(account_number)
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=t("btn.enter_readings"),
-                    callback_data=AccountCb(action=AccountAction.ENTER, ref=ref).pack(),
-                )
-            ],
-            [
-                InlineKeyboardButton(
-                    text=t("btn.view_readings"),
-                    callback_data=AccountCb(action=AccountAction.VIEW, ref=ref).pack(),
-                )
-            ],
-            [
-                InlineKeyboardButton(
-                    text=t("archive.btn"),
-                    callback_data=AccountCb(action=AccountAction.ARCHIVE, ref=ref).pack(),
-                )
-            ],
-            [
-                InlineKeyboardButton(
-                    text=t("meter_info.btn"),
-                    callback_data=AccountCb(action=AccountAction.METERS, ref=ref).pack(),
-                )
-            ],
-            [
-                InlineKeyboardButton(
-                    text=t("info.btn_balance"),
-                    callback_data=AccountCb(action=AccountAction.BALANCE, ref=ref).pack(),
-                )
-            ],
+            [InlineKeyboardButton(text=t(key), callback_data=AccountCb(action=action, ref=ref).pack())]
+            for key, action in ACCOUNT_ACTIONS
         ]
     )
 

@@ -16,62 +16,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from itertools import groupby
-from typing import Any
 
 import asyncpg
 from meterbot_contracts import Message
-from meterbot_contracts.archive import (
-    MonthConsumption,
-    PutValue,
-    RemoveValue,
-    archive_changes,
-    consumption,
-    month_values,
-)
+from meterbot_contracts.archive import MonthConsumption, archive_changes, consumption, month_values
 from meterbot_contracts.readings import MeterType
+from meterbot_platform.archive_table import ArchiveTable
 
-_PUT = """
-    INSERT INTO rm_archive (meter_id, period, source, account_number, meter_type, value, reading_id,
-                            recorded_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-    ON CONFLICT (meter_id, period, source) DO UPDATE SET
-        account_number = excluded.account_number, meter_type = excluded.meter_type,
-        value = excluded.value, reading_id = excluded.reading_id, recorded_at = excluded.recorded_at
-    WHERE NOT $9 OR excluded.recorded_at >= rm_archive.recorded_at
-"""
-_REMOVE = """
-    DELETE FROM rm_archive WHERE meter_id = $1 AND period = $2 AND source = $3
-        AND ($4::uuid IS NULL OR reading_id = $4)
-"""
-
-
-def _put_args(c: PutValue) -> tuple[Any, ...]:
-    return (
-        c.meter_id,
-        c.period,
-        c.source,
-        c.account_number,
-        c.meter_type.value,
-        c.value,
-        c.reading_id,
-        c.recorded_at,
-        c.only_if_newer,
-    )
-
-
-def _remove_args(c: RemoveValue) -> tuple[Any, ...]:
-    return (c.meter_id, c.period, c.source, c.reading_id)
+_TABLE = ArchiveTable("rm_archive")
 
 
 async def apply_archive(conn: asyncpg.Connection, messages: Sequence[Message]) -> None:
-    """The archive's changes for `messages`, in order; a run of puts (a registry import brings them
-    by the hundred thousand) in one executemany."""
-    changes = [change for message in messages for change in archive_changes(message)]
-    for kind, run in groupby(changes, key=type):
-        if kind is PutValue:
-            await conn.executemany(_PUT, [_put_args(c) for c in run if isinstance(c, PutValue)])
-        else:
-            await conn.executemany(_REMOVE, [_remove_args(c) for c in run if isinstance(c, RemoveValue)])
+    """The archive's changes for `messages`, in order."""
+    await _TABLE.apply(conn, [change for message in messages for change in archive_changes(message)])
 
 
 @dataclass(frozen=True)

@@ -50,22 +50,29 @@ async def _contact_updated(conn: asyncpg.Connection, e: ResidentContactUpdated) 
     await conn.execute("INSERT INTO rm_chats (chat_id) VALUES ($1) ON CONFLICT DO NOTHING", e.chat_id)
 
 
+# What a chat leaves behind here, deleted when its resident is erased: (table, the chat's column).
+_CHAT_ROWS = (
+    ("rm_links", "chat_id"),
+    ("rm_chats", "chat_id"),
+    ("rm_link_locks", "chat_id"),
+    ("resident_contacts", "chat_id"),
+    ("pending_requests", "chat_id"),
+    ("fsm_states", "chat_id"),
+    ("admin_relay", "resident_chat_id"),
+    ("news_subscribers", "chat_id"),
+    ("chat_languages", "chat_id"),
+    # reminders: the choice, what was sent, and queued or sent texts (they name accounts and meters)
+    ("notice_prefs", "chat_id"),
+    ("notice_facts", "chat_id"),
+    ("outbound_messages", "chat_id"),
+)
+
+
 async def _erased(conn: asyncpg.Connection, e: ResidentErased) -> None:
     """Forget the chat: links, registration, and what it typed that still waits here (a pending
     link holds the typed surname; input state; who wrote to the admin)."""
-    await conn.execute("DELETE FROM rm_links WHERE chat_id = $1", e.chat_id)
-    await conn.execute("DELETE FROM rm_chats WHERE chat_id = $1", e.chat_id)
-    await conn.execute("DELETE FROM rm_link_locks WHERE chat_id = $1", e.chat_id)
-    await conn.execute("DELETE FROM resident_contacts WHERE chat_id = $1", e.chat_id)
-    await conn.execute("DELETE FROM pending_requests WHERE chat_id = $1", e.chat_id)
-    await conn.execute("DELETE FROM fsm_states WHERE chat_id = $1", e.chat_id)
-    await conn.execute("DELETE FROM admin_relay WHERE resident_chat_id = $1", e.chat_id)
-    await conn.execute("DELETE FROM news_subscribers WHERE chat_id = $1", e.chat_id)
-    await conn.execute("DELETE FROM chat_languages WHERE chat_id = $1", e.chat_id)
-    # reminders: the choice, what was sent, and queued or sent texts (they name accounts and meters)
-    await conn.execute("DELETE FROM notice_prefs WHERE chat_id = $1", e.chat_id)
-    await conn.execute("DELETE FROM notice_facts WHERE chat_id = $1", e.chat_id)
-    await conn.execute("DELETE FROM outbound_messages WHERE chat_id = $1", e.chat_id)
+    for table, column in _CHAT_ROWS:
+        await conn.execute(f"DELETE FROM {table} WHERE {column} = $1", e.chat_id)
     await conn.execute("UPDATE rm_readings SET chat_id = NULL WHERE chat_id = $1", e.chat_id)
 
 
@@ -115,15 +122,17 @@ async def _unlinked(conn: asyncpg.Connection, e: AccountUnlinked) -> None:
     )
 
 
+# Each registration describes the whole meter (readings replaces its MeterInfo): v1 says nothing of
+# an initial value, so it has none; v2 sets it.
 _METER_REGISTERED = (
     """
     INSERT INTO rm_meters (meter_id, account_number, meter_type, serial_number, verified_until,
-                           last_value, last_value_date, closed)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, false)
+                           last_value, last_value_date, closed, initial_value)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, false, $8)
     ON CONFLICT (meter_id) DO UPDATE SET account_number = EXCLUDED.account_number,
         meter_type = EXCLUDED.meter_type, serial_number = EXCLUDED.serial_number,
         verified_until = EXCLUDED.verified_until, last_value = EXCLUDED.last_value,
-        last_value_date = EXCLUDED.last_value_date, closed = false, initial_value = NULL
+        last_value_date = EXCLUDED.last_value_date, closed = false, initial_value = EXCLUDED.initial_value
     """,
 )
 
@@ -137,26 +146,8 @@ def _meter_registered_args(e: MeterRegistered) -> tuple[Any, ...]:
         e.verified_until,
         e.last_value,
         e.last_value_date,
+        e.initial_value if isinstance(e, MeterRegisteredV2) else None,
     )
-
-
-# Each registration describes the whole meter (readings replaces its MeterInfo): v1 says nothing of
-# an initial value, so it has none; v2 sets it.
-_METER_REGISTERED_V2 = (
-    """
-    INSERT INTO rm_meters (meter_id, account_number, meter_type, serial_number, verified_until,
-                           last_value, last_value_date, closed, initial_value)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, false, $8)
-    ON CONFLICT (meter_id) DO UPDATE SET account_number = EXCLUDED.account_number,
-        meter_type = EXCLUDED.meter_type, serial_number = EXCLUDED.serial_number,
-        verified_until = EXCLUDED.verified_until, last_value = EXCLUDED.last_value,
-        last_value_date = EXCLUDED.last_value_date, closed = false, initial_value = EXCLUDED.initial_value
-    """,
-)
-
-
-def _meter_registered_v2_args(e: MeterRegisteredV2) -> tuple[Any, ...]:
-    return (*_meter_registered_args(e), e.initial_value)
 
 
 _METER_CLOSED = ("UPDATE rm_meters SET closed = true WHERE meter_id = $1",)
@@ -241,7 +232,7 @@ BULK: dict[type[Message], tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]
     AccountRegistered: (_ACCOUNT_REGISTERED, _account_registered_args),
     MeterRegistered: (_METER_REGISTERED, _meter_registered_args),
     MeterClosed: (_METER_CLOSED, _meter_closed_args),
-    MeterRegisteredV2: (_METER_REGISTERED_V2, _meter_registered_v2_args),
+    MeterRegisteredV2: (_METER_REGISTERED, _meter_registered_args),
     MeterReplaced: (_METER_CLOSED, _meter_closed_args),
 }
 

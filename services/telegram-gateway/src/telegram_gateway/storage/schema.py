@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from meterbot_platform.archive_table import create_archive_table
 from meterbot_platform.migrations import Migration
 
 from telegram_gateway.notices.store import NOTICES_MIGRATION
@@ -154,21 +155,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         "gateway/archive_001_rm_archive",
-        """
-        -- The archive (readmodel/archive.py): one value per meter, month and source, as readings'
-        -- meter_archive (same rule: meterbot_contracts.archive), from the same events.
-        CREATE TABLE rm_archive (
-            meter_id        text NOT NULL,
-            period          text NOT NULL,
-            source          text NOT NULL CHECK (source IN ('reading', 'registry')),
-            account_number  text NOT NULL,
-            meter_type      text NOT NULL,
-            value           numeric NOT NULL,
-            reading_id      uuid,
-            recorded_at     timestamptz NOT NULL,
-            PRIMARY KEY (meter_id, period, source)
-        );
-        CREATE INDEX rm_archive_account ON rm_archive (account_number, meter_id, period);
+        # The archive (readmodel/archive.py): one value per meter, month and source, as readings'
+        # meter_archive (same table and rule: meterbot_platform.archive_table, meterbot_contracts.archive),
+        # from the same events.
+        create_archive_table("rm_archive")
+        + """
         -- what the read model already holds (its events were consumed before this table existed):
         -- the readings that count, and each meter's latest registry value
         INSERT INTO rm_archive
