@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -185,7 +186,8 @@ async def measure(args: argparse.Namespace, server: BotApiServer, env: dict[str,
         f"  messages on the server: {count} (missing chats: {missing}, doubled chats: {doubled}, extra messages: {extra})\n"
         f"  sending: {span} s from first to last message -> {count / span if span else 0:.1f} msg/s "
         f"({100 * count / span / args.rate if span else 0:.0f}% of the limit, restart gap included)\n"
-        f"  busiest second: {busiest} messages (limit {args.rate:g})\n"
+        f"  busiest second: {busiest} messages (limit {args.rate:g}); median second while sending: "
+        f"{statistics.median(per_second.values()) if per_second else 0:g} (the steady rate)\n"
         f"  first message {first_at - started if first_at else float('nan'):.1f}s after the gateway started "
         f"(start + one scheduler round for all residents); wall {ended - started:.1f}s\n"
         f"  load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores, "

@@ -104,7 +104,8 @@ class OutboundSender:
         start, lease_end = loop.time() + delay, loop.time() + lease * 0.8
         for i, message in enumerate(batch):
             self._ready.put_nowait((start + i * self.interval, lease_end, message))
-        return max(0.0, delay + len(batch) * self.interval - 0.1)
+        # claim the next batch while half of this one is still to go: a slow claim leaves no gap
+        return max(0.0, delay + len(batch) * self.interval / 2 - 0.1)
 
     async def _dispatch(self, in_flight: set[asyncio.Task[None]]) -> None:
         """Start each message's send at its slot, once the window lets a request start."""
