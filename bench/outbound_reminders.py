@@ -145,6 +145,7 @@ async def measure(args: argparse.Namespace, server: BotApiServer, env: dict[str,
     gateway = start_gateway(env, log)
     first_at: float | None = None
     killed_at_count: int | None = None
+    killed_second = 0  # the server's second of the kill: before it, the steady rate
     deadline = started + args.timeout
     count = 0
     try:
@@ -157,6 +158,7 @@ async def measure(args: argparse.Namespace, server: BotApiServer, env: dict[str,
                 first_at = time.perf_counter()
             if killed_at_count is None and count >= n * args.kill_at:
                 os.kill(gateway.pid, signal.SIGKILL)  # mid-run, no warning
+                killed_second = int(time.time())
                 gateway.wait()
                 killed_at_count = count
                 print(f"kill -9 at {count} messages; starting the gateway again", file=sys.stderr)
@@ -179,13 +181,16 @@ async def measure(args: argparse.Namespace, server: BotApiServer, env: dict[str,
     # steady rate: full seconds between the first and the last message (the restart gap included)
     span = (seconds[-1] - seconds[0] + 1) if seconds else 0
     busiest = max(per_second.values()) if per_second else 0
+    before = [s for s in seconds if s < killed_second][1:]  # full seconds (the first may be partial)
+    steady = sum(per_second[s] for s in before) / (killed_second - before[0]) if before else 0.0
     load = os.getloadavg()
     print(
         f"\noutbound reminders: {n} residents, limit {args.rate:g}/s, kill -9 after {killed_at_count} messages\n"
         f"  messages on the server: {count} (missing chats: {missing}, doubled chats: {doubled}, extra messages: {extra})\n"
         f"  sending: {span} s from first to last message -> {count / span if span else 0:.1f} msg/s "
         f"({100 * count / span / args.rate if span else 0:.0f}% of the limit, restart gap included)\n"
-        f"  busiest second: {busiest} messages (limit {args.rate:g})\n"
+        f"  busiest second: {busiest} messages (limit {args.rate:g}); steady rate before the kill: "
+        f"{steady:.1f} msg/s ({100 * steady / args.rate:.0f}% of the limit)\n"
         f"  first message {first_at - started if first_at else float('nan'):.1f}s after the gateway started "
         f"(start + one scheduler round for all residents); wall {ended - started:.1f}s\n"
         f"  load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores, "

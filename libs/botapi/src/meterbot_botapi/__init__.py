@@ -13,6 +13,8 @@ unknown methods are 404. Implemented (``table.METHODS``): what the gateway and t
 getMe, getUpdates, setWebhook, deleteWebhook, getWebhookInfo, sendMessage (plain text: no parse
 modes), editMessageText, editMessageReplyMarkup, deleteMessage, answerCallbackQuery, setMyCommands,
 getMyCommands. Residents may send photos and documents; the bot sends none.
+Flood control is opt-in: ``BotApiServer(flood=FloodLimit(per_bot=30, chat_interval=1.0))`` answers
+sends over Telegram's limits 429 with ``parameters.retry_after``, as Telegram does (see flood.py).
 
 The resident side acts as users: in Python ``server.resident(bot, user_id, first_name=...)`` (a
 :class:`Resident`) or ``server.residents(bot)`` (a :class:`ResidentApi`); over HTTP (``{bot}`` = bot id or
@@ -52,6 +54,7 @@ prints the Bot API address and the chat page's.
 from .app import create_app
 from .base import ApiError
 from .conversation import Resident
+from .flood import FloodLimit
 from .media import tiny_png
 from .records import UserProfile
 from .resident import ResidentApi
@@ -64,6 +67,7 @@ __all__ = [
     "BotApiServer",
     "CallbackAnswer",
     "ChatMessage",
+    "FloodLimit",
     "Resident",
     "ResidentApi",
     "UserProfile",

@@ -7,6 +7,7 @@ import logging
 from aiohttp import web
 
 from .base import ApiError
+from .flood import FloodLimit
 from .methods import Ctx
 from .params import Params
 from .resident_http import add_resident_routes
@@ -22,9 +23,10 @@ _MAX_BODY = 64 * 1024 * 1024
 class ServerContext:
     """Runtime services shared by handlers: the world, webhook delivery, the closing flag."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, flood: FloodLimit | None = None) -> None:
         self.world = world
         self.closing = False
+        self.flood = flood
         self.webhooks = WebhookDelivery(world, self)
 
     def webhook_changed(self, bot: BotState) -> None:
@@ -35,12 +37,16 @@ CONTEXT = web.AppKey("meterbot_botapi_context", ServerContext)
 
 
 def create_app(
-    world: World | None = None, *, webchat: bool = True, time_zone: str = DEFAULT_TIME_ZONE
+    world: World | None = None,
+    *,
+    webchat: bool = True,
+    time_zone: str = DEFAULT_TIME_ZONE,
+    flood: FloodLimit | None = None,
 ) -> web.Application:
     """An aiohttp app serving ``world`` (a fresh one by default); ``webchat`` adds the chat page at ``/``
-    (showing times in ``time_zone``)."""
+    (showing times in ``time_zone``); ``flood`` turns on Telegram-like 429s (off by default)."""
     app = web.Application(client_max_size=_MAX_BODY)
-    context = ServerContext(world if world is not None else World())
+    context = ServerContext(world if world is not None else World(), flood)
     app[CONTEXT] = context
     for http_method in ("GET", "POST"):
         app.router.add_route(http_method, "/bot{token}/{method}", handle_method)

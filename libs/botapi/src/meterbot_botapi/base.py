@@ -19,17 +19,21 @@ def now() -> int:
 class ApiError(Exception):
     """A Bot API failure, rendered as ``{"ok": false, "error_code", "description"}``."""
 
-    def __init__(self, error_code: int, description: str) -> None:
+    def __init__(self, error_code: int, description: str, *, parameters: JSON | None = None) -> None:
         super().__init__(description)
         self.error_code = error_code
         self.description = description
+        self.parameters = parameters  # ResponseParameters, e.g. {"retry_after": 3} with a 429
 
     @classmethod
     def bad_request(cls, message: str) -> ApiError:
         return cls(400, f"Bad Request: {message}")
 
     def as_json(self) -> JSON:
-        return {"ok": False, "error_code": self.error_code, "description": self.description}
+        body: JSON = {"ok": False, "error_code": self.error_code, "description": self.description}
+        if self.parameters:
+            body["parameters"] = self.parameters
+        return body
 
 
 class Changes:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .base import JSON, ApiError, now
+from .flood import FloodLimit
 from .formatting import utf16_len
 from .markup import validate_markup
 from .params import Params
@@ -23,6 +24,7 @@ class Services(Protocol):
     """What handlers need from the running server."""
 
     closing: bool
+    flood: FloodLimit | None
 
     def webhook_changed(self, bot: BotState) -> None: ...
 

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from .app import create_app
 from .conversation import Resident
+from .flood import FloodLimit
 from .resident import ResidentApi
 from .state import World
 from .webchat import DEFAULT_TIME_ZONE
@@ -27,11 +28,13 @@ class BotApiServer:
         tokens: Iterable[str] | None = None,
         webchat: bool = True,
         time_zone: str = DEFAULT_TIME_ZONE,
+        flood: FloodLimit | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.world = world if world is not None else World(tokens)
-        self.app = create_app(self.world, webchat=webchat, time_zone=time_zone)
+        self.flood = flood  # Telegram-like 429s with retry_after (flood.py); None: no limit
+        self.app = create_app(self.world, webchat=webchat, time_zone=time_zone, flood=flood)
         self._runner: web.AppRunner | None = None
 
     @property

@@ -33,9 +33,15 @@ METHODS: dict[str, Handler] = {
 }
 
 
+#: The sends an opt-in flood limit counts (``BotApiServer(flood=FloodLimit(...))``, see flood.py).
+FLOOD_LIMITED = frozenset(name.lower() for name in ("sendMessage", "sendDocument", "sendPhoto"))
+
+
 async def call_method(ctx: Ctx, name: str, params: Params) -> Any:
     """Method names are case-insensitive, as on Telegram."""
     handler = METHODS.get(name.lower())
     if handler is None:
         raise ApiError(404, "Not Found: method not found")
+    if ctx.services.flood is not None and name.lower() in FLOOD_LIMITED:
+        ctx.services.flood.take(ctx.bot.bot_id, params.chat_id())
     return await handler(ctx, params)

@@ -1,6 +1,6 @@
 """The outbound queue against PostgreSQL and the local Bot API server: a fact enqueued twice is one
 message, keyboards arrive, a chat gets its messages in order, a blocked chat is given up, and two
-senders (replicas) on one queue send each message once."""
+senders (replicas) on one queue send each message once, and a 429's retry_after is honoured."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from meterbot_botapi import BotApiServer
+from meterbot_botapi import BotApiServer, FloodLimit
 from meterbot_testing.infra import Postgres
 from telegram_gateway.outbound import OutboundSender, Outgoing, enqueue, enqueue_many
 from telegram_gateway.outbound.queue import counts
@@ -26,11 +26,18 @@ pytestmark = pytest.mark.integration
 
 
 @contextlib.asynccontextmanager
-async def senders(pool: asyncpg.Pool, server: BotApiServer, token: str, n: int) -> AsyncIterator[None]:
+async def senders(
+    pool: asyncpg.Pool, server: BotApiServer, token: str, n: int, max_in_flight: int = 32
+) -> AsyncIterator[None]:
     bots = [
         Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(server.base_url))) for _ in range(n)
     ]
-    tasks = [asyncio.create_task(OutboundSender(pool, b, rate=1000, chat_gap=0.0).run()) for b in bots]
+    tasks = [
+        asyncio.create_task(
+            OutboundSender(pool, b, rate=1000, chat_gap=0.0, max_in_flight=max_in_flight).run()
+        )
+        for b in bots
+    ]
     try:
         yield
     finally:
@@ -78,3 +85,30 @@ async def test_enqueued_once_sent_once_with_keyboard(postgres: Postgres, botapi:
         # a repeat after sending is still one message
         async with pool.acquire() as conn:
             assert not await enqueue(conn, residents[0].chat_id, "первое", dedupe_key="fact:1")
+
+
+async def test_retry_after_is_honoured(postgres: Postgres) -> None:
+    """The server allows 4 messages/s per bot and 1/s per chat; the sender (asked for 1,000/s, no
+    chat gap of its own) is answered 429 with retry_after and must wait it out: every message
+    arrives once, one chat's in order, and no request came while a retry_after was running (the
+    server counts those; one request in flight, so each one left after the 429 before it arrived)."""
+    token = f"{700_000 + uuid.uuid4().int % 99_999}:flood"
+    flood = FloodLimit(per_bot=4, chat_interval=1.0)
+    async with BotApiServer(webchat=False, flood=flood) as server, fresh_database(postgres.dsn) as pool:
+        api = server.residents(token)
+        chats = [5_100_000 + i for i in range(6)]
+        for chat_id in chats:
+            api.open_chat(chat_id)
+        wanted = {c: [f"{c}: 0"] for c in chats}
+        wanted[chats[0]] += [f"{chats[0]}: 1", f"{chats[0]}: 2"]
+        async with pool.acquire() as conn:
+            await enqueue_many(
+                conn, [Outgoing(c, text, text) for c, texts in wanted.items() for text in texts]
+            )
+        async with senders(pool, server, token, 1, max_in_flight=1):
+            done = await wait_until_done(pool)
+        assert done == {"pending": 0, "sent": 8, "given_up": 0}
+        assert {c: [m.text for m in api.messages(c)] for c in chats} == wanted  # none lost, none twice
+        assert flood.refused >= 1  # the limits were hit (per bot: 8 at once; per chat: 3 in one chat)
+        assert flood.early == 0
+        assert flood.accepted == 8

@@ -12,11 +12,12 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from meterbot_contracts.readings import MeterType
+from meterbot_contracts.readings import MeterReplaced, MeterType
 from meterbot_testing.resident import ResidentFactory
 from meterbot_testing.services import ServiceDouble
 from telegram_gateway.notices import NoticeScheduler
 from telegram_gateway.notices.rules import reminder_kind_on
+from telegram_gateway.notices.status import replaced_messages
 
 from .gateway_harness import GatewayHarness
 from .gateway_steps import add_meter, link
@@ -119,3 +120,47 @@ async def test_reminders_off_means_none(
     )
     on = await olga.press("Напоминания: вкл/выкл")
     assert (on.text or "").startswith("Напоминания включены")
+
+
+async def test_two_accounts_get_a_button_each_in_the_language_chosen_with_language(
+    gateway: GatewayHarness, services: ServiceDouble, new_resident: ResidentFactory
+) -> None:
+    """Registered with a Russian Telegram, switched to English with /language: the reminder (and any
+    other queued message, e.g. a meter replaced) is in English, as the replies are; it lists both
+    accounts still missing readings, with a button for each that opens entering readings for it."""
+    accounts = [str(uuid.uuid4().int)[:9], str(uuid.uuid4().int)[:8]]
+    meters = [f"CW-{uuid.uuid4().hex[:6]}", f"CW-{uuid.uuid4().hex[:6]}"]
+    for account, meter in zip(accounts, meters, strict=True):
+        await add_meter(gateway, services, account, meter)
+    ivan = new_resident(language_code="ru")
+    await ivan.register()
+    for account in accounts:
+        await link(ivan, services, account)
+    assert (await ivan.tap(await ivan.say("/language"), "English")).text == "Bot language: English."
+    await quiet_for_a_while(gateway, ivan.chat_id)
+
+    await scheduler(gateway).run_once()
+    reminder = await ivan.next()
+    assert (reminder.text or "").startswith("Readings for ")
+    by_number = sorted(accounts, key=lambda n: (len(n), n))  # as the accounts are listed
+    assert reminder.buttons == [[f"Enter readings: {number}"] for number in by_number]
+    for account, meter in zip(accounts, meters, strict=True):
+        assert f"Account {account}: Cold water {meter}" in (reminder.text or "")
+    second = await ivan.tap(reminder, f"Enter readings: {accounts[1]}")  # that account's meters
+    assert second.buttons == [[f"Cold water {meters[1]}"]]
+
+    assert gateway.gateway is not None
+    async with gateway.pool.acquire() as conn:
+        replaced = await replaced_messages(
+            conn,
+            gateway.gateway.catalogue,
+            MeterReplaced(
+                meter_id=meters[0],
+                account_number=accounts[0],
+                meter_type=MeterType.COLD_WATER,
+                replaced_by="CW-new",
+                replaced_by_type=MeterType.COLD_WATER,
+            ),
+        )
+    assert [m.chat_id for m in replaced] == [ivan.chat_id]
+    assert replaced[0].text.startswith(f"Meter Cold water {meters[0]} was replaced by")  # English too

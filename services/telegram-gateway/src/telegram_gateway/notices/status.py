@@ -24,11 +24,12 @@ from telegram_gateway import replies
 from telegram_gateway.bot.keyboards import meter_label
 from telegram_gateway.i18n import Catalogue
 from telegram_gateway.notices.messages import ExportedLine, exported_text
+from telegram_gateway.notices.store import languages
 from telegram_gateway.outbound import Outgoing, enqueue_many
 
 # Readings from before the chat was recorded (chat_id NULL): the account's linked chats instead.
 _EXPORTED = """
-SELECT c.chat_id, c.language, r.account_number, r.meter_id, m.meter_type, r.value
+SELECT c.chat_id, r.account_number, r.meter_id, m.meter_type, r.value
 FROM rm_readings r
 JOIN rm_meters m ON m.meter_id = r.meter_id
 LEFT JOIN rm_links l ON r.chat_id IS NULL AND l.account_number = r.account_number
@@ -69,16 +70,18 @@ def export_notices(catalogue: Catalogue, period: str, rows: Sequence[ExportedRow
 
 
 async def exported_messages(conn: asyncpg.Connection, catalogue: Catalogue, period: str) -> list[Outgoing]:
+    found = await conn.fetch(_EXPORTED, period)
+    language = await languages(conn, sorted({r["chat_id"] for r in found}))
     rows = [
         ExportedRow(
             r["chat_id"],
-            r["language"],
+            language.get(r["chat_id"]),
             r["account_number"],
             r["meter_id"],
             MeterType(r["meter_type"]),
             r["value"],
         )
-        for r in await conn.fetch(_EXPORTED, period)
+        for r in found
     ]
     return export_notices(catalogue, period, rows)
 
@@ -86,8 +89,7 @@ async def exported_messages(conn: asyncpg.Connection, catalogue: Catalogue, peri
 async def reconciled_messages(
     conn: asyncpg.Connection, catalogue: Catalogue, event: ReadingReconciled
 ) -> list[Outgoing]:
-    language = await conn.fetchval("SELECT language FROM rm_chats WHERE chat_id = $1", event.chat_id)
-    t = catalogue.texts(language)
+    t = catalogue.texts((await languages(conn, [event.chat_id])).get(event.chat_id))
     key = f"reconciled:{event.refused_reading_id}:{event.refused}:{event.chat_id}"
     return [
         Outgoing(event.chat_id, reply.text, key + (f":{i}" if i else ""))
@@ -112,14 +114,16 @@ async def tell_unasked(conn: asyncpg.Connection, catalogue: Catalogue, messages:
 async def replaced_messages(
     conn: asyncpg.Connection, catalogue: Catalogue, event: MeterReplaced
 ) -> list[Outgoing]:
-    rows = await conn.fetch(
-        """SELECT l.chat_id, c.language FROM rm_links l LEFT JOIN rm_chats c USING (chat_id)
-           WHERE l.account_number = $1""",
-        event.account_number,
-    )
+    chats = [
+        r["chat_id"]
+        for r in await conn.fetch(
+            "SELECT chat_id FROM rm_links WHERE account_number = $1", event.account_number
+        )
+    ]
+    language = await languages(conn, chats)
     out: list[Outgoing] = []
-    for row in rows:
-        key = f"replaced:{event.meter_id}:{row['chat_id']}"
-        for i, reply in enumerate(replies.replacement_notice(catalogue.texts(row["language"]), event)):
-            out.append(Outgoing(row["chat_id"], reply.text, key + (f":{i}" if i else "")))
+    for chat_id in chats:
+        key = f"replaced:{event.meter_id}:{chat_id}"
+        for i, reply in enumerate(replies.replacement_notice(catalogue.texts(language.get(chat_id)), event)):
+            out.append(Outgoing(chat_id, reply.text, key + (f":{i}" if i else "")))
     return out

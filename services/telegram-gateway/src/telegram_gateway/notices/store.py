@@ -5,6 +5,7 @@ of reminders on/off (notice_prefs)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
@@ -87,9 +88,14 @@ async def period_closed(conn: asyncpg.Connection, period: str) -> bool:
     return bool(await conn.fetchval("SELECT true FROM rm_closed_periods WHERE period = $1", period))
 
 
-async def languages(conn: asyncpg.Connection, chat_ids: list[int]) -> dict[int, str | None]:
+async def languages(conn: asyncpg.Connection, chat_ids: Sequence[int]) -> dict[int, str | None]:
+    """Each chat's language for the messages nobody asked for, by the rule replies follow: the one
+    chosen with /language, else its Telegram language (recorded at registration). Every queued
+    notice and status push takes its language from here."""
     rows = await conn.fetch(
-        "SELECT chat_id, language FROM rm_chats WHERE chat_id = ANY($1::bigint[])", chat_ids
+        """SELECT c.chat_id, coalesce(l.locale, c.language) AS language FROM rm_chats c
+           LEFT JOIN chat_languages l USING (chat_id) WHERE c.chat_id = ANY($1::bigint[])""",
+        list(chat_ids),
     )
     return {r["chat_id"]: r["language"] for r in rows}
 

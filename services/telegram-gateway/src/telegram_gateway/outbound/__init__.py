@@ -26,6 +26,8 @@ METERBOT_OUTBOUND_MESSAGES_PER_SECOND, default 30, and METERBOT_OUTBOUND_CHAT_IN
 - Pace: at most `rate` messages/s per bot over all replicas (a shared clock row, outbound_pace,
   from which each claim takes its slots) and one message per chat per interval (outbound_chats:
   a chat is held while one of its messages is in flight, and for the interval after it was sent).
+  The limit holds on Telegram's clock too (window.py): a request starts only while fewer than
+  `rate` requests are in flight or ended within the last second, and at most 32 are in flight.
 - 429 `retry_after`: the message goes back to the queue for that long and the shared clock is
   pushed past it, so no replica sends before then. Blocked bot / chat not found / bad request:
   given up (kept with the reason, never retried). Network or server errors: retried with backoff.
