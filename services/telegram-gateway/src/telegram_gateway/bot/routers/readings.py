@@ -8,7 +8,7 @@ keeps nothing and waits for the value again."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
@@ -203,16 +203,30 @@ async def _take_pair_value(  # noqa: PLR0917  (the handler's dependencies, passe
         await message.answer(prompt)
         return None
     await state.clear()
-    command = DayNightReadingSubmitted(
+    command = _pair_command(turn, data, night_raw=raw)
+    return await request(
+        bot, turn, deps, command, _pair_context(data, day_raw=data["day_raw"], night_raw=raw)
+    )
+
+
+def _pair_command(
+    turn: Turn,
+    data: dict[str, Any],
+    *,
+    night_raw: str,
+    rollover: Literal["yes", "no"] | None = None,
+    anomaly_confirmed: bool = False,
+) -> DayNightReadingSubmitted:
+    """T1 and T2 as one command, from what the chat's state holds (typed now or answered again)."""
+    return DayNightReadingSubmitted(
         chat_id=turn.chat_id,
         account_number=data["account"],
         meter_id=data["meter_id"],
         raw_value=data["day_raw"],
         night_meter_id=data["night_meter_id"],
-        night_raw_value=raw,
-    )
-    return await request(
-        bot, turn, deps, command, _pair_context(data, day_raw=data["day_raw"], night_raw=raw)
+        night_raw_value=night_raw,
+        rollover=rollover,
+        anomaly_confirmed=anomaly_confirmed,
     )
 
 
@@ -282,13 +296,10 @@ async def check_answered(
     if callback_data.check == "rollover":
         rollover = "yes" if callback_data.yes else "no"
     if data.get("night_meter_id"):  # a question about T1 or T2: both go again, with the answer
-        pair = DayNightReadingSubmitted(
-            chat_id=turn.chat_id,
-            account_number=data["account"],
-            meter_id=data["meter_id"],
-            raw_value=data["day_raw"],
-            night_meter_id=data["night_meter_id"],
-            night_raw_value=data["night_raw"],
+        pair = _pair_command(
+            turn,
+            data,
+            night_raw=data["night_raw"],
             rollover=rollover,
             anomaly_confirmed=callback_data.check == "anomaly",
         )
